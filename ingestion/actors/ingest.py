@@ -1,0 +1,101 @@
+"""The ingestion pipeline: ``ingest`` (public) → ``download_file`` → ``parse_task``.
+
+``ingest`` is what upstream services publish (its kwargs are
+:class:`~ingestion.messages.IngestMessage`); it accepts the job and starts the
+Dramatiq pipeline of the other two, which pass ids and paths, never rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import dramatiq
+
+from ingestion.actors._jobs import job_step
+from ingestion.errors import InvalidMessage, PermanentError
+from ingestion.messages import IngestMessage, structure_message
+from ingestion.pipeline import download_step, fail_job, get_runtime, parse_step, start_job
+from ingestion.settings import get_settings
+
+logger = logging.getLogger(__name__)
+settings = get_settings()
+QUEUE = settings.queue_name
+
+#: Longest a parse may run (ms): under RabbitMQ's 30-minute consumer timeout.
+PARSE_TIME_LIMIT_MS = 25 * 60 * 1000
+DOWNLOAD_TIME_LIMIT_MS = 15 * 60 * 1000
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1000, max_backoff=30_000, throws=(PermanentError,))
+def ingest(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Accept an ingestion job and start ``download_file → parse_task``.
+
+    Returns ``{job_id, supplier_id, started}``; ``started`` is false when a job
+    with the message's ``job_id`` exists already (nothing is started twice).
+    Raises :class:`InvalidMessage` (not retried) for kwargs that do not fit;
+    when the bad message still carries a usable ``job_id`` that job is marked
+    failed with the reason.
+    """
+    rt = get_runtime()
+    try:
+        if args:
+            raise InvalidMessage("invalid ingest message: pass the fields as kwargs, not positional args")
+        msg = structure_message(kwargs, IngestMessage)
+    except InvalidMessage as exc:
+        job_id = kwargs.get("job_id")
+        if isinstance(job_id, str) and 0 < len(job_id) <= 64:
+            rt.jobs.create(job_id, source_url=str(kwargs.get("source_url", ""))[:2048])
+            fail_job(rt, job_id, exc.problem, can_retry=False)
+        logger.warning("rejected ingest message: %s", exc.message)
+        raise
+    job_id = msg.job_id or uuid.uuid4().hex
+    with job_step(rt, job_id):
+        started = start_job(rt, msg, job_id)
+    if not started.created:
+        logger.info("job %s exists already; duplicate ingest message ignored", started.job_id)
+        return {"job_id": started.job_id, "supplier_id": started.supplier_id, "started": False}
+    dramatiq.pipeline(
+        [
+            download_file.message(
+                job_id=started.job_id,
+                supplier_id=started.supplier_id,
+                source_url=msg.source_url,
+                file_type=msg.file_type,
+            ),
+            parse_task.message(),  # type: ignore[call-arg]  # the pipeline appends the download result
+        ]
+    ).run()  # type: ignore[no-untyped-call]
+    return {"job_id": started.job_id, "supplier_id": started.supplier_id, "started": True}
+
+
+@dramatiq.actor(
+    queue_name=QUEUE,
+    max_retries=settings.download_max_retries,
+    min_backoff=2000,
+    max_backoff=120_000,
+    time_limit=DOWNLOAD_TIME_LIMIT_MS,
+    throws=(PermanentError,),
+)
+def download_file(job_id: str, supplier_id: str, source_url: str, file_type: str | None = None) -> dict[str, Any]:
+    """Fetch the source into ``UPLOADS_DIR``; returns ``{job_id, supplier_id, file_path, sha256, size, original_name}``."""
+    rt = get_runtime()
+    with job_step(rt, job_id, supplier_id):
+        return download_step(rt, job_id, supplier_id, source_url, file_type)
+
+
+@dramatiq.actor(
+    queue_name=QUEUE,
+    max_retries=3,
+    min_backoff=5000,
+    max_backoff=120_000,
+    time_limit=PARSE_TIME_LIMIT_MS,
+    throws=(PermanentError,),
+)
+def parse_task(download: dict[str, Any]) -> dict[str, Any]:
+    """Read the downloaded file and store its items; returns the parse summary (counts)."""
+    rt = get_runtime()
+    job_id = str(download.get("job_id", ""))
+    with job_step(rt, job_id, download.get("supplier_id")):
+        return parse_step(rt, download)

@@ -1,0 +1,264 @@
+"""``ingestion`` command line: a face over the same functions the actors use.
+
+Commands: ``ingest`` (run a job in this process on the embedded default),
+``preview`` (what the reader sees, writes nothing), ``publish ingest`` (send
+the public message to RabbitMQ), ``job`` (print a job's state), ``migrate``.
+Exit codes: 0 success, 1 the job or command failed, 2 bad usage or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import Any, Sequence
+
+import attrs
+
+from ingestion.errors import ConfigError
+from ingestion.jobstate import TERMINAL_PHASES
+from ingestion.settings import Settings, get_settings, set_settings
+
+#: Retries of a transient download fault when running in this process.
+LOCAL_DOWNLOAD_RETRIES = 2
+#: How long ``ingest`` waits for its job at most (seconds).
+LOCAL_JOB_TIMEOUT = 3 * 3600
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if not getattr(args, "verbose", False) else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        print(f"ingestion: bad setting: {exc}", file=sys.stderr)
+        return 2
+    handler = args.handler
+    result: int = handler(args, settings)
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ingestion", description="Supplier price-list ingestion service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="run one ingestion in this process and print a summary")
+    p.add_argument("source", help="a local path or an http(s) URL of a price list")
+    p.add_argument("--supplier", required=True, help="supplier name (created when new)")
+    p.add_argument("--job-id", help="job id (default: a new UUID)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what the workers do")
+    p.set_defaults(handler=cmd_ingest)
+
+    p = sub.add_parser("preview", help="show what the reader makes of a file; writes nothing")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="[--json] [overrides] FILE (see `ingestion preview -h`)")
+    p.set_defaults(handler=cmd_preview)
+
+    p = sub.add_parser("publish", help="publish a public message to RabbitMQ")
+    pub = p.add_subparsers(dest="message", required=True)
+    q = pub.add_parser("ingest", help="start an ingestion job")
+    q.add_argument("--supplier", help="supplier name")
+    q.add_argument("--supplier-id", help="supplier UUID")
+    q.add_argument("--source", required=True, help="URL or path the workers can read")
+    q.add_argument("--file-type", choices=["csv", "excel", "xlsx", "xls", "pdf"])
+    q.add_argument("--job-id", help="idempotency key (default: a new UUID)")
+    q.set_defaults(handler=cmd_publish_ingest)
+
+    p = sub.add_parser("job", help="print a job's state as JSON")
+    p.add_argument("job_id")
+    p.set_defaults(handler=cmd_job)
+
+    p = sub.add_parser("migrate", help="apply the database migrations")
+    p.set_defaults(handler=cmd_migrate)
+    return parser
+
+
+# --- ingest -----------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingestion.models import apply_migrations
+
+    local = attrs.evolve(
+        settings,
+        rabbitmq_url=None,
+        download_max_retries=min(settings.download_max_retries, LOCAL_DOWNLOAD_RETRIES),
+    )
+    set_settings(local)
+    apply_migrations(local.database_url)
+
+    import dramatiq
+
+    from ingestion import actors
+    from ingestion.pipeline import get_runtime
+
+    rt = get_runtime()
+    job_id = args.job_id or uuid.uuid4().hex
+    worker = dramatiq.Worker(actors.broker, worker_threads=1, worker_timeout=100)
+    worker.start()
+    started = time.monotonic()
+    try:
+        actors.ingest.send(source_url=args.source, supplier_name=args.supplier, job_id=job_id)
+        state = _wait(rt.jobs, job_id, started, show=sys.stderr.isatty() and not args.json)
+    finally:
+        worker.stop()
+    summary = _summary(job_id, state, time.monotonic() - started)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(_render_summary(summary))
+    return 0 if summary["phase"] == "complete" else 1
+
+
+def _wait(jobs: Any, job_id: str, started: float, show: bool) -> dict[str, str]:
+    last_line = ""
+    while True:
+        state = jobs.get(job_id) or {}
+        phase = state.get("phase", "")
+        if show:
+            line = _progress_line(state)
+            if line != last_line:
+                print("\r" + line.ljust(len(last_line)), end="", file=sys.stderr, flush=True)
+                last_line = line
+        if phase in TERMINAL_PHASES and state.get("status") in ("completed", "failed"):
+            if show:
+                print(file=sys.stderr)
+            return state
+        if time.monotonic() - started > LOCAL_JOB_TIMEOUT:
+            return {**state, "phase": "failed", "error": "timed out waiting for the job"}
+        time.sleep(0.2)
+
+
+def _progress_line(state: dict[str, str]) -> str:
+    phase = state.get("phase") or "queued"
+    if phase == "downloading":
+        return f"downloading: {int(state.get('download_bytes') or 0) / 1024:.0f} KB"
+    if phase == "parsing":
+        total = state.get("items_total") or "?"
+        return f"parsing: {state.get('items_processed') or 0}/{total} rows, {state.get('error_count') or 0} failed"
+    return phase
+
+
+def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, Any]:
+    from ingestion.models import ParsingLog, SupplierItem
+
+    items = SupplierItem.select().where(SupplierItem.last_seen_job_id == job_id).count()
+    problems = [
+        {"level": log.level, "type": log.error_type, "sheet": log.sheet, "row": log.row_number,
+         "column": log.column_name, "message": log.message}
+        for log in ParsingLog.select()
+        .where((ParsingLog.job_id == job_id) & (ParsingLog.level != "info"))
+        .order_by(ParsingLog.id)
+        .limit(10)
+    ]
+    return {
+        "job_id": job_id,
+        "supplier": state.get("supplier_name"),
+        "phase": state.get("phase"),
+        "file_type": state.get("file_type") or None,
+        "rows_read": int(state.get("items_processed") or 0),
+        "items_stored": items,
+        "rows_failed": int(state.get("error_count") or 0),
+        "error": state.get("error") or None,
+        "first_problems": problems,
+        "seconds": round(seconds, 2),
+    }
+
+
+def _render_summary(s: dict[str, Any]) -> str:
+    lines = [f"job {s['job_id']} for supplier {s['supplier']!r}: {s['phase']}"]
+    if s["error"]:
+        lines.append(f"  error: {s['error']}")
+    lines.append(
+        f"  {s['file_type'] or 'file'}: {s['rows_read']} rows read, {s['items_stored']} items stored, "
+        f"{s['rows_failed']} rows failed, {s['seconds']} s"
+    )
+    if s["first_problems"]:
+        lines.append("  first problems:")
+        for p in s["first_problems"]:
+            where = ", ".join(
+                x for x in (
+                    f"sheet {p['sheet']!r}" if p["sheet"] else "",
+                    f"row {p['row']}" if p["row"] else "",
+                    f"column {p['column']!r}" if p["column"] else "",
+                ) if x
+            )
+            lines.append(f"    [{p['level']}] {where}: {p['message']}" if where else f"    [{p['level']}] {p['message']}")
+    return "\n".join(lines)
+
+
+# --- preview ----------------------------------------------------------------------------
+def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from ingestion import preview
+
+    code: int = preview.main(list(args.args))
+    return code
+
+
+# --- publish ----------------------------------------------------------------------------
+def cmd_publish_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.rabbitmq_url:
+        print("ingestion: publish needs RABBITMQ_URL (and REDIS_URL) to be set", file=sys.stderr)
+        return 2
+    if not (args.supplier or args.supplier_id):
+        print("ingestion: give --supplier NAME or --supplier-id UUID", file=sys.stderr)
+        return 2
+    from ingestion.messages import IngestMessage, structure_message
+    from ingestion.errors import InvalidMessage
+
+    kwargs: dict[str, Any] = {"source_url": args.source, "job_id": args.job_id or uuid.uuid4().hex}
+    if args.supplier:
+        kwargs["supplier_name"] = args.supplier
+    if args.supplier_id:
+        kwargs["supplier_id"] = args.supplier_id
+    if args.file_type:
+        kwargs["file_type"] = args.file_type
+    try:
+        structure_message(kwargs, IngestMessage)
+    except InvalidMessage as exc:
+        print(f"ingestion: {exc.message}", file=sys.stderr)
+        return 2
+    from ingestion import actors
+
+    message = actors.ingest.send(**kwargs)
+    print(json.dumps({"job_id": kwargs["job_id"], "message_id": message.message_id}))
+    return 0
+
+
+# --- job --------------------------------------------------------------------------------
+def cmd_job(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.redis_url:
+        print("ingestion: job state lives in Redis: set REDIS_URL (the local `ingest` keeps it in process)",
+              file=sys.stderr)
+        return 2
+    from ingestion.jobstate import RedisJobStore
+
+    state = RedisJobStore.from_url(settings.redis_url, settings.job_state_ttl_seconds).get(args.job_id)
+    if state is None:
+        print(f"ingestion: no job {args.job_id!r} (unknown, or older than the state's TTL)", file=sys.stderr)
+        return 1
+    if state.get("error_details"):
+        try:
+            state["error_details"] = json.loads(state["error_details"])
+        except ValueError:
+            pass
+    print(json.dumps(state, ensure_ascii=False, indent=2))
+    return 0
+
+
+# --- migrate ----------------------------------------------------------------------------
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from ingestion.models import apply_migrations
+
+    applied = apply_migrations(settings.database_url)
+    print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "; schema is up to date"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

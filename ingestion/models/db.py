@@ -1,0 +1,97 @@
+"""The database handle: one Peewee proxy bound to ``DATABASE_URL`` and the
+migration runner (yoyo) that builds the schema the models describe.
+
+PostgreSQL in production, SQLite for the embedded local mode; the same models
+and migrations serve both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import peewee
+from playhouse.db_url import connect
+from playhouse.shortcuts import ReconnectMixin
+
+database = peewee.DatabaseProxy()
+
+
+class ReconnectingPostgresqlDatabase(ReconnectMixin, peewee.PostgresqlDatabase):  # type: ignore[misc]
+    """PostgreSQL that reconnects once when the server dropped the connection."""
+
+
+class JSONField(peewee.Field):
+    """JSON stored as ``JSONB`` on PostgreSQL and ``TEXT`` on SQLite.
+
+    Values go in as any JSON-able Python value and come out the same; decimals
+    are written as strings so no money is rounded through ``float``.
+    """
+
+    field_type = "JSON"
+
+    def db_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    def python_value(self, value: Any) -> Any:
+        if value is None or not isinstance(value, (str, bytes)):
+            return value
+        return json.loads(value)
+
+
+def open_database(url: str) -> peewee.Database:
+    """Open (lazily) the database at ``url`` and bind the models' proxy to it.
+
+    ``url`` is ``sqlite:///relative/path.db``, ``sqlite:////abs/path.db`` or
+    ``postgresql://user@host:port/db``.  SQLite gets WAL and a busy timeout
+    so the worker threads of the local mode can share it.
+    """
+    if url.startswith("sqlite"):
+        db: peewee.Database = connect(
+            url,
+            pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000},
+            check_same_thread=False,
+        )
+    else:
+        parsed = connect(url)  # parse only; the real handle reconnects
+        db = ReconnectingPostgresqlDatabase(parsed.database, **parsed.connect_params)
+    database.initialize(db)
+    return db
+
+
+def migrations_dir() -> Path:
+    """Where the yoyo migrations are: ``MIGRATIONS_DIR``, the source tree, or the installed share folder."""
+    env = os.environ.get("MIGRATIONS_DIR")
+    candidates = [Path(env)] if env else []
+    candidates += [
+        Path(__file__).resolve().parents[2] / "migrations",
+        Path(sys.prefix) / "share" / "ingestion" / "migrations",
+    ]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise FileNotFoundError("migrations folder not found; set MIGRATIONS_DIR")
+
+
+def yoyo_url(url: str) -> str:
+    """The yoyo form of a database URL (yoyo wants ``postgresql://``)."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def apply_migrations(url: str) -> list[str]:
+    """Apply every pending migration to ``url``; returns the ids applied (may be empty)."""
+    from yoyo import get_backend, read_migrations
+
+    backend = get_backend(yoyo_url(url))
+    migrations = read_migrations(str(migrations_dir()))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]

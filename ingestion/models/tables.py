@@ -1,0 +1,154 @@
+"""Peewee models over the tables the yoyo migrations create (DESIGN §4).
+
+Money columns are ``NUMERIC(14, 2)`` read back as :class:`~decimal.Decimal`;
+currencies are ISO 4217 codes; timestamps are naive UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import peewee
+
+from ingestion.models.db import JSONField, database
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, without a zone (the schema stores UTC)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Supplier(BaseModel):
+    """A supplier; ``name_key`` is the case-folded name that makes names unique."""
+
+    id = peewee.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = peewee.CharField(max_length=255)
+    name_key = peewee.CharField(max_length=255, unique=True)
+    source_type = peewee.CharField(max_length=32, null=True)
+    source_url = peewee.TextField(null=True)
+    meta = JSONField(default=dict)
+    is_active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "suppliers"
+
+    @staticmethod
+    def key_for(name: str) -> str:
+        """The case-insensitive key of a supplier name ("ООО Ромашка " → "ооо ромашка")."""
+        return " ".join(name.split()).casefold()
+
+
+class Category(BaseModel):
+    id = peewee.AutoField()
+    name = peewee.CharField(max_length=255)
+    parent = peewee.ForeignKeyField("self", null=True, column_name="parent_id", backref="children")
+
+    class Meta:
+        table_name = "categories"
+
+
+class Product(BaseModel):
+    id = peewee.UUIDField(primary_key=True, default=uuid.uuid4)
+    internal_sku = peewee.CharField(max_length=64, unique=True)
+    name = peewee.TextField()
+    category = peewee.ForeignKeyField(Category, null=True, column_name="category_id")
+    status = peewee.CharField(max_length=16, default="draft")
+    min_price = peewee.DecimalField(max_digits=14, decimal_places=2, null=True)
+    availability = peewee.BooleanField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "products"
+
+
+class SupplierItem(BaseModel):
+    """One supplier's offer of one product, keyed by ``(supplier, supplier_sku)``.
+
+    When the file has no SKU column the key is derived from the name and
+    ``sku_from_name`` is true.  ``source_*`` columns are the provenance: the
+    file's sha256, sheet and row the current values came from.
+    """
+
+    id = peewee.UUIDField(primary_key=True, default=uuid.uuid4)
+    supplier = peewee.ForeignKeyField(Supplier, column_name="supplier_id", backref="items")
+    supplier_sku = peewee.CharField(max_length=255)
+    sku_from_name = peewee.BooleanField(default=False)
+    name = peewee.TextField()
+    price = peewee.DecimalField(max_digits=14, decimal_places=2, null=True, auto_round=True)
+    currency = peewee.CharField(max_length=3, null=True)
+    unit = peewee.CharField(max_length=32, null=True)
+    stock = peewee.DecimalField(max_digits=14, decimal_places=3, null=True, auto_round=True)
+    available = peewee.BooleanField(null=True)
+    category_path = peewee.TextField(null=True)
+    characteristics = JSONField(default=dict)
+    product = peewee.ForeignKeyField(Product, null=True, column_name="product_id")
+    match_status = peewee.CharField(max_length=20, default="unmatched")
+    match_score = peewee.FloatField(null=True)
+    match_candidates = JSONField(null=True)
+    last_seen_job_id = peewee.CharField(max_length=64, null=True)
+    source_sha256 = peewee.CharField(max_length=64, null=True)
+    source_sheet = peewee.CharField(max_length=255, null=True)
+    source_row = peewee.IntegerField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "supplier_items"
+        indexes = ((("supplier", "supplier_sku"), True),)
+
+
+class PriceHistory(BaseModel):
+    id = peewee.AutoField()
+    supplier_item = peewee.ForeignKeyField(SupplierItem, column_name="supplier_item_id")
+    price = peewee.DecimalField(max_digits=14, decimal_places=2)
+    currency = peewee.CharField(max_length=3, null=True)
+    job_id = peewee.CharField(max_length=64, null=True)
+    recorded_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "price_history"
+
+
+class ParsingLog(BaseModel):
+    """One problem met while ingesting (a row, a file or a message); never wiped wholesale."""
+
+    id = peewee.AutoField()
+    job_id = peewee.CharField(max_length=64, null=True)
+    supplier_id = peewee.UUIDField(null=True)
+    level = peewee.CharField(max_length=10)
+    error_type = peewee.CharField(max_length=64)
+    message = peewee.TextField()
+    sheet = peewee.CharField(max_length=255, null=True)
+    row_number = peewee.IntegerField(null=True)
+    column_name = peewee.CharField(max_length=255, null=True)
+    row_data = JSONField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "parsing_logs"
+
+
+class MatchReviewQueue(BaseModel):
+    id = peewee.AutoField()
+    supplier_item = peewee.ForeignKeyField(SupplierItem, column_name="supplier_item_id", unique=True)
+    candidate_products = JSONField()
+    status = peewee.CharField(max_length=16, default="pending")
+    expires_at = peewee.DateTimeField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "match_review_queue"
+
+
+ALL_MODELS = [Supplier, Category, Product, SupplierItem, PriceHistory, ParsingLog, MatchReviewQueue]

@@ -1,0 +1,298 @@
+"""The steps of an ingestion job, as plain functions the actors wire together.
+
+Data flows one way: message → file → rows → items → job state.  Each step
+returns a small JSON-able description of its result (ids, a path, counts),
+never rows.  Steps are idempotent so an at-least-once redelivery repeats
+nothing harmful: the download reuses a finished file, the parse upserts the
+same items, writes no second price-history row and replaces its own earlier
+row logs.
+
+Errors: steps raise :class:`~ingestion.errors.PermanentError` or
+:class:`~ingestion.errors.TransientError` subclasses; :func:`fail_job` turns
+one into job state and a ``parsing_logs`` row.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+import attrs
+
+from ingestion.download import Downloader
+from ingestion.errors import NoItems, Problem, SupplierNotFound
+from ingestion.jobstate import JobStore, MemoryJobStore, RedisJobStore, now_iso
+from ingestion.messages import IngestMessage
+from ingestion.models import ParsingLog, Supplier, open_database
+from ingestion.reading import open_price_list
+from ingestion.reading.model import ReadOptions
+from ingestion.settings import Settings, get_settings
+from ingestion.store import ItemWriter, get_or_create_supplier, log_problem
+
+logger = logging.getLogger(__name__)
+
+#: How many problems the job state keeps in ``error_details``.
+MAX_ERROR_DETAILS = 20
+#: Download progress is written at most this often (seconds).
+DOWNLOAD_PROGRESS_INTERVAL = 0.5
+#: ``suppliers.meta`` keys that are reading overrides, and the option each sets.
+META_OVERRIDES = {
+    "sheet_name": "sheet",
+    "header_row": "header_row",
+    "column_mapping": "column_mapping",
+    "currency": "currency",
+    "decimal_separator": "decimal_separator",
+    "encoding": "encoding",
+    "delimiter": "delimiter",
+}
+
+
+@attrs.define
+class Runtime:
+    """What the steps need: settings, the job store and the downloader (one per process)."""
+
+    settings: Settings
+    jobs: JobStore
+    downloader: Downloader
+
+
+_runtime_lock = threading.Lock()
+
+
+@functools.cache
+def _build_runtime(settings: Settings) -> Runtime:
+    open_database(settings.database_url)
+    jobs: JobStore
+    if settings.redis_url:
+        jobs = RedisJobStore.from_url(settings.redis_url, settings.job_state_ttl_seconds)
+    else:
+        jobs = MemoryJobStore()
+    downloader = Downloader(
+        settings.uploads_dir,
+        settings.max_file_size_bytes,
+        connect_timeout=settings.http_connect_timeout,
+        read_timeout=settings.http_read_timeout,
+    )
+    return Runtime(settings=settings, jobs=jobs, downloader=downloader)
+
+
+def get_runtime() -> Runtime:
+    """The process's runtime for the current settings (built on first use)."""
+    with _runtime_lock:
+        return _build_runtime(get_settings())
+
+
+def reset_runtime() -> None:
+    """Forget the cached runtime (tests, or after the settings changed)."""
+    with _runtime_lock:
+        _build_runtime.cache_clear()
+
+
+def read_options(meta: dict[str, Any] | None) -> ReadOptions:
+    """Reading overrides from a supplier's ``meta`` (unknown keys ignored)."""
+    meta = meta or {}
+    values = {opt: meta[key] for key, opt in META_OVERRIDES.items() if meta.get(key) not in (None, "", {})}
+    if "header_row" in values:
+        values["header_row"] = int(values["header_row"])
+    return ReadOptions(**values)
+
+
+# --- step 0: accept a message -----------------------------------------------------------
+@attrs.frozen
+class Started:
+    job_id: str
+    supplier_id: str
+    created: bool
+
+
+def start_job(rt: Runtime, msg: IngestMessage, job_id: str) -> Started:
+    """Create the job state for an ``ingest`` message and resolve its supplier.
+
+    ``created`` is ``False`` when a job with this id is already under way
+    (the upstream's ``job_id`` is an idempotency key): the caller must not
+    start it again.  A job still ``pending`` (an earlier attempt of this very
+    message stopped before the download began) is started again.
+    Raises :class:`SupplierNotFound` for an unknown ``supplier_id``.
+    """
+    created = rt.jobs.create(
+        job_id,
+        supplier_name=msg.supplier_name,
+        source_url=msg.source_url,
+        file_type=msg.file_type,
+        phase="downloading",
+        status="pending",
+    )
+    if not created:
+        state = rt.jobs.get(job_id) or {}
+        if state.get("status") != "pending":
+            return Started(job_id=job_id, supplier_id=state.get("supplier_id", ""), created=False)
+    if msg.supplier_id:
+        supplier = Supplier.get_or_none(Supplier.id == uuid.UUID(msg.supplier_id))
+        if supplier is None:
+            raise SupplierNotFound(f"no supplier with id {msg.supplier_id}")
+    else:
+        supplier, _ = get_or_create_supplier(msg.supplier_name or "")
+    rt.jobs.update(job_id, supplier_id=str(supplier.id), supplier_name=supplier.name)
+    return Started(job_id=job_id, supplier_id=str(supplier.id), created=True)
+
+
+# --- step 1: download -------------------------------------------------------------------
+def download_step(rt: Runtime, job_id: str, supplier_id: str, source_url: str, file_type: str | None = None) -> dict[str, Any]:
+    """Fetch the job's source into ``UPLOADS_DIR``; returns what ``parse_step`` needs."""
+    rt.jobs.update(job_id, phase="downloading", status="processing", started_at=now_iso(), error="")
+    last = [0.0]
+
+    def progress(done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - last[0] >= DOWNLOAD_PROGRESS_INTERVAL or (total is not None and done >= total):
+            last[0] = now
+            rt.jobs.update(job_id, download_bytes=done, download_total=total)
+
+    fetched = rt.downloader.fetch(
+        source_url,
+        job_id,
+        extra_meta={"supplier_id": supplier_id, "file_type_hint": file_type},
+        progress=progress,
+    )
+    rt.jobs.update(job_id, download_bytes=fetched.size, download_total=fetched.size, phase="parsing")
+    return {
+        "job_id": job_id,
+        "supplier_id": supplier_id,
+        "file_path": fetched.path,
+        "sha256": fetched.sha256,
+        "size": fetched.size,
+        "original_name": fetched.original_name,
+    }
+
+
+# --- step 2: parse and store ------------------------------------------------------------
+def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
+    """Read the downloaded file, store its items and problems, and complete the job.
+
+    Returns ``{job_id, supplier_id, file_type, rows, items_stored, items_new,
+    price_changes, rows_failed, warnings, seconds}``.  Raises
+    :class:`NoItems` when nothing could be stored, and the reader's
+    :class:`UnsupportedFormat`/:class:`CorruptFile` for an unreadable file.
+    """
+    job_id = download["job_id"]
+    supplier_id = download["supplier_id"]
+    state = rt.jobs.get(job_id) or {}
+    if state.get("phase") == "complete":
+        logger.info("job %s is complete already; parse repeat skipped", job_id)
+        return {"job_id": job_id, "supplier_id": supplier_id, "skipped": True}
+    started = time.monotonic()
+    rt.jobs.update(job_id, phase="parsing", status="processing", items_processed=0, error_count=0, error="")
+    supplier = Supplier.get_or_none(Supplier.id == uuid.UUID(supplier_id))
+    if supplier is None:
+        raise SupplierNotFound(f"no supplier with id {supplier_id}")
+    # A redelivered parse writes its row logs again: drop those of the earlier attempt.
+    ParsingLog.delete().where((ParsingLog.job_id == job_id) & ParsingLog.row_number.is_null(False)).execute()
+
+    price_list = open_price_list(download["file_path"], read_options(supplier.meta))
+    rt.jobs.update(job_id, file_type=price_list.file_type, items_total=price_list.rows_total)
+    writer = ItemWriter(supplier_id, job_id, download.get("sha256"), rt.settings.upsert_batch_size)
+    rows = errors = warnings = 0
+    details: list[dict[str, Any]] = []
+    every = rt.settings.progress_every_rows
+
+    def note(problem: Problem) -> None:
+        nonlocal errors, warnings
+        if problem.level == "error":
+            errors += 1
+        elif problem.level == "warning":
+            warnings += 1
+        if len(details) < MAX_ERROR_DETAILS and problem.level != "info":
+            details.append(problem.to_dict())
+
+    for record in price_list.records():
+        if isinstance(record, Problem):
+            writer.log(record)
+            note(record)
+            if record.level == "error":
+                rows += 1
+        else:
+            before = len(writer.problems_found)
+            writer.add(record)
+            for problem in writer.problems_found[before:]:
+                note(problem)
+            rows += 1
+        if rows and rows % every == 0:
+            rt.jobs.update(job_id, items_processed=rows, error_count=errors)
+    writer.flush()
+
+    stats = writer.stats
+    summary = {
+        "job_id": job_id,
+        "supplier_id": supplier_id,
+        "file_type": price_list.file_type,
+        "rows": rows,
+        "items_stored": stats.stored,
+        "items_new": stats.new,
+        "price_changes": stats.price_changed,
+        "rows_failed": errors,
+        "warnings": warnings,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    if stats.stored == 0:
+        reasons = "; ".join(
+            f"row {d.get('row')}: {d['message']}" if d.get("row") else d["message"] for d in details[:3]
+        )
+        raise NoItems(
+            f"no readable items in the file ({rows} rows read, {errors} failed)"
+            + (f"; first problems: {reasons}" if reasons else "")
+        )
+    log_problem(
+        Problem(
+            type="parse_summary",
+            level="info",
+            message=(
+                f"{price_list.file_type} read: {rows} rows, {stats.stored} items stored "
+                f"({stats.new} new, {stats.price_changed} price changes), {errors} rows failed, {warnings} warnings"
+            ),
+        ),
+        job_id,
+        supplier_id,
+    )
+    rt.jobs.update(
+        job_id,
+        phase="complete",
+        status="completed",
+        items_processed=rows,
+        items_total=rows,
+        error_count=errors,
+        error_details=details,
+        can_retry=False,
+        completed_at=now_iso(),
+    )
+    return summary
+
+
+# --- failure ----------------------------------------------------------------------------
+def fail_job(rt: Runtime, job_id: str, problem: Problem, *, can_retry: bool, supplier_id: str | None = None) -> None:
+    """Mark the job failed with ``problem`` as its reason and log it to ``parsing_logs``."""
+    state = rt.jobs.get(job_id) or {}
+    supplier_id = supplier_id or state.get("supplier_id") or None
+    details: list[dict[str, Any]] = []
+    if state.get("error_details"):
+        try:
+            details = list(json.loads(state["error_details"]))[: MAX_ERROR_DETAILS - 1]
+        except ValueError:
+            details = []
+    rt.jobs.update(
+        job_id,
+        phase="failed",
+        status="failed",
+        error=problem.message,
+        error_details=[problem.to_dict(), *details],
+        can_retry=can_retry,
+        completed_at=now_iso(),
+    )
+    try:
+        log_problem(problem, job_id, supplier_id)
+    except Exception:  # the job state already says why; the log is best effort
+        logger.exception("could not write the failure of job %s to parsing_logs", job_id)

@@ -1,0 +1,197 @@
+"""Service settings: one attrs class, read once from the environment (DESIGN §3).
+
+Defaults give the embedded local mode: a SQLite file, the in-process broker,
+job state kept in process, uploads in ``./uploads``.  Setting ``RABBITMQ_URL``
+and ``REDIS_URL`` (and a PostgreSQL ``DATABASE_URL``) gives production.
+
+A value that does not parse raises :class:`~ingestion.errors.ConfigError`
+naming the variable and what is wrong with it, so start-up stops at once.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Mapping, TypeVar
+
+import attrs
+
+from ingestion.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///ingestion.db"
+DEFAULT_UPLOADS_DIR = "uploads"
+DEFAULT_ML_ANALYZE_URL = "http://ml-analyze:8001"
+DEFAULT_MAX_FILE_SIZE_MB = 50
+DEFAULT_ML_POLL_INTERVAL_SECONDS = 5
+DEFAULT_FILE_CLEANUP_TTL_HOURS = 24
+DEFAULT_SYNC_INTERVAL_HOURS = 8
+DEFAULT_MATCH_AUTO_THRESHOLD = 95
+DEFAULT_MATCH_POTENTIAL_THRESHOLD = 70
+DEFAULT_MATCH_MAX_CANDIDATES = 5
+DEFAULT_JOB_STATE_TTL_SECONDS = 7 * 24 * 3600
+DEFAULT_UPSERT_BATCH_SIZE = 1000
+DEFAULT_PROGRESS_EVERY_ROWS = 2000
+DEFAULT_DOWNLOAD_MAX_RETRIES = 5
+DEFAULT_HTTP_CONNECT_TIMEOUT = 10.0
+DEFAULT_HTTP_READ_TIMEOUT = 60.0
+DEFAULT_QUEUE_NAME = "ingestion"
+
+T = TypeVar("T")
+
+
+def _to_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true/false (1/0, yes/no)")
+
+
+def _to_positive_int(raw: str) -> int:
+    value = int(raw.strip())
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def _to_positive_float(raw: str) -> float:
+    value = float(raw.strip())
+    if value <= 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _to_score(raw: str) -> int:
+    value = int(raw.strip())
+    if not 0 <= value <= 100:
+        raise ValueError("must be a score between 0 and 100")
+    return value
+
+
+def _to_optional_str(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _to_url(schemes: tuple[str, ...]) -> Callable[[str], str | None]:
+    def parse(raw: str) -> str | None:
+        raw = raw.strip()
+        if not raw:
+            return None
+        scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+        if scheme not in schemes:
+            raise ValueError(f"must be a URL starting with one of {', '.join(s + '://' for s in schemes)}")
+        return raw
+
+    return parse
+
+
+def _database_url(raw: str) -> str:
+    url = _to_url(("sqlite", "postgres", "postgresql"))(raw)
+    if url is None:
+        raise ValueError("must not be empty")
+    return url
+
+
+def _env_field(var: str, parse: Callable[[str], Any], default: Any) -> Any:
+    return attrs.field(default=default, metadata={"env": var, "parse": parse})
+
+
+@attrs.frozen
+class Settings:
+    """All settings of the service; build with :meth:`from_env`.
+
+    Sizes are in megabytes, intervals in the unit their name gives, match
+    thresholds are RapidFuzz scores 0–100.
+    """
+
+    database_url: str = _env_field("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL)
+    rabbitmq_url: str | None = _env_field("RABBITMQ_URL", _to_url(("amqp", "amqps")), None)
+    redis_url: str | None = _env_field("REDIS_URL", _to_url(("redis", "rediss", "unix")), None)
+    uploads_dir: str = _env_field("UPLOADS_DIR", str, DEFAULT_UPLOADS_DIR)
+    ml_analyze_url: str = _env_field("ML_ANALYZE_URL", str, DEFAULT_ML_ANALYZE_URL)
+    use_ml_processing: bool = _env_field("USE_ML_PROCESSING", _to_bool, True)
+    ml_fallback_to_local: bool = _env_field("ML_FALLBACK_TO_LOCAL", _to_bool, False)
+    ml_poll_interval_seconds: int = _env_field(
+        "ML_POLL_INTERVAL_SECONDS", _to_positive_int, DEFAULT_ML_POLL_INTERVAL_SECONDS
+    )
+    max_file_size_mb: float = _env_field("MAX_FILE_SIZE_MB", _to_positive_float, DEFAULT_MAX_FILE_SIZE_MB)
+    file_cleanup_ttl_hours: int = _env_field(
+        "FILE_CLEANUP_TTL_HOURS", _to_positive_int, DEFAULT_FILE_CLEANUP_TTL_HOURS
+    )
+    sync_interval_hours: int = _env_field("SYNC_INTERVAL_HOURS", _to_positive_int, DEFAULT_SYNC_INTERVAL_HOURS)
+    master_sheet_url: str | None = _env_field("MASTER_SHEET_URL", _to_optional_str, None)
+    match_auto_threshold: int = _env_field("MATCH_AUTO_THRESHOLD", _to_score, DEFAULT_MATCH_AUTO_THRESHOLD)
+    match_potential_threshold: int = _env_field(
+        "MATCH_POTENTIAL_THRESHOLD", _to_score, DEFAULT_MATCH_POTENTIAL_THRESHOLD
+    )
+    match_max_candidates: int = _env_field(
+        "MATCH_MAX_CANDIDATES", _to_positive_int, DEFAULT_MATCH_MAX_CANDIDATES
+    )
+    queue_name: str = _env_field("INGESTION_QUEUE", str, DEFAULT_QUEUE_NAME)
+    job_state_ttl_seconds: int = _env_field(
+        "JOB_STATE_TTL_SECONDS", _to_positive_int, DEFAULT_JOB_STATE_TTL_SECONDS
+    )
+    upsert_batch_size: int = _env_field("UPSERT_BATCH_SIZE", _to_positive_int, DEFAULT_UPSERT_BATCH_SIZE)
+    progress_every_rows: int = _env_field(
+        "PROGRESS_EVERY_ROWS", _to_positive_int, DEFAULT_PROGRESS_EVERY_ROWS
+    )
+    download_max_retries: int = _env_field(
+        "DOWNLOAD_MAX_RETRIES", _to_positive_int, DEFAULT_DOWNLOAD_MAX_RETRIES
+    )
+    http_connect_timeout: float = _env_field(
+        "HTTP_CONNECT_TIMEOUT", _to_positive_float, DEFAULT_HTTP_CONNECT_TIMEOUT
+    )
+    http_read_timeout: float = _env_field("HTTP_READ_TIMEOUT", _to_positive_float, DEFAULT_HTTP_READ_TIMEOUT)
+
+    @property
+    def max_file_size_bytes(self) -> int:
+        return int(self.max_file_size_mb * 1024 * 1024)
+
+    @property
+    def is_local(self) -> bool:
+        """True in the embedded mode: no RabbitMQ configured."""
+        return self.rabbitmq_url is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Read every setting from ``environ`` (default ``os.environ``).
+
+        Raises :class:`ConfigError` naming the first variable whose value is
+        wrong, e.g. ``MAX_FILE_SIZE_MB='ten': must be a positive number``.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            var = field.metadata["env"]
+            if var not in env:
+                continue
+            try:
+                values[field.name] = field.metadata["parse"](env[var])
+            except ValueError as exc:
+                raise ConfigError(f"{var}={env[var]!r}: {exc}") from None
+        settings = cls(**values)
+        if settings.match_potential_threshold > settings.match_auto_threshold:
+            raise ConfigError(
+                "MATCH_POTENTIAL_THRESHOLD must not be above MATCH_AUTO_THRESHOLD "
+                f"({settings.match_potential_threshold} > {settings.match_auto_threshold})"
+            )
+        if settings.rabbitmq_url and not settings.redis_url:
+            raise ConfigError("REDIS_URL is required when RABBITMQ_URL is set (job state and results live in Redis)")
+        return settings
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Replace the process-wide settings (tests and the CLI); ``None`` re-reads the environment."""
+    global _current
+    _current = settings
