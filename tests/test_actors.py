@@ -1,0 +1,110 @@
+"""The pipeline's actors on the in-process StubBroker with a real worker thread."""
+
+import csv
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ingestion.models import ParsingLog, PriceHistory, SupplierItem
+from ingestion.pipeline import get_runtime, parse_step
+from ingestion.settings import Settings
+
+HEADER = ["Артикул", "Наименование", "Цена, руб", "Остаток"]
+ROWS = [
+    ["A-001", "Кабель ВВГнг 3х1,5", "45,50", "120"],
+    ["A-002", "Кабель ВВГнг 3х2,5", "1 234,56", "7"],
+    ["A-003", "Автомат ВА47-29 16А", "abc", "3"],  # bad price: logged, not stored
+    ["A-004", "Розетка двойная", "199", "0"],
+]
+
+
+def write_price_list(path: Path) -> Path:
+    with open(path, "w", encoding="cp1251", newline="") as f:
+        out = csv.writer(f, delimiter=";")
+        out.writerow(["ООО «Электромир» — прайс-лист"])
+        out.writerow([])
+        out.writerow(HEADER)
+        out.writerows(ROWS)
+    return path
+
+
+def run(actors: Any, **kwargs: Any) -> dict[str, str]:
+    actors.ingest.send(**kwargs)
+    actors.broker.join(actors.ingest.queue_name, fail_fast=False)
+    state = get_runtime().jobs.get(kwargs["job_id"])
+    assert state is not None
+    return state
+
+
+def test_a_price_list_is_downloaded_parsed_and_stored(stub_worker: Any, http_dir: tuple[str, Path]) -> None:
+    base, folder = http_dir
+    write_price_list(folder / "price.csv")
+    job_id = uuid.uuid4().hex
+    state = run(stub_worker, source_url=f"{base}/price.csv", supplier_name="Электромир", job_id=job_id)
+
+    assert (state["phase"], state["status"]) == ("complete", "completed"), state
+    assert state["file_type"] == "csv" and state["supplier_name"] == "Электромир"
+    assert state["completed_at"] and state["started_at"]
+    assert int(state["error_count"]) == 1
+    assert json.loads(state["error_details"])[0]["row"] == 6
+    items = {i.supplier_sku: i for i in SupplierItem.select()}
+    assert set(items) == {"A-001", "A-002", "A-004"}
+    assert str(items["A-002"].price) in ("1234.56", "1234.560")
+    assert items["A-001"].currency == "RUB"
+    bad = ParsingLog.get((ParsingLog.job_id == job_id) & (ParsingLog.level == "error"))
+    assert (bad.row_number, bad.sheet is None or isinstance(bad.sheet, str)) == (6, True)
+    assert bad.row_data and "abc" in json.dumps(bad.row_data, ensure_ascii=False)
+    assert PriceHistory.select().count() == 3
+    # a second message with the same job id starts nothing
+    state2 = run(stub_worker, source_url=f"{base}/other.csv", supplier_name="Электромир", job_id=job_id)
+    assert state2["source_url"] == f"{base}/price.csv"
+    assert ParsingLog.select().where((ParsingLog.job_id == job_id) & (ParsingLog.error_type == "parse_summary")).count() == 1
+
+
+def test_404_fails_the_job_at_once(stub_worker: Any, http_dir: tuple[str, Path]) -> None:
+    base, _ = http_dir
+    job_id = uuid.uuid4().hex
+    state = run(stub_worker, source_url=f"{base}/missing.xlsx", supplier_name="Нет файла", job_id=job_id)
+    assert (state["phase"], state["status"]) == ("failed", "failed")
+    assert "404" in state["error"]
+    assert json.loads(state["error_details"])[0]["type"] == "source_not_found"
+    assert ParsingLog.get(ParsingLog.job_id == job_id).error_type == "source_not_found"
+    dead = [
+        m for m in stub_worker.broker.dead_letters_by_queue[stub_worker.ingest.queue_name]
+        if m.actor_name == "download_file" and m.kwargs["job_id"] == job_id
+    ]
+    assert len(dead) == 1 and dead[0].options.get("retries", 0) == 0  # permanent: not retried
+
+
+def test_an_invalid_message_fails_its_job_without_retries(stub_worker: Any) -> None:
+    job_id = uuid.uuid4().hex
+    state = run(stub_worker, source_url=123, supplier_name="X", job_id=job_id)
+    assert state["phase"] == "failed" and "source_url" in state["error"]
+    assert state["can_retry"] == "false"
+    dead = stub_worker.broker.dead_letters_by_queue[stub_worker.ingest.queue_name]
+    assert len(dead) == 1 and dead[0].options.get("retries", 0) == 0
+
+
+def test_a_file_without_items_fails_with_a_reason(stub_worker: Any, tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("Просто текст\nи ещё строка\n", encoding="utf-8")
+    job_id = uuid.uuid4().hex
+    state = run(stub_worker, source_url=str(path), supplier_name="Пусто", job_id=job_id)
+    assert state["phase"] == "failed"
+    assert state["error"], state
+    assert SupplierItem.select().count() == 0
+
+
+def test_parse_repeated_after_a_redelivery_changes_nothing(stub_worker: Any, tmp_path: Path) -> None:
+    path = write_price_list(tmp_path / "p.csv")
+    job_id = uuid.uuid4().hex
+    state = run(stub_worker, source_url=str(path), supplier_name="Повтор", job_id=job_id)
+    assert state["phase"] == "complete"
+    rt = get_runtime()
+    download = {"job_id": job_id, "supplier_id": state["supplier_id"], "file_path": str(path), "sha256": None}
+    rt.jobs.update(job_id, phase="parsing")  # as if the worker died before it finished
+    parse_step(rt, download)
+    assert SupplierItem.select().count() == 3
+    assert PriceHistory.select().count() == 3
+    assert ParsingLog.select().where((ParsingLog.job_id == job_id) & (ParsingLog.level == "error")).count() == 1

@@ -1,0 +1,76 @@
+"""The store on SQLite and on PostgreSQL: upserts, price history, logs, links kept."""
+
+from decimal import Decimal
+
+from ingestion.errors import Problem
+from ingestion.models import ParsingLog, PriceHistory, Product, Supplier, SupplierItem
+from ingestion.reading.model import Item
+from ingestion.settings import Settings
+from ingestion.store import ItemWriter, get_or_create_supplier, item_key
+
+
+def _item(row: int, sku: str | None, name: str, price: str | None, **kw: object) -> Item:
+    return Item(row=row, name=name, sku=sku, price=Decimal(price) if price else None, sheet="Лист1", currency="RUB",
+                raw={"Наименование": name}, **kw)  # type: ignore[arg-type]
+
+
+def test_upsert_history_and_stability(settings: Settings) -> None:
+    supplier, created = get_or_create_supplier("  ООО  Ромашка ")
+    assert created and supplier.name == "ООО Ромашка"
+    assert get_or_create_supplier("ооо ромашка")[0].id == supplier.id  # case-insensitive, Cyrillic too
+
+    w = ItemWriter(supplier.id, "job-1", "ab" * 32, batch_size=2)
+    w.add(_item(5, "001", "Кабель ВВГ 3х1,5", "10.505"))
+    w.add(_item(6, "002", "Кабель ВВГ 3х2,5", "20"))
+    w.add(_item(7, None, "Розетка  двойная", "99.9", prices={"retail": Decimal("99.9"), "wholesale": Decimal("80")}))
+    w.add(_item(8, "003", "Без цены", None))
+    w.flush()
+    assert w.stats.stored == 4 and w.stats.new == 4
+    item = SupplierItem.get(SupplierItem.supplier_sku == "001")
+    assert Decimal(str(item.price)) == Decimal("10.51")  # numeric(14,2), half up
+    assert (item.source_sheet, item.source_row, item.source_sha256) == ("Лист1", 5, "ab" * 32)
+    named = SupplierItem.get(SupplierItem.sku_from_name == True)  # noqa: E712
+    assert named.supplier_sku == "розетка двойная"
+    assert named.characteristics["prices"] == {"retail": "99.9", "wholesale": "80"}
+    assert PriceHistory.select().count() == 3  # the item without a price has no history
+
+    # a match made meanwhile must survive the next ingestion
+    product = Product.create(internal_sku="P-1", name="Кабель")
+    SupplierItem.update(product=product.id, match_status="verified_match").where(SupplierItem.supplier_sku == "001").execute()
+
+    w2 = ItemWriter(supplier.id, "job-2", "cd" * 32, batch_size=100)
+    w2.add(_item(5, "001", "Кабель ВВГ 3х1,5 (новый)", "10.51"))  # same price after rounding
+    w2.add(_item(6, "002", "Кабель ВВГ 3х2,5", "25"))  # price up
+    w2.flush()
+    assert (w2.stats.new, w2.stats.price_changed) == (0, 1)
+    again = SupplierItem.get(SupplierItem.supplier_sku == "001")
+    assert again.id == item.id and again.product_id == product.id and again.match_status == "verified_match"
+    assert again.name.endswith("(новый)") and again.last_seen_job_id == "job-2"
+    assert PriceHistory.select().count() == 4
+    assert SupplierItem.select().count() == 4
+
+
+def test_duplicates_and_refused_rows_are_logged_not_lost(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Дубли")
+    w = ItemWriter(supplier.id, "job-d", None, batch_size=10)
+    w.add(_item(2, "A1", "first", "1"))
+    w.add(_item(3, "A1", "second", "2"))
+    w.add(_item(4, "A2", "too expensive", "1e15"))
+    w.add(_item(5, "x" * 300, "long sku", "1"))
+    w.log(Problem(type="bad_price", message="price 'abc' is not a number", sheet="Лист1", row=9, column="Цена",
+                  row_data={"Цена": "abc"}))
+    w.flush()
+    assert SupplierItem.get(SupplierItem.supplier_sku == "A1").name == "second"
+    assert w.stats.failed == 2 and w.stats.duplicates == 1
+    logs = {log.error_type: log for log in ParsingLog.select().where(ParsingLog.job_id == "job-d")}
+    assert set(logs) == {"duplicate_sku", "price_out_of_range", "sku_too_long", "bad_price"}
+    assert logs["bad_price"].row_number == 9 and logs["bad_price"].column_name == "Цена"
+    assert logs["bad_price"].row_data == {"Цена": "abc"}
+    assert logs["duplicate_sku"].level == "warning" and "row 2" in logs["duplicate_sku"].message
+    assert Supplier.select().count() == 1
+
+
+def test_item_key_for_long_names() -> None:
+    a = item_key(Item(row=1, name="x" * 300 + "a"))
+    b = item_key(Item(row=1, name="x" * 300 + "b"))
+    assert a[1] and b[1] and a[0] != b[0] and len(a[0]) <= 255
