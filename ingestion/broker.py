@@ -30,7 +30,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     if settings.rabbitmq_url:
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-        broker = RabbitmqBroker(url=settings.rabbitmq_url, heartbeat=60, connection_attempts=5, retry_delay=2.0)
+        broker = RabbitmqBroker(url=settings.rabbitmq_url)
         backend: StubBackend | RedisBackend = RedisBackend(url=settings.redis_url)
     else:
         broker = StubBroker()
