@@ -26,6 +26,8 @@ from ingestion.settings import Settings, get_settings, set_settings
 LOCAL_DOWNLOAD_RETRIES = 2
 #: How long ``ingest`` waits for its job at most (seconds).
 LOCAL_JOB_TIMEOUT = 3 * 3600
+#: Problems of each level shown in the summary.
+FIRST_PROBLEMS = 5
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,6 +93,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     )
     set_settings(local)
     apply_migrations(local.database_url)
+    if not args.verbose:  # the summary tells what went wrong; keep worker tracebacks out of it
+        logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
+        logging.getLogger("ingestion").setLevel(logging.CRITICAL)
 
     import dramatiq
 
@@ -145,17 +150,29 @@ def _progress_line(state: dict[str, str]) -> str:
 
 
 def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, Any]:
+    from peewee import fn
+
     from ingestion.models import ParsingLog, SupplierItem
 
     items = SupplierItem.select().where(SupplierItem.last_seen_job_id == job_id).count()
-    problems = [
-        {"level": log.level, "type": log.error_type, "sheet": log.sheet, "row": log.row_number,
-         "column": log.column_name, "message": log.message}
-        for log in ParsingLog.select()
+    counts = {
+        f"{row.level}:{row.error_type}": row.n
+        for row in ParsingLog.select(ParsingLog.level, ParsingLog.error_type, fn.COUNT(ParsingLog.id).alias("n"))
         .where((ParsingLog.job_id == job_id) & (ParsingLog.level != "info"))
-        .order_by(ParsingLog.id)
-        .limit(10)
-    ]
+        .group_by(ParsingLog.level, ParsingLog.error_type)
+    }
+    problems = []
+    for level in ("error", "warning"):
+        for log in (
+            ParsingLog.select()
+            .where((ParsingLog.job_id == job_id) & (ParsingLog.level == level))
+            .order_by(ParsingLog.id)
+            .limit(FIRST_PROBLEMS)
+        ):
+            problems.append(
+                {"level": log.level, "type": log.error_type, "sheet": log.sheet, "row": log.row_number,
+                 "column": log.column_name, "message": log.message}
+            )
     return {
         "job_id": job_id,
         "supplier": state.get("supplier_name"),
@@ -165,6 +182,7 @@ def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, An
         "items_stored": items,
         "rows_failed": int(state.get("error_count") or 0),
         "error": state.get("error") or None,
+        "problem_counts": counts,
         "first_problems": problems,
         "seconds": round(seconds, 2),
     }
@@ -178,6 +196,8 @@ def _render_summary(s: dict[str, Any]) -> str:
         f"  {s['file_type'] or 'file'}: {s['rows_read']} rows read, {s['items_stored']} items stored, "
         f"{s['rows_failed']} rows failed, {s['seconds']} s"
     )
+    if s["problem_counts"]:
+        lines.append("  problems: " + ", ".join(f"{n} {k}" for k, n in sorted(s["problem_counts"].items())))
     if s["first_problems"]:
         lines.append("  first problems:")
         for p in s["first_problems"]:

@@ -48,21 +48,30 @@ def _to_bool(raw: str) -> bool:
 
 
 def _to_positive_int(raw: str) -> int:
-    value = int(raw.strip())
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError("must be a positive whole number") from None
     if value <= 0:
         raise ValueError("must be a positive whole number")
     return value
 
 
 def _to_positive_float(raw: str) -> float:
-    value = float(raw.strip())
-    if value <= 0:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError("must be a positive number") from None
+    if not value > 0 or value == float("inf"):
         raise ValueError("must be a positive number")
     return value
 
 
 def _to_score(raw: str) -> int:
-    value = int(raw.strip())
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError("must be a whole-number score between 0 and 100") from None
     if not 0 <= value <= 100:
         raise ValueError("must be a score between 0 and 100")
     return value

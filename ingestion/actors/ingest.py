@@ -28,7 +28,7 @@ PARSE_TIME_LIMIT_MS = 25 * 60 * 1000
 DOWNLOAD_TIME_LIMIT_MS = 15 * 60 * 1000
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1000, max_backoff=30_000, throws=(PermanentError,))
+@dramatiq.actor(queue_name=QUEUE, store_results=True, max_retries=3, min_backoff=1000, max_backoff=30_000, throws=(PermanentError,))
 def ingest(*args: Any, **kwargs: Any) -> dict[str, Any]:
     """Accept an ingestion job and start ``download_file → parse_task``.
 
@@ -72,6 +72,7 @@ def ingest(*args: Any, **kwargs: Any) -> dict[str, Any]:
 
 @dramatiq.actor(
     queue_name=QUEUE,
+    store_results=True,
     max_retries=settings.download_max_retries,
     min_backoff=2000,
     max_backoff=120_000,
@@ -87,6 +88,7 @@ def download_file(job_id: str, supplier_id: str, source_url: str, file_type: str
 
 @dramatiq.actor(
     queue_name=QUEUE,
+    store_results=True,
     max_retries=3,
     min_backoff=5000,
     max_backoff=120_000,
