@@ -172,3 +172,21 @@ def test_published_bad_message_fails_and_is_dead_lettered(worker: Worker) -> Non
         assert time.monotonic() < deadline, "the bad message never reached the dead-letter queue"
         time.sleep(0.2)
     conn.close()
+
+
+def test_publish_and_job_commands(worker: Worker, pg_url: str, tmp_path: Path) -> None:
+    from test_actors import write_price_list
+
+    src = write_price_list(tmp_path / "list.csv")
+    env = {**os.environ, "RABBITMQ_URL": RABBITMQ_TEST_URL, "REDIS_URL": REDIS_TEST_URL,
+           "INGESTION_QUEUE": worker.queue, "DATABASE_URL": pg_url}
+    exe = str(Path(sys.executable).parent / "ingestion")
+    out = subprocess.run([exe, "publish", "ingest", "--supplier", "Электромир", "--source", str(src)],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    job_id = json.loads(out.stdout)["job_id"]
+    assert wait_for_job(job_id, worker)["phase"] == "complete"
+    shown = subprocess.run([exe, "job", job_id], env=env, capture_output=True, text=True, timeout=60)
+    state = json.loads(shown.stdout)
+    assert state["items_processed"] == "4" and state["supplier_name"] == "Электромир"
+    assert state["error_details"][0]["row"] == 6
