@@ -155,12 +155,13 @@ def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, An
     from ingestion.models import ParsingLog, SupplierItem
 
     items = SupplierItem.select().where(SupplierItem.last_seen_job_id == job_id).count()
-    counts = {
-        f"{row.level}:{row.error_type}": row.n
-        for row in ParsingLog.select(ParsingLog.level, ParsingLog.error_type, fn.COUNT(ParsingLog.id).alias("n"))
+    grouped: Any = (
+        ParsingLog.select(ParsingLog.level, ParsingLog.error_type, fn.COUNT(ParsingLog.id))
         .where((ParsingLog.job_id == job_id) & (ParsingLog.level != "info"))
         .group_by(ParsingLog.level, ParsingLog.error_type)
-    }
+        .tuples()
+    )
+    counts = {f"{level}:{error_type}": n for level, error_type, n in grouped}
     problems = []
     for level in ("error", "warning"):
         for log in (
