@@ -1,0 +1,228 @@
+"""``preview``: show what the reader decided for a file, without writing anything.
+
+:func:`build_preview` returns the JSON document the sample scorer and other
+services read (contract in ``shared/tools/score_samples.py``)::
+
+    {"status": "ok" | "failed", "error": str | None,
+     "file": str, "file_type": "csv" | "xls" | "xlsx" | "pdf" | None,
+     "rows_total": int | None,
+     "sheets": [str], "skipped_sheets": [{"sheet": str, "reason": str}],
+     "layouts": [{"sheet", "header_rows", "columns": {label: role}, "currency",
+                  "rows_read", "items"}],
+     "counts": {"items": int, "errors": int, "warnings": int, "info": int},
+     "details": {...},        # encoding, delimiter, BIFF version ...
+     "items": [{"sheet", "row", "sku", "name", "price": "12.50" | None,
+                "prices": {kind: "12.50"}, "currency", "unit", "stock",
+                "available", "brand", "category_path": [str], "description"}],
+     "problems": [Problem.to_dict()]}
+
+It never raises for a bad file: ``status`` is ``failed`` and ``error`` says why.
+:func:`render_text` makes the human report; :func:`main` is the command line
+(``python -m ingestion.preview [--json] ... FILE``), also used by the
+``ingestion preview`` CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+from ingestion.errors import IngestionError, Problem
+from ingestion.reading import Item, ReadOptions, open_price_list
+from ingestion.reading.normalize import format_money
+
+
+def _dec(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+
+
+def item_to_dict(item: Item) -> dict[str, Any]:
+    """The JSON form of one item (money as text with two or more decimals)."""
+    return {
+        "sheet": item.sheet,
+        "row": item.row,
+        "sku": item.sku,
+        "name": item.name,
+        "price": format_money(item.price),
+        "prices": {k: format_money(v) for k, v in item.prices.items()},
+        "currency": item.currency,
+        "unit": item.unit,
+        "stock": _dec(item.stock),
+        "available": item.available,
+        "brand": item.brand,
+        "category_path": list(item.category_path),
+        "description": (item.description[:300] if item.description else None),
+    }
+
+
+def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | None = None) -> dict[str, Any]:
+    """Read ``path`` and describe the result as a JSON-able dict (shape in the module docstring).
+
+    ``limit`` caps the number of items listed (counts still cover the whole file).
+    Never raises for a bad file; programming errors are reported as
+    ``status: failed`` too, with the exception type in ``error``.
+    """
+    doc: dict[str, Any] = {
+        "status": "ok",
+        "error": None,
+        "file": str(path),
+        "file_type": None,
+        "rows_total": None,
+        "sheets": [],
+        "skipped_sheets": [],
+        "layouts": [],
+        "counts": {"items": 0, "errors": 0, "warnings": 0, "info": 0},
+        "details": {},
+        "items": [],
+        "problems": [],
+    }
+    items: list[dict[str, Any]] = doc["items"]
+    problems: list[dict[str, Any]] = doc["problems"]
+    counts: dict[str, int] = doc["counts"]
+    price_list = None
+    try:
+        price_list = open_price_list(path, options)
+        doc["file_type"] = price_list.file_type
+        doc["rows_total"] = price_list.rows_total
+        for rec in price_list.records():
+            if isinstance(rec, Item):
+                counts["items"] += 1
+                if limit is None or len(items) < limit:
+                    items.append(item_to_dict(rec))
+            else:
+                key = {"error": "errors", "warning": "warnings"}.get(rec.level, "info")
+                counts[key] += 1
+                problems.append(rec.to_dict())
+    except IngestionError as exc:
+        doc["status"] = "failed"
+        doc["error"] = exc.message
+        problems.append(exc.problem.to_dict())
+    except FileNotFoundError as exc:
+        doc["status"] = "failed"
+        doc["error"] = f"File not found: {exc}"
+    except Exception as exc:  # a reader bug must not look like a crash to the caller
+        doc["status"] = "failed"
+        doc["error"] = f"The file could not be read ({type(exc).__name__}: {exc})"
+    if price_list is not None:
+        details = dict(price_list.details)
+        doc["sheets"] = details.pop("sheets", [])
+        doc["skipped_sheets"] = details.pop("skipped_sheets", [])
+        doc["details"] = {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, type(None)))}
+        doc["layouts"] = [
+            {
+                "sheet": lay.sheet,
+                "header_rows": lay.header_rows,
+                "columns": lay.columns,
+                "currency": lay.currency,
+                "rows_read": lay.rows_read,
+                "items": lay.items,
+            }
+            for lay in price_list.layouts
+        ]
+    return doc
+
+
+def render_text(doc: dict[str, Any], rows: int = 10, max_problems: int = 20) -> str:
+    """A readable report of a preview document: sheets, header rows, column roles, first rows, problems."""
+    out: list[str] = []
+    out.append(f"File: {doc.get('file')}  ({doc.get('file_type') or 'unknown type'})")
+    if doc.get("status") != "ok":
+        out.append(f"FAILED: {doc.get('error')}")
+    details = doc.get("details") or {}
+    if details:
+        out.append("Detected: " + ", ".join(f"{k}={v!r}" for k, v in details.items()))
+    if doc.get("sheets"):
+        out.append("Sheets: " + ", ".join(str(s) for s in doc["sheets"]))
+    for s in doc.get("skipped_sheets") or []:
+        out.append(f"  skipped {s.get('sheet')!r}: {s.get('reason')}")
+    c = doc.get("counts") or {}
+    out.append(
+        f"Items: {c.get('items', 0)}   errors: {c.get('errors', 0)}   warnings: {c.get('warnings', 0)}"
+        + (f"   (about {doc['rows_total']} rows in the file)" if doc.get("rows_total") else "")
+    )
+    items = doc.get("items") or []
+    for lay in doc.get("layouts") or []:
+        out.append("")
+        out.append(f"== Sheet {lay.get('sheet') or '(table)'}: header row(s) {', '.join(map(str, lay.get('header_rows') or []))}"
+                   f"; currency {lay.get('currency') or 'unknown'}; {lay.get('items', 0)} items of {lay.get('rows_read', 0)} rows")
+        for label, role in (lay.get("columns") or {}).items():
+            out.append(f"   {label!s:<40} -> {role}")
+        sheet_items = [i for i in items if i.get("sheet") == lay.get("sheet")][:rows]
+        if sheet_items:
+            out.append("   first rows:")
+            for it in sheet_items:
+                price = it.get("price") or "-"
+                extra = " ".join(f"{k}={v}" for k, v in (it.get("prices") or {}).items()) if len(it.get("prices") or {}) > 1 else ""
+                cat = " > ".join(it.get("category_path") or [])
+                out.append(
+                    f"   {it.get('row')!s:>6}  {(it.get('sku') or '')[:16]:<16} {it.get('name', '')[:60]:<60} "
+                    f"{price:>12} {it.get('currency') or '':<3} {extra}" + (f"  [{cat}]" if cat else "")
+                )
+    problems = doc.get("problems") or []
+    if problems:
+        out.append("")
+        out.append(f"Problems ({len(problems)}):")
+        for p in problems[:max_problems]:
+            where = ":".join(str(x) for x in (p.get("sheet"), p.get("row")) if x is not None)
+            col = f" [{p['column']}]" if p.get("column") else ""
+            out.append(f"   {p.get('level', 'error'):<7} {where:<20} {p.get('type')}{col}: {p.get('message')}")
+        if len(problems) > max_problems:
+            out.append(f"   … and {len(problems) - max_problems} more (use --json for all)")
+    return "\n".join(out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ingestion preview", description="Show how a price list would be read, without storing it.")
+    ap.add_argument("file")
+    ap.add_argument("--json", action="store_true", help="print the JSON document instead of the report")
+    ap.add_argument("--sheet", help="read only this sheet (name or 1-based number)")
+    ap.add_argument("--header-row", type=int, help="1-based header row, as the file shows it")
+    ap.add_argument("--currency", help="ISO 4217 currency when the file does not say")
+    ap.add_argument("--decimal-separator", choices=[",", "."], help="decimal mark of the price columns")
+    ap.add_argument("--encoding", help="text encoding of a CSV (or code page of an old XLS)")
+    ap.add_argument("--delimiter", help="CSV delimiter (use '\\t' or 'tab' for TAB)")
+    ap.add_argument("--map", action="append", default=[], metavar="COLUMN=ROLE",
+                    help="force a column role, e.g. --map C=price:wholesale --map 'Артикул=sku'")
+    ap.add_argument("--rows", type=int, default=10, help="rows shown per sheet in the report")
+    return ap
+
+
+def options_from_args(args: argparse.Namespace) -> ReadOptions:
+    """ReadOptions from parsed command-line arguments."""
+    mapping = {}
+    for m in args.map:
+        key, _, role = m.rpartition("=")
+        if key:
+            mapping[key] = role
+    delim = args.delimiter
+    if delim in ("\\t", "tab", "TAB"):
+        delim = "\t"
+    return ReadOptions(
+        sheet=args.sheet,
+        header_row=args.header_row,
+        column_mapping=mapping,
+        currency=args.currency,
+        decimal_separator=args.decimal_separator,
+        encoding=args.encoding,
+        delimiter=delim,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns 0 when the file was read, 1 when it failed."""
+    args = _parser().parse_args(argv)
+    doc = build_preview(args.file, options_from_args(args))
+    if args.json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+    else:
+        sys.stdout.write(render_text(doc, rows=args.rows) + "\n")
+    return 0 if doc["status"] == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Currency marks in cell text, headers and number formats → ISO 4217 codes.
+
+Only unambiguous marks are mapped: ``kr`` (SEK/NOK/DKK), ``¥`` (JPY/CNY) and
+``у.е.`` (a "conventional unit") give ``None`` — unknown rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_ISO_CODES: Final = frozenset(
+    "RUB RUR USD EUR UAH PLN CHF BYN BYR KZT BGN GBP SEK NOK DKK CZK HUF RON MDL GEL AMD AZN "
+    "UZS KGS TJS TRY CNY JPY CAD AUD LTL LVL EEK".split()
+)
+
+# (pattern on case-folded text, ISO code); checked in order, first hit wins.
+_MARKS: Final[list[tuple[re.Pattern[str], str]]] = [
+    (re.compile(r"бел\w*\.?\s*р(?:уб)?|\bbyn\b|\bbyr\b|\bбр\b|\bbr\b(?!\w)"), "BYN"),
+    (re.compile(r"₽|\bруб|\bрублей|\bрубля|\bрубль|\brub\b|\brur\b|(?<![а-яa-z])р\.(?![а-яa-z])|(?<=\d)\s?р\b|(?<=\d)р(?![а-яa-z])"), "RUB"),
+    (re.compile(r"€|\beur\b|\beuro\b|\bевро\b|\bєвро\b|\beuros\b"), "EUR"),
+    (re.compile(r"₴|\bгрн|\bгривн|\buah\b"), "UAH"),
+    (re.compile(r"\bzł|\bzl\b|\bpln\b|\bзлот"), "PLN"),
+    (re.compile(r"\bchf\b|\bsfr\b|\bfr\.(?=\s|$)|\bшвейц"), "CHF"),
+    (re.compile(r"₸|\bkzt\b|\bтенге\b|\bтг\b"), "KZT"),
+    (re.compile(r"\bлв\b|\bлв\.|\bbgn\b|\bлева\b"), "BGN"),
+    (re.compile(r"£|\bgbp\b"), "GBP"),
+    (re.compile(r"\bkč|\bczk\b"), "CZK"),
+    (re.compile(r"\bsek\b"), "SEK"),
+    (re.compile(r"\bnok\b"), "NOK"),
+    (re.compile(r"\bdkk\b"), "DKK"),
+    (re.compile(r"\bmdl\b|\bлей\b"), "MDL"),
+    (re.compile(r"\btry\b|₺"), "TRY"),
+    (re.compile(r"\bcny\b|\brmb\b|\bюан"), "CNY"),
+    (re.compile(r"\bjpy\b"), "JPY"),
+    (re.compile(r"\bcad\b|c\$"), "CAD"),
+    (re.compile(r"\baud\b|a\$"), "AUD"),
+    (re.compile(r"\$|\busd\b|\bдолл|\bдолар|\bdollar|\bdolar"), "USD"),
+]
+
+_FMT_LITERAL = re.compile(r'"([^"]*)"|\[\$([^\]-]*)(?:-[0-9A-Fa-f]+)?\]|\\(.)')
+
+
+def currency_from_text(text: str) -> str | None:
+    """ISO 4217 code named by a currency mark in ``text``; ``None`` when none or ambiguous.
+
+    >>> currency_from_text("Цена, руб"), currency_from_text("$8.00"), currency_from_text("2 CHF")
+    ('RUB', 'USD', 'CHF')
+    """
+    if not text:
+        return None
+    t = text.casefold().replace("\u00a0", " ")
+    for rx, code in _MARKS:
+        if rx.search(t):
+            return code
+    return None
+
+
+def currency_from_format(number_format: str | None) -> str | None:
+    """Currency carried only by a number format: ``0.00" грн."``, ``#,##0.00"₴"``, ``[$€-407]``.
+
+    Only the format's literal text is looked at, so ``0.00`` or ``General`` give ``None``.
+    """
+    if not number_format or number_format in ("General", "@"):
+        return None
+    literals = []
+    for m in _FMT_LITERAL.finditer(number_format):
+        literals.append(m.group(1) or m.group(2) or m.group(3) or "")
+    # bare currency symbols outside quotes (e.g. "#,##0.00 €" or "₽#,##0")
+    literals.append(re.sub(r'"[^"]*"|\[[^\]]*\]|[#0.,;?%\s_()\\*-]', " ", number_format))
+    return currency_from_text(" ".join(literals))
+
+
+def iso_code(value: str | None) -> str | None:
+    """A supplier's currency setting or a currency cell → ISO code (``"руб."`` → ``RUB``)."""
+    if not value:
+        return None
+    v = value.strip().upper()
+    if v in _ISO_CODES:
+        return "RUB" if v == "RUR" else ("BYN" if v == "BYR" else v)
+    return currency_from_text(value)

@@ -1,0 +1,485 @@
+"""Layout detection: where the header is and which column plays which role.
+
+Inputs are the first rows of one sheet (:class:`~ingestion.reading.source.RawRow`);
+the output is a :class:`Layout` or ``None`` when no header row is found.
+
+1. **Header row**: each of the first :data:`HEADER_SCAN_ROWS` rows is scored by
+   the roles its short text cells name (:mod:`ingestion.reading.synonyms`);
+   numeric cells count against it (headers are words).  The best row wins if
+   it names at least two different roles (or the supplier's ``header_row``
+   option says where it is).  Logo, contact and title blocks above it score
+   nothing and are skipped.
+2. **Two-row headers**: when the next row holds only short words that name a
+   role, a price kind ("опт", "розница", "netto") or a currency, it is a
+   sub-header: each column's text becomes "parent child" and the child's own
+   role wins when it has one ("Розничная" / "Ед." → unit).
+3. **Roles** come from the header words; the values below then settle what
+   words cannot: among several "name" columns (a merged header cell) the one
+   with the longest texts wins and a code-like neighbour becomes the SKU; a
+   "price" column whose values are units ("шт") becomes the unit column; a
+   sheet without a name header takes its description column or the column
+   with the most text as the name.
+4. **Number locale** per price column: the share of values written with a
+   decimal comma vs. a decimal dot decides how ``"1,234"`` is read.
+5. Supplier overrides (``column_mapping`` by header text or column letter)
+   are applied last and always win.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+import attrs
+
+from ingestion.reading.currency import currency_from_text, iso_code
+from ingestion.reading.model import ReadOptions
+from ingestion.reading.normalize import (
+    clean_text,
+    is_number,
+    looks_like_unit,
+    parse_price,
+)
+from ingestion.reading.source import RawRow
+from ingestion.reading.synonyms import header_role, norm_header, price_kind, role_scores
+
+HEADER_SCAN_ROWS = 60
+VALUE_SAMPLE_ROWS = 300
+SINGLE_ROLES = ("sku", "name", "currency", "unit", "brand", "category", "description")
+_ROLE_BONUS = {"name": 3, "price": 3, "sku": 2}
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → spreadsheet letter (0 → ``A``, 26 → ``AA``)."""
+    s = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+@attrs.define
+class Column:
+    """One column as detection sees it: header text, role, price kind and header currency."""
+
+    index: int
+    header: str
+    role: str | None = None
+    weight: int = 0
+    kind: str | None = None
+    currency: str | None = None
+    decimal_separator: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Header text, or the column letter when the header cell is empty."""
+        return self.header or column_letter(self.index)
+
+
+@attrs.define
+class Layout:
+    """What detection decided for one sheet.
+
+    ``header_rows`` are 1-based; ``columns`` lists every column of the header
+    width; ``labels`` are unique display names (header text or letter) used as
+    keys of raw row data; ``currency`` is the sheet-wide currency from the
+    price headers or options, ``None`` when unknown.
+    """
+
+    header_rows: list[int]
+    columns: list[Column]
+    labels: list[str]
+    currency: str | None = None
+    notes: list[str] = attrs.field(factory=list)
+
+    def role_columns(self, role: str) -> list[Column]:
+        """Columns with ``role``, left to right."""
+        return [c for c in self.columns if c.role == role]
+
+    def first(self, role: str) -> Column | None:
+        """The column with ``role`` (single-valued roles), or ``None``."""
+        cols = self.role_columns(role)
+        return cols[0] if cols else None
+
+    @property
+    def last_header_row(self) -> int:
+        return self.header_rows[-1] if self.header_rows else 0
+
+    def mapping(self) -> dict[str, str]:
+        """Column label → role (``price:<kind>`` for prices) for reports."""
+        out = {}
+        for c, label in zip(self.columns, self.labels):
+            if c.role and c.role != "ignore":
+                out[label] = f"price:{c.kind}" if c.role == "price" and c.kind else c.role
+        return out
+
+
+# ---------------------------------------------------------------- header row
+def _short_text(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    t = clean_text(value)
+    return t if t and len(t) <= 60 else None
+
+
+def score_header_row(row: RawRow) -> tuple[float, set[str]]:
+    """How much a row looks like a header: role weights found, minus numeric cells."""
+    roles: dict[str, int] = {}
+    numbers = 0
+    texts = 0
+    for v in row.values:
+        if v is None:
+            continue
+        if is_number(v):
+            numbers += 1
+            continue
+        t = _short_text(v)
+        if t is None:
+            continue
+        texts += 1
+        role, w = header_role(t)
+        if role and role != "ignore" and w > roles.get(role, 0):
+            roles[role] = w
+    if not roles:
+        return 0.0, set()
+    score = float(sum(min(w, 4) + _ROLE_BONUS.get(r, 0) for r, w in roles.items()))
+    score -= 3 * numbers
+    return score, set(roles)
+
+
+def find_header_row(rows: list[RawRow]) -> int | None:
+    """Index (into ``rows``) of the best header row, or ``None`` when no row qualifies."""
+    best, best_score = None, 0.0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score, roles = score_header_row(row)
+        if len(roles) < 2 or not roles & {"name", "price", "sku"}:
+            continue
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _is_subheader(row: RawRow, header: RawRow) -> bool:
+    """A row right under the header holding only short role/kind/currency words."""
+    hits = 0
+    seen = 0
+    for i, v in enumerate(row.values):
+        if v is None:
+            continue
+        if not isinstance(v, str):
+            return False
+        t = clean_text(v)
+        if not t:
+            continue
+        if len(t) > 40 or parse_price(t).amount is not None:
+            return False
+        seen += 1
+        role, _ = header_role(t)
+        hv = header.values[i] if i < len(header.values) else None
+        if (role and role != "ignore") or price_kind(t) != "price" or currency_from_text(t):
+            hits += 1
+        elif isinstance(hv, str) and clean_text(hv) == t:
+            hits += 1
+    return seen > 0 and hits >= max(1, (seen + 1) // 2)
+
+
+def _combine(parent: str, child: str) -> tuple[str, str | None, int]:
+    """Header text of a two-row header column and its role (child's role first)."""
+    if not child or child == parent:
+        role, w = header_role(parent)
+        return parent, role, w
+    if not parent:
+        role, w = header_role(child)
+        return child, role, w
+    text = f"{parent} {child}"
+    c_role, c_w = header_role(child)
+    if c_role and c_w >= 2:
+        return text, c_role, c_w
+    role, w = header_role(text)
+    return text, role, w
+
+
+# ---------------------------------------------------------------- value fits
+@attrs.define
+class _Stats:
+    filled: int = 0
+    numbers: int = 0
+    texts: int = 0
+    text_len: int = 0
+    lettered: int = 0
+    prices: int = 0
+    units: int = 0
+    codes: int = 0
+    comma_dec: int = 0
+    dot_dec: int = 0
+
+
+_CODE = re.compile(r"^[#№]?\s*[\w./\-]{1,24}$")
+_DEC_COMMA = re.compile(r"\d,\d{1,2}(?!\d)|\d\.\d{3},\d")
+_DEC_DOT = re.compile(r"\d\.\d{1,2}(?!\d)|\d,\d{3}\.\d")
+
+
+def _column_stats(rows: Iterable[RawRow], width: int) -> list[_Stats]:
+    stats = [_Stats() for _ in range(width)]
+    for row in rows:
+        for i, v in enumerate(row.values[:width]):
+            if v is None:
+                continue
+            s = stats[i]
+            s.filled += 1
+            if is_number(v):
+                s.numbers += 1
+                s.prices += 1
+                s.codes += 1
+                continue
+            t = clean_text(v)
+            if not t:
+                continue
+            s.texts += 1
+            s.text_len += min(len(t), 200)
+            if re.search(r"[^\W\d_]{2}", t):
+                s.lettered += 1
+            p = parse_price(t)
+            if p.amount is not None or p.on_request:
+                s.prices += 1
+            if looks_like_unit(t):
+                s.units += 1
+            if _CODE.match(t) and any(ch.isdigit() for ch in t):
+                s.codes += 1
+            if _DEC_COMMA.search(t):
+                s.comma_dec += 1
+            elif _DEC_DOT.search(t):
+                s.dot_dec += 1
+    return stats
+
+
+def _name_fit(s: _Stats) -> float:
+    if s.filled == 0:
+        return 0.0
+    avg = s.text_len / max(s.texts, 1)
+    return (s.lettered / s.filled) * min(avg, 20) / 20 * min(s.filled, 5) / 5 + min(avg, 80) / 800
+
+
+def _price_fit(s: _Stats) -> float:
+    return s.prices / s.filled if s.filled else 0.0
+
+
+# ---------------------------------------------------------------- detection
+def detect_layout(rows: list[RawRow], options: ReadOptions = ReadOptions()) -> tuple[Layout, int] | None:
+    """Find the header and column roles in the first rows of a sheet.
+
+    Returns the layout and the index (into ``rows``) of the first row after the
+    header, or ``None`` when no header row is found.  ``options.header_row``
+    (1-based) forces the header row; ``options.column_mapping`` forces roles.
+    """
+    if not rows:
+        return None
+    if options.header_row is not None:
+        idx = next((i for i, r in enumerate(rows) if r.row == options.header_row), None)
+        if idx is None:
+            return None
+    else:
+        found = find_header_row(rows)
+        if found is None and not options.column_mapping:
+            return None
+        idx = found if found is not None else 0
+    header = rows[idx]
+    header_rows = [header.row]
+    width = max(len(header.values), max((len(r.values) for r in rows[idx : idx + VALUE_SAMPLE_ROWS]), default=0))
+    parents = [clean_text(v) if isinstance(v, str) else clean_text(v) for v in header.values] + [""] * width
+    parents = parents[:width]
+    children = [""] * width
+    data_idx = idx + 1
+    if data_idx < len(rows) and rows[data_idx].row == header.row + 1 and _is_subheader(rows[data_idx], header):
+        sub = rows[data_idx]
+        children = [(clean_text(v) if v is not None else "") for v in sub.values] + [""] * width
+        children = children[:width]
+        header_rows.append(sub.row)
+        data_idx += 1
+
+    columns: list[Column] = []
+    for i in range(width):
+        text, role, weight = _combine(parents[i], children[i])
+        col = Column(index=i, header=text, role=role, weight=weight)
+        columns.append(col)
+
+    sample = rows[data_idx : data_idx + VALUE_SAMPLE_ROWS]
+    stats = _column_stats(sample, width)
+    _resolve(columns, stats)
+    notes: list[str] = []
+    _apply_overrides(columns, options, notes)
+
+    for col in columns:
+        if col.role == "price":
+            col.kind = col.kind or price_kind(col.header)
+            col.currency = currency_from_text(col.header)
+            s = stats[col.index]
+            if options.decimal_separator in (",", "."):
+                col.decimal_separator = options.decimal_separator
+            elif s.comma_dec > s.dot_dec:
+                col.decimal_separator = ","
+            elif s.dot_dec > s.comma_dec:
+                col.decimal_separator = "."
+    sheet_currency = next((c.currency for c in columns if c.role == "price" and c.currency), None)
+    if sheet_currency is None and options.currency:
+        sheet_currency = iso_code(options.currency)
+    labels = _labels(columns)
+    if not any(c.role == "price" for c in columns):
+        notes.append("no price column found: items are read without prices")
+    return Layout(header_rows=header_rows, columns=columns, labels=labels, currency=sheet_currency, notes=notes), data_idx
+
+
+def _labels(columns: list[Column]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for c in columns:
+        label = c.label
+        if label in seen:
+            seen[label] += 1
+            label = f"{label} ({column_letter(c.index)})"
+        else:
+            seen[label] = 1
+        out.append(label)
+    return out
+
+
+def _resolve(columns: list[Column], stats: list[_Stats]) -> None:
+    """Settle duplicate roles and fill missing ones from the values (see module docstring)."""
+    header_count: dict[str, int] = {}
+    for c in columns:
+        if c.header:
+            header_count[c.header] = header_count.get(c.header, 0) + 1
+    spare: list[Column] = []  # columns whose role may be re-read from their values
+
+    # price columns whose values are not prices (a merged price header over a unit column)
+    prices = [c for c in columns if c.role == "price"]
+    if prices:
+        for c in prices:
+            s = stats[c.index]
+            if s.filled >= 3 and _price_fit(s) < 0.2 and (
+                header_count.get(c.header, 0) > 1 or any(_price_fit(stats[o.index]) >= 0.5 for o in prices if o is not c)
+            ):
+                c.role = None
+                spare.append(c)
+
+    for role in SINGLE_ROLES:
+        cands = [c for c in columns if c.role == role]
+        if len(cands) <= 1:
+            if cands and role == "name" and stats[cands[0].index].filled == 0 and header_count.get(cands[0].header, 0) > 1:
+                pass
+            continue
+        top = max(c.weight for c in cands)
+        best_pool = [c for c in cands if c.weight == top]
+        if role == "name":
+            winner = max(best_pool, key=lambda c: (_name_fit(stats[c.index]), -c.index))
+        else:
+            winner = max(best_pool, key=lambda c: (stats[c.index].filled > 0, -c.index))
+        for c in cands:
+            if c is not winner:
+                c.role = None
+                if header_count.get(c.header, 0) > 1:
+                    spare.append(c)
+    spare.extend(c for c in columns if c.role is None and not c.header)
+
+    def has(role: str) -> bool:
+        return any(c.role == role for c in columns)
+
+    name_col = next((c for c in columns if c.role == "name"), None)
+    if name_col is not None and _name_fit(stats[name_col.index]) == 0.0:
+        # the name header sits over an empty column (merged header); move it right
+        better = [
+            c for c in spare + [c for c in columns if c.role is None]
+            if c.index > name_col.index and _name_fit(stats[c.index]) > 0.2
+        ]
+        if better:
+            target = min(better, key=lambda c: c.index)
+            target.role, target.weight = "name", name_col.weight
+            name_col.role = None
+            name_col = target
+
+    for c in sorted(spare, key=lambda c: c.index):
+        if c.role is not None:
+            continue
+        s = stats[c.index]
+        if s.filled < 2:
+            continue
+        if not has("unit") and s.units / s.filled >= 0.6:
+            c.role = "unit"
+        elif (
+            not has("sku")
+            and name_col is not None
+            and c.index < name_col.index
+            and s.codes / s.filled >= 0.7
+        ):
+            c.role = "sku"
+        elif not has("name") and _name_fit(s) > 0.2:
+            c.role = "name"
+            name_col = c
+
+    if not has("name"):
+        desc = next((c for c in columns if c.role == "description"), None)
+        if desc is not None:
+            desc.role = "name"
+        else:
+            pool = [c for c in columns if c.role is None and _name_fit(stats[c.index]) > 0.2]
+            if pool:
+                best = max(pool, key=lambda c: _name_fit(stats[c.index]))
+                best.role = "name"
+    if not has("price"):
+        pool = [
+            c for c in columns
+            if c.role is None and not c.header and stats[c.index].filled >= 3 and _price_fit(stats[c.index]) >= 0.8
+        ]
+        if pool:
+            pool[0].role = "price"
+
+
+def _apply_overrides(columns: list[Column], options: ReadOptions, notes: list[str]) -> None:
+    if not options.column_mapping:
+        return
+    by_letter = {column_letter(c.index): c for c in columns}
+    by_text = {norm_header(c.header): c for c in columns if c.header}
+    for key, target in options.column_mapping.items():
+        col = by_letter.get(key.strip().upper()) or by_text.get(norm_header(key))
+        if col is None:
+            notes.append(f"column_mapping: no column {key!r} in the header")
+            continue
+        role, _, kind = target.partition(":")
+        if role in SINGLE_ROLES:
+            for other in columns:
+                if other.role == role and other is not col:
+                    other.role = None
+        col.role = role or None
+        col.weight = 99
+        col.kind = kind or ("price" if role == "price" else None)
+
+
+_NUMERIC_TEXT = re.compile(r"^[\s\d.,'\u00a0-]+$")
+
+
+def header_like(row: RawRow, layout: "Layout") -> bool:
+    """A repeated header (or sub-header) inside the data.
+
+    The row must repeat the sheet's own header: at least two of its cells (and
+    at least half of its non-empty cells) are words of that column's header
+    label, and no cell holds a number.  Synonym words alone are not enough:
+    an item named "Товар без цены" is not a header.
+    """
+    hits = filled = 0
+    for i, v in enumerate(row.values):
+        if v is None:
+            continue
+        if is_number(v):
+            return False
+        text = str(v).strip()
+        if not text:
+            continue
+        if _NUMERIC_TEXT.match(text):
+            return False
+        filled += 1
+        label = layout.labels[i].casefold() if i < len(layout.labels) else ""
+        t = " ".join(text.casefold().split())
+        if len(t) >= 2 and t in " ".join(label.split()):
+            hits += 1
+    return hits >= 2 and hits * 2 >= filled

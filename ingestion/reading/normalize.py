@@ -1,0 +1,305 @@
+"""Cell values → clean item fields: prices, SKUs, names, units, stock.
+
+Every function here is pure and total: it never raises on bad input, it says
+what it could not read (``ParsedPrice.error``) so the caller can log it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+import attrs
+
+from ingestion.reading.currency import currency_from_text
+from ingestion.reading.synonyms import ON_REQUEST_RE
+
+#: A cell value as the readers hand it out.
+CellValue = str | int | float | Decimal | bool | datetime | date | None
+
+#: Spreadsheet error literals (English and Russian Excel); such cells are empty.
+ERROR_LITERALS: Final = frozenset(
+    "#VALUE! #N/A #REF! #DIV/0! #NAME? #NUM! #NULL! #GETTING_DATA #SPILL! #CALC! "
+    "#ЗНАЧ! #ЗНАЧЕН! #Н/Д #ССЫЛКА! #ДЕЛ/0! #ИМЯ? #ЧИСЛО! #ПУСТО! #АРГ!".split()
+)
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+_WS = re.compile(r"\s+")
+_NUMBER = re.compile(r"[-−–]?\s?\d[\d\s\u00a0\u202f'’`.,]*")
+_KOPECKS = re.compile(r"^\s*(\d[\d\s]*)\s*[=-]\s*(\d{2})\s*$")
+
+
+def is_number(value: CellValue) -> bool:
+    """True for numeric cell values (not booleans)."""
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def cell_text(value: CellValue) -> str:
+    """A cell value as the text a person would see (numbers without a trailing ``.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ""
+        if value.is_integer() and abs(value) < 1e17:
+            return str(int(value))
+        return repr(round(value, 10))
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def clean_text(value: CellValue) -> str:
+    """Text with HTML tags/entities removed and whitespace runs collapsed."""
+    t = cell_text(value)
+    if not t:
+        return ""
+    if "<" in t or "&" in t:
+        t = html.unescape(_TAG.sub(" ", t))
+    t = t.replace("\u00a0", " ").replace("\ufeff", "")
+    return _WS.sub(" ", t).strip()
+
+
+def is_error_literal(value: CellValue) -> bool:
+    """True for spreadsheet error texts such as ``#VALUE!`` / ``#ЗНАЧЕН!``."""
+    return isinstance(value, str) and value.strip().upper() in ERROR_LITERALS
+
+
+@attrs.frozen
+class ParsedPrice:
+    """What a price cell says.
+
+    ``amount`` in the currency's major unit; ``currency`` ISO 4217 when the
+    cell names one; ``on_request`` when the cell says "ask us"; ``error`` a
+    short reason when the cell is not empty but holds no readable price;
+    ``empty`` when there is nothing at all.
+    """
+
+    amount: Decimal | None = None
+    currency: str | None = None
+    on_request: bool = False
+    error: str | None = None
+    empty: bool = False
+
+
+def _decimal_from_float(value: float) -> Decimal:
+    return Decimal(repr(round(value, 6)))
+
+
+def parse_number(text: str, decimal_separator: str | None = None) -> Decimal | None:
+    """A number written with any of the usual separators, or ``None``.
+
+    ``"1 234,56"``, ``"1.234,56"``, ``"1,234.56"``, ``"12,5"``, ``"1'234.50"``.
+    When the text alone is ambiguous (``"1,234"``, ``"1.234"``) the
+    ``decimal_separator`` hint decides; without one a single separator followed
+    by exactly three digits is read as a thousands separator.
+    """
+    t = text.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("−", "-").replace("–", "-")
+    neg = t.startswith("-")
+    t = t.lstrip("-").strip()
+    t = re.sub(r"[\s'’`]", "", t)
+    if not t or not t[0].isdigit():
+        return None
+    if not re.fullmatch(r"[\d.,]+", t):
+        return None
+    has_dot, has_comma = "." in t, "," in t
+    if has_dot and has_comma:
+        dec = "." if t.rfind(".") > t.rfind(",") else ","
+        thou = "," if dec == "." else "."
+        if t.count(dec) > 1:
+            return None
+        t = t.replace(thou, "").replace(dec, ".")
+    elif has_dot or has_comma:
+        sep = "." if has_dot else ","
+        parts = t.split(sep)
+        if len(parts) > 2:
+            if any(len(p) != 3 for p in parts[1:]):
+                return None
+            t = "".join(parts)
+        else:
+            head, tail = parts
+            if len(tail) == 3 and head not in ("0", "") and decimal_separator != sep:
+                t = head + tail  # "1,234" -> 1234 unless the column uses ',' as decimal mark
+            else:
+                t = head + "." + tail
+    if t.endswith("."):
+        t = t[:-1]
+    try:
+        d = Decimal(t)
+    except InvalidOperation:
+        return None
+    return -d if neg else d
+
+
+def parse_price(value: CellValue, decimal_separator: str | None = None) -> ParsedPrice:
+    """Read a price cell.
+
+    Numbers pass through as :class:`~decimal.Decimal` (floats are rounded to
+    6 places to undo binary noise).  Text may carry a currency mark
+    (``"$8.00"``, ``"41.00р."``, ``"2 CHF"``, ``"1 234,56 руб."``), HTML, or
+    roubles=kopecks (``"11=90"``); "on request" words give ``on_request``.
+    Spreadsheet errors (``#VALUE!``) and blanks give ``empty``.
+    """
+    if value is None or isinstance(value, bool):
+        return ParsedPrice(empty=True)
+    if isinstance(value, (int, Decimal)):
+        return ParsedPrice(amount=Decimal(value))
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ParsedPrice(empty=True)
+        return ParsedPrice(amount=_decimal_from_float(value))
+    if isinstance(value, (datetime, date)):
+        return ParsedPrice(error="a date, not a price")
+    text = clean_text(value)
+    if not text or text in ("-", "—", "–", "...", "…") or is_error_literal(text):
+        return ParsedPrice(empty=True)
+    if ON_REQUEST_RE.search(text):
+        return ParsedPrice(on_request=True, currency=currency_from_text(text))
+    currency = currency_from_text(text)
+    m = _KOPECKS.match(text)
+    if m:
+        return ParsedPrice(amount=Decimal(m.group(1).replace(" ", "") + "." + m.group(2)), currency=currency)
+    numbers = [n.strip(" \u00a0\u202f'’`.,") for n in _NUMBER.findall(text)]
+    numbers = [n for n in numbers if any(ch.isdigit() for ch in n)]
+    if not numbers:
+        return ParsedPrice(error=f"no number in {text[:40]!r}", currency=currency)
+    if len(numbers) > 1:
+        return ParsedPrice(error=f"several numbers in {text[:40]!r}", currency=currency)
+    leftover = re.sub(r"[^\w]", "", _NUMBER.sub(" ", text))
+    if len(leftover) > 6 and currency is None:
+        return ParsedPrice(error=f"text around the number in {text[:40]!r}", currency=currency)
+    amount = parse_number(numbers[0], decimal_separator)
+    if amount is None:
+        return ParsedPrice(error=f"unreadable number {text[:40]!r}", currency=currency)
+    return ParsedPrice(amount=amount, currency=currency)
+
+
+def format_money(amount: Decimal | None) -> str | None:
+    """Decimal → text with at least two decimals (``Decimal("12.5")`` → ``"12.50"``)."""
+    if amount is None:
+        return None
+    exp = amount.as_tuple().exponent
+    if isinstance(exp, int) and exp > -2:
+        amount = amount.quantize(Decimal("0.01"))
+    return format(amount, "f")
+
+
+def normalize_sku(value: CellValue) -> str | None:
+    """SKU as text: leading zeros kept, ``586786748.0`` → ``"586786748"``, ``"# B7764 "`` → ``"B7764"``."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    t = clean_text(value)
+    t = t.lstrip("#№").strip()
+    if re.fullmatch(r"\d+\.0+", t):
+        t = t.split(".")[0]
+    return t or None
+
+
+def normalize_name(value: CellValue) -> str:
+    """Item name: HTML removed, whitespace collapsed."""
+    return clean_text(value)
+
+
+_UNITS: Final[dict[str, str]] = {}
+for _canon, _aliases in {
+    "pcs": "шт штук штука штуки pcs pc piece pieces szt sztuk sztuka stk stück stueck st ea each од одн unit units бр брой ud uds unidad unidades ks",
+    "set": "компл комплект комплекты к-т кт set sets kpl komplet zestaw satz juego",
+    "pack": "уп упак упаковка pack pk pkg opak opakowanie pack packung paq",
+    "pair": "пара пар pair pairs para paar",
+    "kg": "кг kg килограмм kilogram kilo",
+    "g": "г гр g gram грамм",
+    "t": "т тн тонна t tonne ton",
+    "l": "л литр l liter litre litr",
+    "ml": "мл ml",
+    "m": "м м.п пм мп п.м m meter metre metr mb lfm",
+    "m2": "м2 м² кв.м квм m2 m² sqm",
+    "m3": "м3 м³ куб.м m3 m³",
+    "roll": "рул рулон roll rolka rolle",
+    "box": "кор коробка box karton",
+    "bag": "меш мешок bag worek sack",
+}.items():
+    for _a in _aliases.split():
+        _UNITS[_a] = _canon
+
+_UNIT_WORD: Final = re.compile(r"^[^\d\W]{1,12}\.?\d?$|^[мm][23²³]$|^(?:кв|куб)\.?\s?м$|^к-т$|^п\.м$")
+
+
+def normalize_unit(value: CellValue) -> str | None:
+    """Unit of sale: common aliases in any covered language → a short code.
+
+    ``шт``/``szt``/``Stk``/``pcs`` → ``pcs``, ``компл``/``zestaw`` → ``set``,
+    ``кг`` → ``kg``, ``м2`` → ``m2`` …; anything else → its own cleaned text.
+    """
+    t = clean_text(value)
+    if not t:
+        return None
+    key = t.casefold().strip().rstrip(".").replace(" ", "")
+    if key in _UNITS:
+        return _UNITS[key]
+    key2 = key.replace(".", "")
+    return _UNITS.get(key2, t)
+
+
+def looks_like_unit(value: CellValue) -> bool:
+    """True when a cell reads as a unit of sale (used to find unlabelled unit columns)."""
+    t = clean_text(value).casefold().rstrip(".").replace(" ", "")
+    return bool(t) and (t in _UNITS or t.replace(".", "") in _UNITS)
+
+
+_AVAILABLE_YES: Final = re.compile(
+    r"^\+|^(?:да|есть|є|так|yes|y|tak|ja|sí|si|true|в наличии|є в наявності|в наявності|наличие|"
+    r"available|in stock|instock|auf lager|verfügbar|lieferbar|dostępn\w*|na stanie|много|достаточно|"
+    r"many|plenty|disponible|en stock|налично|в наличност|ok)\b",
+    re.IGNORECASE,
+)
+_AVAILABLE_NO: Final = re.compile(
+    r"^-$|^(?:нет|немає|ні|no|n|nie|nein|false|отсутств\w*|нет в наличии|немає в наявності|out of stock|"
+    r"outofstock|sold out|brak|niedostępn\w*|nicht verfügbar|nicht lieferbar|agotado|под заказ|на заказ|"
+    r"під замовлення|ожидается|очікується|zamówienie|на замовлення|няма|backorder|preorder)\b",
+    re.IGNORECASE,
+)
+
+
+def parse_stock(value: CellValue) -> tuple[Decimal | None, bool | None]:
+    """Stock cell → (quantity, available).
+
+    Numbers give the quantity and ``available = quantity > 0``; ``">10"``,
+    ``"10+"``, ``"более 10"`` give 10 and ``True``; words such as "есть",
+    "in stock", "dostępny" give ``(None, True)``, "нет", "brak", "под заказ"
+    give ``(None, False)``; anything else ``(None, None)``.
+    """
+    if value is None or isinstance(value, bool):
+        return (None, value if isinstance(value, bool) else None)
+    if isinstance(value, (int, float, Decimal)):
+        q = _decimal_from_float(value) if isinstance(value, float) else Decimal(value)
+        return (q, q > 0)
+    t = clean_text(value)
+    if not t or is_error_literal(t):
+        return (None, None)
+    m = re.fullmatch(r"[<>≥≤]?\s*(?:более|больше|понад|більше|over|more than|ponad|über|mehr als|от|from)?\s*"
+                     r"(\d[\d\s.,]*)\s*\+?\s*(?:шт\.?|pcs|szt\.?|stk\.?|ед\.?)?", t, re.IGNORECASE)
+    if m:
+        qty = parse_number(m.group(1).strip())
+        if qty is not None:
+            return (qty, qty > 0)
+    if _AVAILABLE_NO.search(t):
+        return (None, False)
+    if _AVAILABLE_YES.search(t):
+        return (None, True)
+    return (None, None)

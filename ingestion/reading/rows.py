@@ -1,0 +1,351 @@
+"""Row classification and item building for one sheet with a known layout.
+
+Each data row becomes exactly one of:
+
+* **empty / repeated header / note / footer / noise** → nothing (not an item,
+  not a problem);
+* **section** → updates the category path given to the items below it;
+* **item** → an :class:`~ingestion.reading.model.Item`, maybe with a warning
+  :class:`~ingestion.errors.Problem` (``price_on_request``, ``missing_price``);
+* **bad row** → an error ``Problem`` (``missing_name``, ``bad_price``) and
+  reading goes on.
+
+Rules, in order (a sheet "has prices" when a price column was found):
+
+1. no value at all → empty; a repeated header row → skipped.
+2. some price cell holds an amount → item (error ``missing_name`` when the
+   name is empty, unless the row is a total/note line).
+3. a price cell says "on request" → item without price + ``price_on_request``.
+4. a price cell holds text that is a price *header word* ("Стоимость") → a
+   caption: section.
+5. a price cell holds other unreadable text → error ``bad_price``.
+6. no price at all: a row with a name and a unit or stock value (or name + SKU
+   + at least one more value) is an item without price (``missing_price``
+   warning); a row whose text is a note/total/contact line is skipped; any
+   other row with text is a section (its name, or its first text).  In a
+   sheet without a price column, a row with a name and one more mapped value
+   is an item.
+
+Section depth: when the reader knows the row's outline level (XLS/XLSX
+grouping) the section sits at that level; otherwise consecutive section rows
+nest, and a section after items replaces the deepest level.
+
+Price choice (``Item.price``) — every price column is kept in ``Item.prices``
+by kind; ``price`` is taken from the first kind in this order that has an
+amount in the row: a column the supplier mapped to plain ``price``, then
+``retail``, ``price`` (no kind named), ``sale``, ``brutto``, ``netto``,
+``special``, ``dealer``, ``wholesale``, ``purchase``, ``compare_at``; within a
+kind the leftmost column wins.
+
+Currency of an item: the price cell's own mark ("$8.00", "2 CHF") → the
+currency column → the price cell's number format (``0.00" грн."``) → the
+price column's header ("Цена, руб") → ``ReadOptions.currency`` → ``None``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ingestion.errors import Problem
+from ingestion.reading.currency import currency_from_format, iso_code
+from ingestion.reading.layout import Column, Layout, header_like
+from ingestion.reading.model import Item, ReadOptions
+from ingestion.reading.normalize import (
+    ParsedPrice,
+    cell_text,
+    clean_text,
+    normalize_name,
+    normalize_sku,
+    normalize_unit,
+    parse_price,
+    parse_stock,
+)
+from ingestion.reading.source import RawRow
+from ingestion.reading.synonyms import NOTE_RE, header_role
+
+KIND_ORDER = ("retail", "price", "sale", "brutto", "netto", "special", "dealer", "wholesale", "purchase", "compare_at")
+MAX_DEPTH = 8
+
+
+class SheetInterpreter:
+    """Turns the data rows of one sheet into items, problems and sections."""
+
+    def __init__(self, sheet: str | None, layout: Layout, options: ReadOptions, outline: bool = False) -> None:
+        self.sheet = sheet
+        self.layout = layout
+        self.options = options
+        self.path: list[str] = []
+        self._last_was_section = False
+        self._levels_used = outline
+        self.name_col = layout.first("name")
+        self.sku_col = layout.first("sku")
+        self.unit_col = layout.first("unit")
+        self.currency_col = layout.first("currency")
+        self.brand_col = layout.first("brand")
+        self.category_col = layout.first("category")
+        self.desc_col = layout.first("description")
+        self.stock_cols = layout.role_columns("stock")
+        self.price_cols = layout.role_columns("price")
+        self.has_prices = bool(self.price_cols)
+        self.default_currency = iso_code(options.currency) if options.currency else None
+        self._price_keys = self._kind_keys(self.price_cols)
+        self._order = self._price_order(self.price_cols)
+        self.items = 0
+        self.rows_read = 0
+
+    @staticmethod
+    def _kind_keys(cols: list[Column]) -> dict[int, str]:
+        keys: dict[int, str] = {}
+        used: dict[str, int] = {}
+        for c in cols:
+            kind = c.kind or "price"
+            used[kind] = used.get(kind, 0) + 1
+            keys[c.index] = kind if used[kind] == 1 else f"{kind}_{used[kind]}"
+        return keys
+
+    @staticmethod
+    def _price_order(cols: list[Column]) -> list[Column]:
+        def rank(c: Column) -> tuple[int, int]:
+            if c.weight == 99 and (c.kind or "price") == "price":
+                return (-1, c.index)
+            kind = c.kind or "price"
+            return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), c.index)
+
+        return sorted(cols, key=rank)
+
+    # ------------------------------------------------------------ helpers
+    def _cell(self, row: RawRow, col: Column | None) -> Any:
+        if col is None or col.index >= len(row.values):
+            return None
+        return row.values[col.index]
+
+    def row_data(self, row: RawRow) -> dict[str, Any]:
+        """Header label → raw cell text for the row's non-empty cells."""
+        labels = self.layout.labels
+        out: dict[str, Any] = {}
+        for i, v in enumerate(row.values):
+            if v is None:
+                continue
+            label = labels[i] if i < len(labels) else f"col{i + 1}"
+            out[label] = cell_text(v)
+        return out
+
+    def _problem(self, row: RawRow, type_: str, message: str, level: str = "error", column: Column | None = None) -> Problem:
+        return Problem(
+            type=type_,
+            message=message,
+            level=level,  # type: ignore[arg-type]
+            sheet=self.sheet,
+            row=row.row,
+            column=(self.layout.labels[column.index] if column is not None else None),
+            row_data=self.row_data(row),
+        )
+
+    def _section(self, row: RawRow, text: str) -> None:
+        text = text[:200]
+        if row.level is not None and self._levels_used:
+            depth = max(0, min(row.level, MAX_DEPTH - 1))
+            self.path = self.path[:depth] + [text]
+        elif self._last_was_section:
+            self.path = (self.path + [text])[-MAX_DEPTH:]
+        else:
+            self.path = self.path[:-1] + [text]
+        self._last_was_section = True
+
+    def _texts(self, row: RawRow) -> list[str]:
+        out: list[str] = []
+        for v in row.values:
+            if v is None:
+                continue
+            t = clean_text(v)
+            if t and t not in out:
+                out.append(t)
+        return out
+
+    # ------------------------------------------------------------ main entry
+    def interpret(self, row: RawRow) -> list[Item | Problem]:
+        """Classify one data row; returns the item and/or problems it gives (maybe none)."""
+        if all(v is None for v in row.values):
+            return []
+        self.rows_read += 1
+        name = normalize_name(self._cell(row, self.name_col))
+        parsed: list[tuple[Column, ParsedPrice]] = []
+        for c in self.price_cols:
+            parsed.append((c, parse_price(self._cell(row, c), c.decimal_separator)))
+        amounts = [(c, p) for c, p in parsed if p.amount is not None]
+        on_request = [(c, p) for c, p in parsed if p.on_request]
+        rank = {c.index: i for i, c in enumerate(self._order)}
+        bad = sorted(((c, p) for c, p in parsed if p.error is not None), key=lambda cp: rank[cp[0].index])
+
+        if not amounts:
+            if not any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row.values) and header_like(row, self.layout):
+                return []
+
+        if amounts:
+            if not name:
+                texts = self._texts(row)
+                if any(NOTE_RE.search(t) for t in texts):
+                    return []
+                self._last_was_section = False
+                return [self._problem(row, "missing_name", "The row has a price but no name.", column=self.name_col)]
+            return self._item(row, name, amounts, bad)
+
+        if on_request:
+            if not name:
+                return [self._problem(row, "missing_name", "The row has no name.", column=self.name_col)]
+            col = on_request[0][0]
+            out = self._item(row, name, [], [])
+            out.append(
+                self._problem(
+                    row,
+                    "price_on_request",
+                    f"Price on request ({cell_text(self._cell(row, col))!r}): the item is kept without a price.",
+                    level="warning",
+                    column=col,
+                )
+            )
+            return out
+
+        if bad:
+            texts = self._texts(row)
+            if len(texts) == 1:
+                # one text over the whole row (a merged section/note cell), not a price
+                if not NOTE_RE.search(texts[0]):
+                    self._section(row, texts[0])
+                return []
+            col, p = bad[0]
+            text = clean_text(self._cell(row, col))
+            if header_role(text)[0] == "price":
+                # a caption row: "Трансформатор сварочный ТДМ | Стоимость | #VALUE!"
+                self._section(row, name or text)
+                return []
+            if not name:
+                texts = self._texts(row)
+                if len(texts) <= 1 or any(NOTE_RE.search(t) for t in texts):
+                    return []
+            return [
+                self._problem(
+                    row,
+                    "bad_price",
+                    f"The price {text!r} cannot be read as a number ({p.error}).",
+                    column=col,
+                )
+            ]
+
+        # no price in the row at all
+        texts = self._texts(row)
+        unit = self._cell(row, self.unit_col)
+        stock_vals = [self._cell(row, c) for c in self.stock_cols]
+        sku = normalize_sku(self._cell(row, self.sku_col))
+        has_stock = any(v is not None for v in stock_vals)
+        if name:
+            if not self.has_prices:
+                if sku or unit is not None or has_stock or len(texts) >= 2 and self._mapped_values(row) >= 2:
+                    return self._item(row, name, [], [])
+            elif unit is not None or has_stock or (sku and len(texts) >= 3):
+                out = self._item(row, name, [], [])
+                out.append(
+                    self._problem(row, "missing_price", "The item has no price.", level="warning",
+                                  column=self.price_cols[0])
+                )
+                return out
+        if not texts:
+            return []
+        if any(NOTE_RE.search(t) for t in texts):
+            return []
+        if len(texts) > 3:
+            return []  # a row of unmapped values (e.g. an image line of a shop export)
+        first = name or texts[0]
+        if not name and len(texts) > 1 and self.name_col is not None:
+            return []
+        self._section(row, first)
+        return []
+
+    def _mapped_values(self, row: RawRow) -> int:
+        n = 0
+        for c in self.layout.columns:
+            if c.role and c.role != "ignore" and c.index < len(row.values) and row.values[c.index] is not None:
+                n += 1
+        return n
+
+    def _item(
+        self,
+        row: RawRow,
+        name: str,
+        amounts: list[tuple[Column, ParsedPrice]],
+        bad: list[tuple[Column, ParsedPrice]],
+    ) -> list[Item | Problem]:
+        self._last_was_section = False
+        prices: dict[str, Decimal] = {}
+        for c, p in amounts:
+            assert p.amount is not None
+            prices[self._price_keys[c.index]] = p.amount
+        chosen: tuple[Column, ParsedPrice] | None = None
+        by_index = {c.index: (c, p) for c, p in amounts}
+        for c in self._order:
+            if c.index in by_index:
+                chosen = by_index[c.index]
+                break
+        price = chosen[1].amount if chosen else None
+        currency = self._currency(row, chosen) if chosen else None
+        stock: Decimal | None = None
+        available: bool | None = None
+        for c in self.stock_cols:
+            q, a = parse_stock(self._cell(row, c))
+            if q is not None:
+                stock = q if stock is None else stock + q
+            if a is not None:
+                available = a if available is None else (available or a)
+        if stock is not None:
+            available = stock > 0 or bool(available)
+        category = clean_text(self._cell(row, self.category_col))
+        path = tuple(self.path)
+        if category:
+            path = path + (category,) if not path or path[-1] != category else path
+        item = Item(
+            row=row.row,
+            name=name,
+            sheet=self.sheet,
+            sku=normalize_sku(self._cell(row, self.sku_col)),
+            price=price,
+            prices=prices,
+            currency=currency,
+            unit=normalize_unit(self._cell(row, self.unit_col)),
+            stock=stock,
+            available=available,
+            brand=clean_text(self._cell(row, self.brand_col)) or None,
+            category_path=path,
+            description=clean_text(self._cell(row, self.desc_col))[:4000] or None,
+            raw=self.row_data(row),
+        )
+        self.items += 1
+        out: list[Item | Problem] = [item]
+        for c, p in bad:
+            out.append(
+                self._problem(
+                    row,
+                    "bad_price",
+                    f"The {self._price_keys[c.index]} price {cell_text(self._cell(row, c))!r} cannot be read ({p.error}).",
+                    level="warning",
+                    column=c,
+                )
+            )
+        return out
+
+    def _currency(self, row: RawRow, chosen: tuple[Column, ParsedPrice]) -> str | None:
+        col, parsed = chosen
+        if parsed.currency:
+            return parsed.currency
+        cur_cell = self._cell(row, self.currency_col)
+        if isinstance(cur_cell, str) and cur_cell.strip():
+            code = iso_code(cur_cell)
+            if code:
+                return code
+        if row.formats is not None and col.index < len(row.formats):
+            code = currency_from_format(row.formats[col.index])
+            if code:
+                return code
+        if col.currency:
+            return col.currency
+        return self.default_currency

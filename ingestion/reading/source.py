@@ -1,0 +1,40 @@
+"""The uniform row stream every format reader produces (DESIGN §5).
+
+A reader turns a file into :class:`SheetSource` objects; each yields
+:class:`RawRow` values: the 1-based row number as the file shows it, the
+typed cell values (``str``, ``float``, ``int``, ``datetime``, ``bool`` or
+``None`` for empty/error cells) and, where the format has them, each cell's
+number format and the row's outline level.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import attrs
+
+from ingestion.reading.normalize import CellValue
+
+
+@attrs.define(slots=True)
+class RawRow:
+    """One row of one sheet: ``row`` is 1-based; ``formats`` parallels ``values``."""
+
+    row: int
+    values: list[CellValue]
+    formats: list[str | None] | None = None
+    level: int | None = None
+
+
+@attrs.define
+class SheetSource:
+    """One table to read: a sheet of a workbook or the single table of a CSV.
+
+    ``rows()`` may be called once; ``estimated_rows`` is the stated size (for
+    progress), ``hidden`` is true for hidden and very hidden sheets.
+    """
+
+    name: str | None
+    rows: Callable[[], Iterator[RawRow]]
+    estimated_rows: int | None = None
+    hidden: bool = False

@@ -1,0 +1,182 @@
+"""Multilingual header vocabulary: which header text means which column role.
+
+Languages covered: Russian, Ukrainian, Belarusian, Polish, German, English,
+Spanish, Bulgarian (and a few Czech/Swedish words that suppliers use).
+
+Every pattern is a regular expression applied to :func:`norm_header` text
+(case-folded, ``ё`` → ``е``, punctuation turned into spaces) and carries a
+weight: 3 = the header clearly names the role ("Артикул", "Nr katalogowy"),
+2 = a usual but looser word ("Код", "Name"), 1 = a weak hint ("Товар").  The
+pseudo-role ``ignore`` wins over the others for headers that look like a role
+but are not one (a VAT rate, a discount, a barcode, a country, an image URL).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+#: (role, weight, pattern) — order inside a weight does not matter.
+_ROLE_PATTERNS: Final[list[tuple[str, int, str]]] = [
+    # --- sku ---------------------------------------------------------------
+    ("sku", 3, r"\bартикул|\bартыкул|\bsku\b|\bart\.?\s*-?\s*nr\b|\bartikel\s*-?\s*n(?:r|ummer)|"
+     r"\barticle\b|\barticul|\bnr\.?\s*katalog|\bnumer\s*katalog|\bkatalog\w*\s*n|\bcat\.?\s*no\b|"
+     r"\bpart\s*(?:no|number|#)|\bref\.?\b|\breferenc|\bкод\s+товар|\bкод\s+тов\b|\bindeks\b|"
+     r"\bвендор\s*код|\bкаталожн\w*\s+номер|\bномер\s+по\s+каталог|\bвнутр\w*\s+код|\bitem\s*(?:no|number|code|#)|"
+     r"\bproduct\s*(?:code|id|no)\b|\bcodigo\b|\bcódigo\b|\bsymbol\b|\bart\b|\bарт\b"),
+    ("sku", 2, r"\bкод\b|\bkod\b|\bcode\b|\bкод\s*1с|\bpart\b|\bmpn\b|\bmodel\s*(?:no|number)"),
+    # --- name --------------------------------------------------------------
+    ("name", 3, r"\bнаименован|\bнайменуван|\bнайменнє|\bназвани|\bназва\b|\bназва\s|\bназвa|\bнайменне|"
+     r"\bnazwa|\bbezeichnung|\bbenennung|\bноменклатур|\bnombre|\bproduct\s*name|\bitem\s*name|"
+     r"\bназвание|\bимя\s+товар|\bнаим\b|\bнаимен"),
+    ("name", 2, r"\bname\b|\btitle\b|\bproduct\b|\bprodukt\b|\bproducto\b|\bdescripci[oó]n\b|\bitem\b|"
+     r"\bartikel\b|\bтовар\w*\b|\bпродукт|\bпродукция\b|\bизделие|\bвыроб|\bмодель\b|\bmodel\b|"
+     r"\bпозиция\b|\bописание\s+товара|\bнайменування\b|\bartykuł\b|\bartykul\b|\bwyr[oó]b|\bstoff\b|\bware\b"),
+    # --- price -------------------------------------------------------------
+    ("price", 3, r"\bцен[аыеуи]?\b|\bстоимост|\bprice\b|\bprices\b|\bpreis|\bcen[aey]\b|\bcena\w*|\bprecio|"
+     r"\bціна|\bцiна|\bвартість|\bвартiсть|\bкошт|\bpvp\b|\bpreço|\bcost\b|\bkosten\b|\bкошт\w*|\bцена\w*|\bцэна|\bкошт"),
+    # bare price kinds ("Розница", "Опт.") are price columns when nothing else fits
+    ("price", 1, r"\bрозн|\bроздр|\bопт\b|\bопт\.|\bоптов|\bмелк\w*\s*опт|\bгурт|\bretail\b|\bwholesale\b|"
+     r"\bhurt\w*|\bdetal\w*|\bnetto\b|\bbrutto\b|\bнетто\b|\bбрутто\b|\bдилер|\bdealer\b|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b"),
+    # --- currency ----------------------------------------------------------
+    ("currency", 3, r"\bвалют|\bcurrency\b|\bwaluta\b|\bw[äa]hrung\b|\bmoneda\b|\bвалута\b|\bвал\b|\bвал\.|\bcurr\b"),
+    # --- unit --------------------------------------------------------------
+    ("unit", 3, r"\bед\.?\s*изм|\bединиц|\bодиниц|\bод\.?\s*вим|\bадз\.?\s*вым|\bunit\b|\buom\b|\bjednostk|"
+     r"\bj\.?\s*m\.?\b|\bjm\b|\beinheit\b|\bme\b|\bunidad|\bмерна\s+единица|\bмярка\b|\bед\.?\s*изм\.?|\bизм\b"),
+    ("unit", 2, r"\bед\b|\bед\.|\bод\b|\bод\.|\bunits\b|\bедин\b"),
+    # --- stock -------------------------------------------------------------
+    ("stock", 3, r"\bостат|\bналичи|\bнаявн|\bналичност|\bзалиш|\bstock\b|\bin\s*stock|\bbestand\b|"
+     r"\blagerbestand|\bstan\b|\bstan\s*mag|\bilo[sś][cć]\b|\bilosc|\bexistencia|\bdisponib|\bavailab|"
+     r"\bverf[üu]gbar|\bна\s+складе|\bнаяўн|\bрэшт|\bqty\b|\bquantity\b|\bколичеств|\bкол-?\s*во\b|"
+     r"\bкількість|\bcantidad|\bmenge\b|\bauf\s+lager|\bинвентар|\binventory\s*(?:qty|quantity)"),
+    ("stock", 1, r"\bсклад\b|\blager\b|\bmagazyn"),
+    # --- brand -------------------------------------------------------------
+    ("brand", 3, r"\bпроизводител|\bвиробник|\bвытворц|\bбренд|\bbrand\b|\bmarka\b|\bhersteller\b|"
+     r"\bmarca\b|\bмарка\b|\btrademark\b|\bmanufacturer\b|\bproducent\b|\bпроизводител\w*|\bторгов\w*\s+марк|\bvendor\b"),
+    # --- category ----------------------------------------------------------
+    ("category", 3, r"\bкатегори|\bкатэгор|\bрозділ|\bраздел|\bkategori|\bcategor|\bkategorie\b|"
+     r"\bgrupa\b|\bgrupy\b|\bpodgrup|\bgruppe\b|\bwarengruppe|\bгрупп|\bгруп[аи]\b|\bгрупа|\bproduct\s*type\b|\bтип\s+товар"),
+    ("category", 1, r"\btype\b|\bтип\b|\bвид\b|\bсерия\b|\bserie\b|\bseries\b"),
+    # --- description ------------------------------------------------------
+    ("description", 3, r"\bописани|\bопис\b|\bopis\b|\bdescription|\bbeschreibung|\bbody\b|\bхарактеристик|"
+     r"\bподробн|\bcharakterystyk|\bmerkmal|\bкомментар|\bпримечани|\bnotes?\b|\bуваги|\bдетали\b"),
+    # --- not a role, although it looks like one ---------------------------
+    ("ignore", 5, r"\bштрих|\bbarcode|\bean\b|\bgtin\b|\bupc\b|\bisbn\b|\bскидк|\bзнижк|\bdiscount|\brabat|"
+     r"\bupust|\bdescuento|\bстрана|\bкраїн|\bcountry|\bkraj\b|\bherkunft|\bземля\b|\bimage|\bфото|\bзображ|"
+     r"\bизображ|\bкартинк|\bзображення|\bссылк|\bпосилан|\burl\b|\blink\b|\bseo\b|\bвес\b|\bвага\b|\bwaga\b|"
+     r"\bgewicht\b|\bweight\b|\bgrams\b|\bобъем|\bобъём|\bvolume\b|\bсумма\b|\bсума\b|\bsumme\b|\bsuma\b|"
+     r"\btotal\b|\bamount\b|\bитого\b|\bсрок\b|\bczas\b|\blead\s*time|\blieferzeit|\bгарант|\bwarranty|"
+     r"\bgwarancj|\btags?\b|\bpublished\b|\bstatus\b|\bстатус\b|\bpolicy\b|\btracker\b|\bтекст\b|"
+     r"\bfulfillment\b|\brequires\b|\btaxable\b|\bgift\b|\bидентификатор|\bid\b|\bномер\s+групп|\bnumer\b|\bnr\s+podgrup|"
+     r"\bпорядок|\bsort\b|\b№\b|\bп/п\b|\bпп\b|\blp\b|\bno\.?\s*$|\bdate\b|\bдата\b"),
+]
+
+#: Headers that only name a tax rate ("НДС", "VAT 23%") — not a price by themselves.
+_VAT_ONLY = re.compile(r"^(?:ставка\s+)?(?:ндс|пдв|vat|mwst|ust|iva|ддс|пдв)\b[\s%\d.,]*$")
+
+_COMPILED: Final[list[tuple[str, int, re.Pattern[str]]]] = [
+    (role, weight, re.compile(pattern)) for role, weight, pattern in _ROLE_PATTERNS
+]
+
+#: Price kinds, checked in order; the first that matches names the column's kind.
+_KIND_PATTERNS: Final[list[tuple[str, re.Pattern[str]]]] = [
+    ("compare_at", re.compile(r"compare\s*at|\bold\s*price|\bстар\w*\s+цен|\bстара\s+ціна|\bprevious|\bперечеркн|\bдо\s+скидки")),
+    ("purchase", re.compile(r"\bcost\s+per|\bunit\s+cost|\bзакуп|\bzakup|\bpurchase|\beinkauf|\bcompra\b|\bвходн|\bсебестоим")),
+    ("wholesale", re.compile(r"\bопт|\bгурт|\bwholesale|\bhurt|\bgro(?:ß|ss)handel|\bmayorista|\bедро\b|\bедров")),
+    ("dealer", re.compile(r"\bдилер|\bdealer|\bпартн[её]р|\bpartner|\bдистриб|\bdistrib")),
+    ("special", re.compile(r"\bакци|\bспец|\bspecial|\bpromo|\bsale\s+price|\bрасспрод|\bpromocj")),
+    ("retail", re.compile(r"\bрозн|\bроздр|\bretail|\bdetal|\beinzelhandel|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b|\bpvp\b|\bminorista|\bдребно")),
+    ("sale", re.compile(r"\bпродаж|\bsprzeda|\bverkauf|\bventa\b")),
+    ("netto", re.compile(r"\bnetto\b|\bнетто\b|\bnet\b|\bбез\s+ндс|\bбез\s+пдв|\bexcl|\bexkl|\bzzgl|\bohne\s+mwst|\bbez\s+vat|\bбез\s+ддс|\bsin\s+iva")),
+    ("brutto", re.compile(r"\bbrutto\b|\bбрутто\b|\bgross\b|\bс\s+ндс|\bз\s+пдв|\bincl|\binkl|\bmit\s+mwst|\bz\s+vat|\bс\s+ддс|\bcon\s+iva")),
+]
+
+_PUNCT = re.compile(r"[\s_/\\|()\[\]{}:;,\"'*«»“”„!?<>=+]+")
+
+
+def norm_header(text: str) -> str:
+    """Header text folded for matching: lower case, ``ё``→``е``, punctuation → space."""
+    t = text.casefold().replace("ё", "е").replace("\u00a0", " ")
+    t = _PUNCT.sub(" ", t)
+    return " ".join(t.split())
+
+
+def role_scores(text: str) -> dict[str, int]:
+    """Every role the header text hints at, with the strongest weight found.
+
+    A header that equals a pattern's whole text gets one extra point, so
+    ``Title`` beats ``SEO Title`` and ``Код`` beats ``Код GTIN``.
+    """
+    t = norm_header(text)
+    if not t:
+        return {}
+    out: dict[str, int] = {}
+    for role, weight, rx in _COMPILED:
+        m = rx.search(t)
+        if m is None:
+            continue
+        w = weight + (1 if m.group(0).strip(" .") == t.strip(" .") else 0)
+        if w > out.get(role, 0):
+            out[role] = w
+    if _VAT_ONLY.match(t):
+        out["ignore"] = 6
+    return out
+
+
+def header_role(text: str) -> tuple[str | None, int]:
+    """The single role a header names and its weight; ``(None, 0)`` when none.
+
+    ``ignore`` is returned as a role (the column is known *not* to be data we
+    map).  Ties go to the more specific role in the order sku, price, stock,
+    unit, currency, brand, category, description, name.
+    """
+    scores = role_scores(text)
+    if not scores:
+        cur = currency_only_header(text)
+        return ("price", 1) if cur else (None, 0)
+    order = ("ignore", "sku", "price", "stock", "unit", "currency", "brand", "category", "description", "name")
+    best = max(scores.items(), key=lambda kv: (kv[1], -order.index(kv[0])))
+    return best
+
+
+def currency_only_header(text: str) -> bool:
+    """True when a header is just a currency mark, maybe with a VAT note (" € без ПДВ")."""
+    from ingestion.reading.currency import currency_from_text
+
+    t = norm_header(text)
+    if not t or currency_from_text(text) is None:
+        return False
+    rest = re.sub(r"[€$£₴₽₸¥]|\b(?:eur|usd|rub|uah|pln|chf|byn|kzt|bgn|gbp|sek|czk|руб\w*|грн\w*|zł|zl|р)\b\.?", " ", t)
+    rest = re.sub(r"\b(?:без|з|с|bez|z|excl\w*|incl\w*|inkl\w*|exkl\w*|ohne|mit|ндс|пдв|vat|mwst|ддс|iva)\b", " ", rest)
+    return not rest.strip(" .%0123456789")
+
+
+def price_kind(text: str) -> str:
+    """Kind of a price column from its header: retail, wholesale, purchase … or ``price``."""
+    t = norm_header(text)
+    for kind, rx in _KIND_PATTERNS:
+        if rx.search(t):
+            return kind
+    return "price"
+
+
+#: Single-cell rows with these words are notes, totals or footers, not sections.
+NOTE_RE: Final = re.compile(
+    r"^\s*[*#•※]|\bитого|\bвсего\b|\bразом\b|\bусього|\btotal\b|\bsumme\b|\brazem\b|\bsuma\b|"
+    r"\bпримечани|\bпримітк|\bnote\b|\buwaga|\bhinweis|\b(?:тел|телефон\w*|phone|tel|факс|fax)\.?\s*[:.]?\s*[+(\d]|"
+    r"\be-?mail|@|https?://|www\.|\b(?:адрес|adres|address|anschrift)\w*\s*:|\bцены\s+указан|\bціни\s+вказан|"
+    r"\bprices?\s+(?:are|include|exclude)|\bpreise\s+(?:sind|inkl|zzgl)|\bceny\s+(?:s[aą]|podane|netto|brutto)|"
+    r"\bдиректор|\bменеджер\b|\bбухгалтер|\bподпис|\bм\.п\.|\bстраница\b|\bpage\s+\d|\bseite\s+\d|\bstrona\s+\d|"
+    r"\bпрайс|\bprice\s*list|\bpreisliste|\bcennik\b|\bдата\s*:|\bот\s+\d{1,2}[./]\d{1,2}[./]\d{2,4}|"
+    r"^\s*\d{1,2}[./]\d{1,2}[./]\d{2,4}\s*$|\b(?:ооо|оао|зао|ип|тов|пп|sp\.?\s*z\s*o\.?\s*o|gmbh|llc|ltd)\b",
+    re.IGNORECASE,
+)
+
+#: Price cells meaning "ask us": no price, a ``price_on_request`` warning.
+ON_REQUEST_RE: Final = re.compile(
+    r"по\s+запрос|по\s+запиту|за\s+запитом|по\s+звонку|договорн|звоните|уточняйт|уточнюйт|"
+    r"on\s+request|upon\s+request|request|call\b|ask\b|contact\s+us|\bpoa\b|\btba\b|\btbd\b|"
+    r"auf\s+anfrage|anfrage|na\s+zapytanie|zapytaj|zapytanie|a\s+consultar|consultar|"
+    r"bajo\s+pedido|под\s+заказ|при\s+поиск|при\s+запитван|по\s+договор|запит|cena\s+do\s+uzgodnienia|uzgodnien",
+    re.IGNORECASE,
+)

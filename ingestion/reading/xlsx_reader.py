@@ -1,0 +1,129 @@
+"""XLSX reader on openpyxl.
+
+* ``data_only=True``: formulas give their cached values; error cells
+  (``#VALUE!``, data type ``e``) are empty.
+* Small workbooks (stated size up to :data:`FULL_LOAD_CELLS` cells) are loaded
+  normally so merged ranges can be resolved (every cell of a range carries
+  the top-left value).  Larger ones are streamed in read-only mode, which has
+  no merged-cell list and trusts the file's stated dimensions, so
+  ``reset_dimensions()`` is called first.
+* Hidden rows are data like any other; hidden sheets are marked ``hidden``.
+* Number formats are kept per cell (a currency may live only there).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from functools import partial
+from datetime import date, datetime, time, timedelta
+from typing import Any, Iterator
+
+import openpyxl
+
+from ingestion.errors import CorruptFile
+from ingestion.reading.normalize import CellValue
+from ingestion.reading.source import RawRow, SheetSource
+
+#: Workbooks stating at most this many cells are loaded fully (merged cells resolved).
+FULL_LOAD_CELLS = 400_000
+
+
+def _value(cell: Any) -> CellValue:
+    v = cell.value
+    if v is None:
+        return None
+    if getattr(cell, "data_type", None) == "e":
+        return None
+    if isinstance(v, str):
+        return v if v.strip() else None
+    if isinstance(v, (int, float, bool, datetime, date)):
+        return v
+    if isinstance(v, time):
+        return v.isoformat()
+    if isinstance(v, timedelta):
+        return v.total_seconds()
+    return str(v)
+
+
+def _fmt(cell: Any) -> str | None:
+    f = getattr(cell, "number_format", None)
+    return str(f) if f and f != "General" else None
+
+
+def _stream_rows(ws: Any) -> Iterator[RawRow]:
+    ws.reset_dimensions()
+    for idx, row in enumerate(ws.iter_rows(), start=1):
+        values = [_value(c) for c in row]
+        formats = [_fmt(c) if v is not None and not isinstance(v, str) else None for c, v in zip(row, values)]
+        yield RawRow(row=idx, values=values, formats=formats)
+
+
+def _full_rows(ws: Any) -> Iterator[RawRow]:
+    fill: dict[tuple[int, int], tuple[int, int]] = {}
+    for rng in ws.merged_cells.ranges:
+        if (rng.max_row - rng.min_row + 1) * (rng.max_col - rng.min_col + 1) > 10000:
+            continue
+        for r in range(rng.min_row, rng.max_row + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                if (r, c) != (rng.min_row, rng.min_col):
+                    fill[(r, c)] = (rng.min_row, rng.min_col)
+    dims = ws.row_dimensions
+    for row in ws.iter_rows(min_row=1, min_col=1):
+        if not row:
+            continue
+        r = row[0].row
+        values: list[CellValue] = []
+        formats: list[str | None] = []
+        for c_idx, cell in enumerate(row, start=1):
+            src = cell
+            if (r, c_idx) in fill:
+                src = ws.cell(*fill[(r, c_idx)])
+            v = _value(src)
+            values.append(v)
+            formats.append(_fmt(src) if v is not None and not isinstance(v, str) else None)
+        level = dims[r].outline_level if r in dims else 0
+        yield RawRow(row=r, values=values, formats=formats, level=int(level or 0))
+
+
+def open_xlsx(path: str) -> tuple[list[SheetSource], dict[str, Any]]:
+    """One :class:`SheetSource` per worksheet, plus what was learnt (read mode)."""
+    try:
+        # a file object, not the name: openpyxl refuses names ending in .xls
+        handle = open(path, "rb")  # noqa: SIM115 - stays open while the read-only workbook streams
+        ro = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise CorruptFile(f"The .xlsx file cannot be opened ({exc}); re-save it from Excel and send it again.") from exc
+    stated = 0
+    for ws in ro.worksheets:
+        try:
+            stated += int(ws.max_row or 0) * int(ws.max_column or 0)
+        except (TypeError, ValueError):
+            stated += FULL_LOAD_CELLS + 1
+    if stated <= FULL_LOAD_CELLS:
+        ro.close()
+        handle.close()
+        try:
+            with open(path, "rb") as fh:
+                wb = openpyxl.load_workbook(fh, read_only=False, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds on broken parts
+            raise CorruptFile(f"The .xlsx file cannot be opened ({exc}).") from exc
+        sources = [
+            SheetSource(
+                name=str(ws.title),
+                rows=partial(_full_rows, ws),
+                estimated_rows=int(ws.max_row or 0),
+                hidden=ws.sheet_state != "visible",
+            )
+            for ws in wb.worksheets
+        ]
+        return sources, {"read_only": False}
+    sources = [
+        SheetSource(
+            name=str(ws.title),
+            rows=partial(_stream_rows, ws),
+            estimated_rows=int(ws.max_row or 0) or None,
+            hidden=ws.sheet_state != "visible",
+        )
+        for ws in ro.worksheets
+    ]
+    return sources, {"read_only": True}

@@ -1,0 +1,51 @@
+"""Helpers that write small price-list files for the reading tests (made here, never copied)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Sequence
+
+from openpyxl import Workbook
+
+from ingestion.errors import Problem
+from ingestion.reading import Item, ReadOptions, open_price_list
+
+
+def write_csv(path: Path, rows: Sequence[Sequence[Any]], *, encoding: str = "utf-8", delimiter: str = ";",
+              lineterminator: str = "\r\n") -> Path:
+    """Write ``rows`` with the csv module in the given encoding/delimiter."""
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh, delimiter=delimiter, lineterminator=lineterminator)
+        for r in rows:
+            w.writerow(r)
+    return path
+
+
+def write_xlsx(path: Path, rows: Sequence[Sequence[Any]], *, merges: Sequence[str] = (), title: str = "Прайс",
+               formats: dict[str, str] | None = None, extra_sheets: dict[str, Sequence[Sequence[Any]]] | None = None) -> Path:
+    """Write ``rows`` (row 1 first) to an XLSX with optional merged ranges and number formats."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for r in rows:
+        ws.append(list(r))
+    for rng in merges:
+        ws.merge_cells(rng)
+    for ref, fmt in (formats or {}).items():
+        ws[ref].number_format = fmt
+    for name, srows in (extra_sheets or {}).items():
+        other = wb.create_sheet(name)
+        for r in srows:
+            other.append(list(r))
+    wb.save(path)
+    return path
+
+
+def read_all(path: Path, options: ReadOptions = ReadOptions()) -> tuple[list[Item], list[Problem]]:
+    """Every item and problem of a file."""
+    items: list[Item] = []
+    problems: list[Problem] = []
+    for rec in open_price_list(path, options).records():
+        (items if isinstance(rec, Item) else problems).append(rec)  # type: ignore[arg-type]
+    return items, problems
