@@ -31,6 +31,12 @@ FIRST_PROBLEMS = 5
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["preview"]:  # the reader's own options; it writes nothing and needs no settings
+        from ingestion import preview
+
+        code: int = preview.main(argv[1:])
+        return code
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -59,9 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log what the workers do")
     p.set_defaults(handler=cmd_ingest)
 
-    p = sub.add_parser("preview", help="show what the reader makes of a file; writes nothing")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="[--json] [overrides] FILE (see `ingestion preview -h`)")
-    p.set_defaults(handler=cmd_preview)
+    sub.add_parser("preview", help="show what the reader makes of a file; writes nothing (ingestion preview -h)")
 
     p = sub.add_parser("publish", help="publish a public message to RabbitMQ")
     pub = p.add_subparsers(dest="message", required=True)
@@ -211,14 +215,6 @@ def _render_summary(s: dict[str, Any]) -> str:
             )
             lines.append(f"    [{p['level']}] {where}: {p['message']}" if where else f"    [{p['level']}] {p['message']}")
     return "\n".join(lines)
-
-
-# --- preview ----------------------------------------------------------------------------
-def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
-    from ingestion import preview
-
-    code: int = preview.main(list(args.args))
-    return code
 
 
 # --- publish ----------------------------------------------------------------------------
