@@ -17,11 +17,15 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 from dramatiq.results import Results
 from dramatiq.results.backends import RedisBackend, StubBackend
+from periodiq import PeriodiqMiddleware
 
 from ingestion.settings import Settings, get_settings
 
 #: How long actor results are kept in the results backend (ms).
 RESULT_TTL_MS = 24 * 3600 * 1000
+#: A periodic message older than this (seconds) is dropped by periodiq; generous so a
+#: busy queue does not silently lose a daily run.
+PERIODIC_SKIP_DELAY = 3600
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -38,6 +42,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         backend = StubBackend()
     broker.add_middleware(Results(backend=backend, result_ttl=RESULT_TTL_MS))  # type: ignore[no-untyped-call]
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(PeriodiqMiddleware(skip_delay=PERIODIC_SKIP_DELAY))  # type: ignore[no-untyped-call]
     return broker
 
 

@@ -1,7 +1,8 @@
 """``ingestion`` command line: a face over the same functions the actors use.
 
 Commands: ``ingest`` (run a job in this process on the embedded default),
-``preview`` (what the reader sees, writes nothing), ``publish ingest`` (send
+``preview`` (what the reader sees, writes nothing), ``match`` (the matcher on
+two CSV files, writes nothing), ``publish ingest`` (send
 the public message to RabbitMQ), ``job`` (print a job's state), ``migrate``.
 Exit codes: 0 success, 1 the job or command failed, 2 bad usage or settings.
 """
@@ -37,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         code: int = preview.main(argv[1:])
         return code
+    if argv[:1] == ["match"]:  # the matcher on two CSV files; writes nothing
+        from ingestion.matching import cli as match_cli
+
+        code = match_cli.main(argv[1:])
+        return code
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -66,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_ingest)
 
     sub.add_parser("preview", help="show what the reader makes of a file; writes nothing (ingestion preview -h)")
+    sub.add_parser("match", help="match items.csv against catalog.csv; writes nothing (ingestion match -h)")
 
     p = sub.add_parser("publish", help="publish a public message to RabbitMQ")
     pub = p.add_subparsers(dest="message", required=True)

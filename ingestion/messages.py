@@ -65,6 +65,63 @@ class IngestMessage:
         return errors
 
 
+@attrs.frozen
+class MatchItemsMessage:
+    """Match a supplier's unmatched items to the catalog.
+
+    * ``supplier_id`` — UUID of the supplier.
+    * ``job_id`` — optional: the job whose state shows the ``matching`` phase
+      (created when unknown).
+    """
+
+    supplier_id: str
+    job_id: str | None = None
+
+    def check(self) -> list[str]:
+        errors = _uuid_errors("supplier_id", self.supplier_id)
+        if self.job_id is not None and not JOB_ID_RE.match(self.job_id):
+            errors.append("job_id: must be 1-64 characters of letters, digits, '_', '.', ':' or '-'")
+        return errors
+
+
+MatchAction = Literal["link", "unlink", "reset_match", "approve_match", "reject_match"]
+
+
+@attrs.frozen
+class MatchDecisionMessage:
+    """A manager's decision on one supplier item's link.
+
+    * ``action`` — ``link`` (needs ``product_id``), ``approve_match`` (``product_id``
+      optional: the best candidate), ``reject_match`` (a new draft product),
+      ``unlink`` (back to review), ``reset_match`` (match again from scratch).
+    * ``supplier_item_id`` — UUID of the item; ``product_id`` — UUID of a product.
+    * ``decided_by`` — who decided (free text, kept on the review row).
+    """
+
+    action: MatchAction
+    supplier_item_id: str
+    product_id: str | None = None
+    decided_by: str | None = None
+
+    def check(self) -> list[str]:
+        errors = _uuid_errors("supplier_item_id", self.supplier_item_id)
+        if self.product_id is not None:
+            errors += _uuid_errors("product_id", self.product_id)
+        elif self.action == "link":
+            errors.append("product_id: required for link")
+        if self.decided_by is not None and len(self.decided_by) > 255:
+            errors.append("decided_by: longer than 255 characters")
+        return errors
+
+
+def _uuid_errors(field: str, value: str) -> list[str]:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return [f"{field}: must be a UUID, got {value[:80]!r}"]
+    return []
+
+
 class Checked(Protocol):
     def check(self) -> list[str]: ...
 

@@ -172,7 +172,7 @@ def download_step(rt: Runtime, job_id: str, supplier_id: str, source_url: str, f
 
 # --- step 2: parse and store ------------------------------------------------------------
 def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
-    """Read the downloaded file, store its items and problems, and complete the job.
+    """Read the downloaded file and store its items and problems.
 
     Returns ``{job_id, supplier_id, file_type, rows, items_stored, items_new,
     price_changes, rows_failed, warnings, seconds}``.  Raises
@@ -182,8 +182,8 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     job_id = download["job_id"]
     supplier_id = download["supplier_id"]
     state = rt.jobs.get(job_id) or {}
-    if state.get("phase") == "complete":
-        logger.info("job %s is complete already; parse repeat skipped", job_id)
+    if state.get("phase") in ("matching", "complete"):
+        logger.info("job %s is past parsing already; parse repeat skipped", job_id)
         return {"job_id": job_id, "supplier_id": supplier_id, "skipped": True}
     started = time.monotonic()
     rt.jobs.update(job_id, phase="parsing", status="processing", items_processed=0, error_count=0, error="")
@@ -258,17 +258,65 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
         job_id,
         supplier_id,
     )
-    rt.jobs.update(
-        job_id,
-        phase="complete",
-        status="completed",
-        items_processed=rows,
-        items_total=rows,
-        error_count=errors,
-        error_details=details,
-        can_retry=False,
-        completed_at=now_iso(),
+    rt.jobs.update(job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=details)
+    return summary
+
+
+# --- step 3: match ----------------------------------------------------------------------
+def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Link the supplier's unmatched items to products and complete the job.
+
+    The job shows phase ``matching`` with ``items_processed``/``items_total``
+    counting items matched so far; at the end ``matches_found`` (automatic
+    links), ``review_queue_count`` (review requests) and phase ``complete``
+    (then ``items_processed`` is again the rows the parse read, when there was
+    one).  Returns ``{supplier_id, job_id, matched, auto, review, new, products}``.
+    """
+    from ingestion.linking import match_supplier_items
+
+    if Supplier.get_or_none(Supplier.id == uuid.UUID(supplier_id)) is None:
+        raise SupplierNotFound(f"no supplier with id {supplier_id}")
+    if job_id:
+        if rt.jobs.get(job_id) is None:
+            rt.jobs.create(job_id, supplier_id=supplier_id, phase="matching", status="processing", started_at=now_iso())
+        rt.jobs.update(job_id, phase="matching", status="processing", items_processed=0)
+
+    def progress(done: int, total: int) -> None:
+        if job_id:
+            rt.jobs.update(job_id, items_processed=done, items_total=total)
+
+    s = rt.settings
+    stats = match_supplier_items(
+        supplier_id,
+        {
+            "auto_threshold": s.match_auto_threshold,
+            "potential_threshold": s.match_potential_threshold,
+            "max_candidates": s.match_max_candidates,
+        },
+        progress=progress,
     )
+    summary = {
+        "supplier_id": supplier_id,
+        "job_id": job_id,
+        "matched": stats.processed,
+        "auto": stats.auto,
+        "review": stats.review,
+        "new": stats.new,
+        "products": len(stats.products),
+    }
+    if job_id:
+        rows = int(parsed["rows"]) if parsed and "rows" in parsed else stats.processed
+        rt.jobs.update(
+            job_id,
+            phase="complete",
+            status="completed",
+            items_processed=rows,
+            items_total=rows,
+            matches_found=stats.auto,
+            review_queue_count=stats.review,
+            can_retry=False,
+            completed_at=now_iso(),
+        )
     return summary
 
 

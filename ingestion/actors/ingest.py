@@ -1,4 +1,4 @@
-"""The ingestion pipeline: ``ingest`` (public) → ``download_file`` → ``parse_task``.
+"""The ingestion pipeline: ``ingest`` (public) → ``download_file`` → ``parse_task`` → ``match_items_task``.
 
 ``ingest`` is what upstream services publish (its kwargs are
 :class:`~ingestion.messages.IngestMessage`); it accepts the job and starts the
@@ -14,6 +14,7 @@ from typing import Any
 import dramatiq
 
 from ingestion.actors._jobs import job_step
+from ingestion.actors.matching import match_items_task
 from ingestion.errors import InvalidMessage, PermanentError
 from ingestion.messages import IngestMessage, structure_message
 from ingestion.pipeline import download_step, fail_job, get_runtime, parse_step, start_job
@@ -65,6 +66,7 @@ def ingest(*args: Any, **kwargs: Any) -> dict[str, Any]:
                 file_type=msg.file_type,
             ),
             parse_task.message(),  # type: ignore[call-arg]  # the pipeline appends the download result
+            match_items_task.message(started.supplier_id, started.job_id),
         ]
     ).run()  # type: ignore[no-untyped-call]
     return {"job_id": started.job_id, "supplier_id": started.supplier_id, "started": True}

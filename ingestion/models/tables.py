@@ -57,12 +57,25 @@ class Category(BaseModel):
 
 
 class Product(BaseModel):
+    """A master-catalog product.
+
+    ``status``: ``draft`` (made by the matcher for an item nothing matched),
+    ``active``, ``archived``.  Aggregates over linked supplier items
+    (auto-matched or verified): ``min_prices`` ``{ISO 4217: "12.50"}``;
+    ``min_price``/``min_price_currency`` when they share one currency;
+    ``availability`` true when any is available, false when all are not,
+    null when none says.
+    """
+
     id = peewee.UUIDField(primary_key=True, default=uuid.uuid4)
     internal_sku = peewee.CharField(max_length=64, unique=True)
     name = peewee.TextField()
     category = peewee.ForeignKeyField(Category, null=True, column_name="category_id")
     status = peewee.CharField(max_length=16, default="draft")
+    brand = peewee.CharField(max_length=255, null=True)
     min_price = peewee.DecimalField(max_digits=14, decimal_places=2, null=True)
+    min_price_currency = peewee.CharField(max_length=3, null=True)
+    min_prices = JSONField(null=True)
     availability = peewee.BooleanField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
@@ -143,6 +156,9 @@ class MatchReviewQueue(BaseModel):
     supplier_item = peewee.ForeignKeyField(SupplierItem, column_name="supplier_item_id", unique=True)
     candidate_products = JSONField()
     status = peewee.CharField(max_length=16, default="pending")
+    best_score = peewee.FloatField(null=True)
+    decided_by = peewee.CharField(max_length=255, null=True)
+    decided_product_id = peewee.UUIDField(null=True)
     expires_at = peewee.DateTimeField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)

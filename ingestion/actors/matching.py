@@ -1,0 +1,67 @@
+"""Matching actors: ``match_items_task`` (pipeline step and public message),
+``match_decision`` (a manager's decision, public) and the daily review expiry."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+from periodiq import cron
+
+from ingestion.actors._jobs import job_step
+from ingestion.errors import PermanentError
+from ingestion.linking import apply_decision, expire_reviews
+from ingestion.messages import MatchDecisionMessage, MatchItemsMessage, structure_message
+from ingestion.pipeline import get_runtime, match_step
+from ingestion.settings import get_settings
+
+logger = logging.getLogger(__name__)
+QUEUE = get_settings().queue_name
+MATCH_TIME_LIMIT_MS = 25 * 60 * 1000
+
+
+@dramatiq.actor(
+    queue_name=QUEUE,
+    store_results=True,
+    max_retries=3,
+    min_backoff=5000,
+    max_backoff=120_000,
+    time_limit=MATCH_TIME_LIMIT_MS,
+    throws=(PermanentError,),
+)
+def match_items_task(supplier_id: str, job_id: str | None = None, parsed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Match every unmatched item of the supplier; completes the job when it has one.
+
+    Public kwargs: :class:`~ingestion.messages.MatchItemsMessage`.  In the
+    ingestion pipeline ``parsed`` is the parse summary the step before returned.
+    Returns ``{supplier_id, job_id, matched, auto, review, new, products}``.
+    """
+    msg = structure_message({"supplier_id": supplier_id, "job_id": job_id}, MatchItemsMessage)
+    rt = get_runtime()
+    if msg.job_id is None:
+        return match_step(rt, msg.supplier_id)
+    with job_step(rt, msg.job_id, msg.supplier_id):
+        return match_step(rt, msg.supplier_id, msg.job_id, parsed if isinstance(parsed, dict) else None)
+
+
+@dramatiq.actor(queue_name=QUEUE, store_results=True, max_retries=3, throws=(PermanentError,))
+def match_decision(**kwargs: Any) -> dict[str, Any]:
+    """Carry out a manager's decision (kwargs: :class:`~ingestion.messages.MatchDecisionMessage`).
+
+    Returns ``{supplier_item_id, action, match_status, product_id}``; raises
+    :class:`~ingestion.errors.InvalidMessage` or a not-found error (not retried).
+    """
+    msg = structure_message(kwargs, MatchDecisionMessage)
+    result = apply_decision(msg.action, msg.supplier_item_id, msg.product_id, msg.decided_by)
+    logger.info("match decision %s on item %s by %s", msg.action, msg.supplier_item_id, msg.decided_by or "-")
+    return result
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, periodic=cron("17 3 * * *"))
+def expire_review_queue_task() -> int:
+    """Daily (03:17): expire review requests past their ``expires_at``; returns how many."""
+    get_runtime()
+    count = expire_reviews()
+    logger.info("expired %d review request(s)", count)
+    return count

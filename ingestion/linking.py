@@ -1,0 +1,402 @@
+"""Linking supplier items to products: the database side of matching.
+
+:func:`match_supplier_items` runs the pure matcher (:mod:`ingestion.matching`)
+over every ``unmatched`` item of a supplier, in batches taken with
+``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers share the
+load, and applies each decision:
+
+* ``auto`` → the item is linked (``auto_matched``, score and candidates kept);
+* ``review`` → ``potential_match`` and a pending ``match_review_queue`` row with
+  the candidates, expiring after :data:`REVIEW_TTL_DAYS`;
+* ``new`` → a ``draft`` product is made from the item and linked; later items of
+  the same run can match it.
+
+Only ``unmatched`` items are taken, so a verified or earlier link is never
+re-matched and a second run changes nothing.  :func:`apply_decision` carries out
+a manager's ``link``/``unlink``/``reset_match``/``approve_match``/
+``reject_match``.  Both recalculate the aggregates of every product they touched
+(:func:`recalc_products`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Literal
+
+import attrs
+import peewee
+
+from ingestion.errors import PermanentError
+from ingestion.matching import Catalog, Matcher, MatchResult
+from ingestion.matching import Item as MatchItem
+from ingestion.matching import Product as MatchProduct
+from ingestion.models import Category, MatchReviewQueue, Product, SupplierItem, database, utcnow
+
+#: Days a review request waits for a manager before it expires.
+REVIEW_TTL_DAYS = 14
+#: Items taken (and locked) per transaction.
+MATCH_BATCH_SIZE = 200
+#: Statuses whose link counts for product aggregates.
+LINKED_STATUSES = ("auto_matched", "verified_match")
+
+Action = Literal["link", "unlink", "reset_match", "approve_match", "reject_match"]
+ProgressCallback = Callable[[int, int], None]
+
+
+class ItemNotFound(PermanentError):
+    slug = "supplier_item_not_found"
+
+
+class ProductNotFound(PermanentError):
+    slug = "product_not_found"
+
+
+class DecisionRefused(PermanentError):
+    slug = "decision_refused"
+
+
+@attrs.define
+class MatchStats:
+    """Counts of one matching run; ``products`` are the ids whose aggregates were recalculated."""
+
+    processed: int = 0
+    auto: int = 0
+    review: int = 0
+    new: int = 0
+    products: set[str] = attrs.field(factory=set)
+
+
+# --- catalog ----------------------------------------------------------------------------
+def _category_names() -> dict[int, str]:
+    return {c.id: c.name for c in Category.select(Category.id, Category.name)}
+
+
+def load_catalog() -> Catalog:
+    """Every product that is not archived, indexed for the matcher."""
+    names = _category_names()
+    query = Product.select(Product.id, Product.name, Product.brand, Product.category).where(
+        Product.status != "archived"
+    )
+    return Catalog(
+        MatchProduct(id=str(p.id), name=p.name, brand=p.brand, category=names.get(p.category_id))
+        for p in query.iterator()
+    )
+
+
+def as_match_item(item: SupplierItem) -> MatchItem:
+    """The matcher's view of a supplier item: name, real SKU (not a name-derived key), brand, leaf category."""
+    characteristics = item.characteristics or {}
+    category = item.category_path.split(" / ")[-1] if item.category_path else None
+    return MatchItem(
+        id=str(item.id),
+        name=item.name,
+        sku=None if item.sku_from_name else item.supplier_sku,
+        brand=characteristics.get("brand"),
+        category=category,
+    )
+
+
+def _candidates_json(result: MatchResult) -> list[dict[str, Any]]:
+    return [{"product_id": c.product_id, "score": round(c.score, 2)} for c in result.candidates]
+
+
+# --- a run ------------------------------------------------------------------------------
+def match_supplier_items(
+    supplier_id: str,
+    matcher_options: dict[str, Any],
+    *,
+    batch_size: int = MATCH_BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+) -> MatchStats:
+    """Match every ``unmatched`` item of ``supplier_id``; returns the counts.
+
+    ``matcher_options`` are :class:`~ingestion.matching.Matcher` keywords
+    (``auto_threshold``, ``potential_threshold``, ``max_candidates``).
+    ``progress(done, total)`` is called after each batch.
+    """
+    sid = uuid.UUID(str(supplier_id))
+    unmatched = (SupplierItem.supplier == sid) & (SupplierItem.match_status == "unmatched")
+    total = SupplierItem.select().where(unmatched).count()
+    stats = MatchStats()
+    # Prices of items linked earlier may have changed with this list: their products count as touched.
+    linked = (
+        SupplierItem.select(SupplierItem.product)
+        .where((SupplierItem.supplier == sid) & SupplierItem.product.is_null(False))
+        .distinct()
+    )
+    already = {str(r.product_id) for r in linked}  # type: ignore[attr-defined]
+    if total == 0:
+        recalc_products(already)
+        return stats
+    catalog = load_catalog()
+    matcher = Matcher(catalog, **matcher_options)
+    categories: dict[tuple[int | None, str], int] = {}
+    while True:
+        with database.atomic():
+            query = SupplierItem.select().where(unmatched).order_by(SupplierItem.id).limit(batch_size)
+            if isinstance(database.obj, peewee.PostgresqlDatabase):
+                query = query.for_update(skip_locked=True)
+            batch = list(query)
+            if not batch:
+                break
+            now = utcnow()
+            for item in batch:
+                result = matcher.match_one(as_match_item(item))
+                _apply_result(item, result, catalog, categories, stats, now)
+        if progress:
+            progress(stats.processed, total)
+    recalc_products(stats.products | already)
+    return stats
+
+
+def _apply_result(
+    item: SupplierItem,
+    result: MatchResult,
+    catalog: Catalog,
+    categories: dict[tuple[int | None, str], int],
+    stats: MatchStats,
+    now: dt.datetime,
+) -> None:
+    stats.processed += 1
+    candidates = _candidates_json(result)
+    if result.decision == "auto" and result.product_id:
+        stats.auto += 1
+        stats.products.add(result.product_id)
+        _update_item(item, product=uuid.UUID(result.product_id), status="auto_matched", score=result.score,
+                     candidates=candidates, now=now)
+    elif result.decision == "review":
+        stats.review += 1
+        _update_item(item, product=None, status="potential_match", score=result.score, candidates=candidates, now=now)
+        _queue_review(item.id, candidates, result.score, now)
+    else:
+        stats.new += 1
+        product = create_draft_product(item, categories, now)
+        catalog.add(MatchProduct(id=str(product.id), name=product.name, brand=product.brand,
+                                 category=item.category_path.split(" / ")[-1] if item.category_path else None))
+        stats.products.add(str(product.id))
+        _update_item(item, product=product.id, status="auto_matched", score=None, candidates=candidates, now=now)
+
+
+def _update_item(
+    item: SupplierItem,
+    *,
+    product: uuid.UUID | None,
+    status: str,
+    score: float | None,
+    candidates: list[dict[str, Any]] | None,
+    now: dt.datetime,
+) -> None:
+    SupplierItem.update(
+        product=product,
+        match_status=status,
+        match_score=round(score, 2) if score is not None else None,
+        match_candidates=candidates,
+        updated_at=now,
+    ).where(SupplierItem.id == item.id).execute()
+
+
+def _queue_review(item_id: Any, candidates: list[dict[str, Any]], best: float, now: dt.datetime) -> None:
+    (
+        MatchReviewQueue.insert(
+            supplier_item=item_id,
+            candidate_products=candidates,
+            status="pending",
+            best_score=round(best, 2),
+            expires_at=now + dt.timedelta(days=REVIEW_TTL_DAYS),
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict(
+            conflict_target=[MatchReviewQueue.supplier_item],
+            preserve=[
+                MatchReviewQueue.candidate_products,
+                MatchReviewQueue.status,
+                MatchReviewQueue.best_score,
+                MatchReviewQueue.expires_at,
+                MatchReviewQueue.updated_at,
+            ],
+            update={MatchReviewQueue.decided_by: None, MatchReviewQueue.decided_product_id: None},
+        )
+        .execute()
+    )
+
+
+def _category_id(path: str | None, cache: dict[tuple[int | None, str], int]) -> int | None:
+    """The id of the last category of ``"A / B / C"``, creating the chain where missing."""
+    parent: int | None = None
+    for name in [p.strip()[:255] for p in (path or "").split(" / ") if p.strip()]:
+        key = (parent, name)
+        if key not in cache:
+            found = Category.get_or_none((Category.name == name) & (
+                Category.parent.is_null() if parent is None else Category.parent == parent))
+            cache[key] = found.id if found else Category.create(name=name, parent=parent).id
+        parent = cache[key]
+    return parent
+
+
+def create_draft_product(
+    item: SupplierItem, categories: dict[tuple[int | None, str], int], now: dt.datetime
+) -> Product:
+    """A ``draft`` product made from ``item`` (name, brand, category path)."""
+    return Product.create(
+        id=uuid.uuid4(),
+        internal_sku=f"DRAFT-{uuid.uuid4().hex[:12].upper()}",
+        name=item.name,
+        brand=(item.characteristics or {}).get("brand"),
+        category=_category_id(item.category_path, categories),
+        status="draft",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+# --- aggregates -------------------------------------------------------------------------
+def recalc_products(product_ids: Iterable[str | uuid.UUID]) -> int:
+    """Recalculate ``min_prices``/``min_price``/``availability`` of these products; returns how many.
+
+    Over linked items (``auto_matched`` or ``verified_match``): the lowest price
+    per currency (items without a price or currency are left out of prices);
+    availability true when any item is available (``available`` true or stock
+    above zero), false when every item says it is not, null when none says.
+    """
+    ids = sorted({uuid.UUID(str(p)) for p in product_ids})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        prices: dict[uuid.UUID, dict[str, Decimal]] = {pid: {} for pid in chunk}
+        availability: dict[uuid.UUID, bool | None] = {pid: None for pid in chunk}
+        rows = SupplierItem.select(
+            SupplierItem.product, SupplierItem.price, SupplierItem.currency, SupplierItem.available, SupplierItem.stock
+        ).where(SupplierItem.product.in_(chunk) & SupplierItem.match_status.in_(LINKED_STATUSES))
+        for row in rows.iterator():
+            raw_pid = row.product_id  # type: ignore[attr-defined]
+            pid = raw_pid if isinstance(raw_pid, uuid.UUID) else uuid.UUID(str(raw_pid))
+            if row.price is not None and row.currency:
+                price = Decimal(str(row.price))
+                best = prices[pid].get(row.currency)
+                if best is None or price < best:
+                    prices[pid][row.currency] = price
+            says = row.available if row.available is not None else (
+                Decimal(str(row.stock)) > 0 if row.stock is not None else None)
+            if says is not None:
+                availability[pid] = bool(availability[pid]) or says
+        now = utcnow()
+        with database.atomic():
+            for pid in chunk:
+                per_currency = prices[pid]
+                single = next(iter(per_currency.items())) if len(per_currency) == 1 else None
+                Product.update(
+                    min_prices={k: f"{v:.2f}" for k, v in sorted(per_currency.items())} or None,
+                    min_price=single[1] if single else None,
+                    min_price_currency=single[0] if single else None,
+                    availability=availability[pid],
+                    updated_at=now,
+                ).where(Product.id == pid).execute()
+    return len(ids)
+
+
+# --- manual decisions -------------------------------------------------------------------
+def apply_decision(
+    action: Action,
+    supplier_item_id: str,
+    product_id: str | None = None,
+    decided_by: str | None = None,
+) -> dict[str, Any]:
+    """Carry out a manager's decision on one supplier item; returns its new state.
+
+    * ``link`` (``product_id`` required): link, ``verified_match``; a pending
+      review is approved.
+    * ``approve_match`` (``product_id`` optional: the best candidate): same as
+      link, for an item under review.
+    * ``reject_match``: none of the candidates fits — the review is rejected and
+      the item is linked to a new draft product, ``verified_match``.
+    * ``unlink``: the link is wrong — no product, ``potential_match``, a pending
+      review with the other candidates.
+    * ``reset_match``: forget link, score, candidates and review; ``unmatched``
+      again, so the next run matches it afresh.
+
+    Raises :class:`ItemNotFound`, :class:`ProductNotFound` or
+    :class:`DecisionRefused` (e.g. ``approve_match`` with nothing to approve).
+    """
+    now = utcnow()
+    with database.atomic():
+        item = SupplierItem.get_or_none(SupplierItem.id == uuid.UUID(supplier_item_id))
+        if item is None:
+            raise ItemNotFound(f"no supplier item {supplier_item_id}")
+        linked = item.product_id  # type: ignore[attr-defined]
+        touched = {str(linked)} if linked else set()
+        review = MatchReviewQueue.get_or_none(MatchReviewQueue.supplier_item == item.id)
+        candidates = list(item.match_candidates or [])
+
+        if action in ("link", "approve_match"):
+            if product_id is None and action == "approve_match":
+                if not candidates:
+                    raise DecisionRefused(f"supplier item {supplier_item_id} has no candidate to approve")
+                product_id = str(candidates[0]["product_id"])
+            if product_id is None:
+                raise DecisionRefused("link needs a product_id")
+            if Product.get_or_none(Product.id == uuid.UUID(product_id)) is None:
+                raise ProductNotFound(f"no product {product_id}")
+            _update_item(item, product=uuid.UUID(product_id), status="verified_match", score=item.match_score,
+                         candidates=candidates, now=now)
+            touched.add(product_id)
+            _close_review(review, "approved", decided_by, product_id, now)
+        elif action == "reject_match":
+            product = create_draft_product(item, {}, now)
+            _update_item(item, product=product.id, status="verified_match", score=None, candidates=candidates, now=now)
+            touched.add(str(product.id))
+            _close_review(review, "rejected", decided_by, str(product.id), now)
+        elif action == "unlink":
+            wrong = str(linked) if linked else None
+            rest = [c for c in candidates if str(c.get("product_id")) != wrong]
+            _update_item(item, product=None, status="potential_match", score=None, candidates=rest, now=now)
+            _queue_review(item.id, rest, float(rest[0]["score"]) if rest else 0.0, now)
+        elif action == "reset_match":
+            _update_item(item, product=None, status="unmatched", score=None, candidates=None, now=now)
+            MatchReviewQueue.delete().where(MatchReviewQueue.supplier_item == item.id).execute()
+        else:  # pragma: no cover - the message schema admits only the actions above
+            raise DecisionRefused(f"unknown action {action!r}")
+    recalc_products(touched)
+    fresh = SupplierItem.get_by_id(item.id)
+    now_linked = fresh.product_id  # type: ignore[attr-defined]
+    return {
+        "supplier_item_id": str(fresh.id),
+        "action": action,
+        "match_status": fresh.match_status,
+        "product_id": str(now_linked) if now_linked else None,
+    }
+
+
+def _close_review(
+    review: MatchReviewQueue | None, status: str, decided_by: str | None, product_id: str | None, now: dt.datetime
+) -> None:
+    if review is None:
+        return
+    MatchReviewQueue.update(
+        status=status,
+        decided_by=decided_by,
+        decided_product_id=uuid.UUID(product_id) if product_id else None,
+        updated_at=now,
+    ).where(MatchReviewQueue.id == review.id).execute()
+
+
+def expire_reviews(now: dt.datetime | None = None) -> int:
+    """Expire pending reviews past ``expires_at``; their items go back to ``unmatched``. Returns how many."""
+    now = now or utcnow()
+    with database.atomic():
+        expired = list(
+            MatchReviewQueue.select(MatchReviewQueue.id, MatchReviewQueue.supplier_item).where(
+                (MatchReviewQueue.status == "pending") & (MatchReviewQueue.expires_at < now)
+            )
+        )
+        if not expired:
+            return 0
+        MatchReviewQueue.update(status="expired", updated_at=now).where(
+            MatchReviewQueue.id.in_([r.id for r in expired])
+        ).execute()
+        SupplierItem.update(match_status="unmatched", updated_at=now).where(
+            SupplierItem.id.in_([r.supplier_item_id for r in expired])  # type: ignore[attr-defined]
+            & (SupplierItem.match_status == "potential_match")
+        ).execute()
+    return len(expired)

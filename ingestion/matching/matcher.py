@@ -1,0 +1,195 @@
+"""Match supplier items to catalog products: block, score survivors, decide.
+
+For each item (DESIGN §8, matching cost: never score the whole catalog with an
+expensive scorer):
+
+1. **Block**: collect catalog rows that share the item's SKU, a code, a code core,
+   or a word rarer than ``max(MIN_RARE_DF, RARE_DF_FRACTION × N)`` products, through
+   the catalog's inverted indexes; rows are ranked by the summed IDF weight of what
+   they share, and the best ``max_survivors`` (plus every SKU / exact-code hit) go on.
+   An item sharing nothing rare gets, in a catalog of at most ``FALLBACK_MAX_ROWS``, one
+   ``process.extract(token_sort_ratio, score_cutoff=FALLBACK_CUTOFF)`` pass over the whole
+   catalog instead (C loop, cheap scorer).
+2. **Score** the survivors: one ``rapidfuzz.process.extract`` call with
+   ``token_set_ratio`` over their normalised names, then
+   :func:`~ingestion.matching.scoring.pair_score` per survivor.
+3. **Decide**: ``auto`` when the best score ≥ ``auto_threshold`` and the runner-up
+   (another product) is at least ``auto_margin`` points lower; ``review`` when the
+   best score ≥ ``potential_threshold``; else ``new``.
+
+Thresholds default to the service settings (auto 95, potential 70, 5 candidates).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from rapidfuzz import fuzz, process
+
+from ingestion.matching.index import Catalog, Entry, prepare
+from ingestion.matching.records import Candidate, Decision, Item, MatchResult
+from ingestion.matching.scoring import pair_score
+
+__all__ = [
+    "Matcher",
+    "MIN_RARE_DF",
+    "RARE_DF_FRACTION",
+    "DEFAULT_AUTO_THRESHOLD",
+    "DEFAULT_POTENTIAL_THRESHOLD",
+    "DEFAULT_MAX_CANDIDATES",
+]
+
+#: A word shared by at most this many products always counts for blocking.
+MIN_RARE_DF = 50
+#: ... or by at most this fraction of the catalog, whichever is larger.
+RARE_DF_FRACTION = 0.02
+#: token_sort_ratio (0–100) a row needs in the whole-catalog fallback (items sharing no rare word).
+FALLBACK_CUTOFF = 60.0
+#: ... and only in catalogs up to this size: in a large one an item sharing no rare word
+#: has no plausible product, and the pass would cost ~N comparisons per item.
+FALLBACK_MAX_ROWS = 5000
+
+from ingestion.settings import (
+    DEFAULT_MATCH_AUTO_THRESHOLD as DEFAULT_AUTO_THRESHOLD,
+    DEFAULT_MATCH_MAX_CANDIDATES as DEFAULT_MAX_CANDIDATES,
+    DEFAULT_MATCH_POTENTIAL_THRESHOLD as DEFAULT_POTENTIAL_THRESHOLD,
+)
+
+
+class Matcher:
+    """Scores items against a :class:`Catalog` and decides auto / review / new.
+
+    ``auto_threshold``, ``potential_threshold``: scores 0–100; ``potential_threshold``
+    must not exceed ``auto_threshold`` (``ValueError`` otherwise).  ``max_candidates`` ≥ 1.
+    ``candidate_floor``: a review lists candidates scoring at least this much (default:
+    the potential threshold minus 20), so a manager also sees near-misses.
+    ``auto_margin``: points the best product must lead the next one by to be linked automatically.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        auto_threshold: float = DEFAULT_AUTO_THRESHOLD,
+        potential_threshold: float = DEFAULT_POTENTIAL_THRESHOLD,
+        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        candidate_floor: float | None = None,
+        auto_margin: float = 3.0,
+        max_survivors: int = 40,
+    ) -> None:
+        if not 0 <= potential_threshold <= auto_threshold <= 100:
+            raise ValueError(
+                f"need 0 <= potential ({potential_threshold}) <= auto ({auto_threshold}) <= 100"
+            )
+        if max_candidates < 1:
+            raise ValueError(f"max_candidates must be >= 1, got {max_candidates}")
+        self.catalog = catalog
+        self.auto_threshold = float(auto_threshold)
+        self.potential_threshold = float(potential_threshold)
+        self.max_candidates = max_candidates
+        self.candidate_floor = (
+            max(0.0, self.potential_threshold - 20.0) if candidate_floor is None else float(candidate_floor)
+        )
+        self.auto_margin = auto_margin
+        self.max_survivors = max_survivors
+
+    # -- blocking ------------------------------------------------------------------------
+
+    def block(self, item: Entry) -> list[int]:
+        """Catalog rows worth scoring for ``item``, best-sharing first (SKU / exact-code hits always kept)."""
+        cat = self.catalog
+        n = len(cat)
+        rare_df = max(MIN_RARE_DF, int(RARE_DF_FRACTION * n))
+        acc: dict[int, float] = {}
+        must: set[int] = set()
+        if item.sku:
+            must.update(cat.sku_index.get(item.sku, ()))
+        for code in item.codes:
+            rows = cat.code_index.get(code, ())
+            if len(rows) <= rare_df:
+                must.update(rows)
+            w = cat.weight(code, True)
+            for r in rows if len(rows) <= rare_df else ():
+                acc[r] = acc.get(r, 0.0) + w
+        for core in item.cores:
+            rows = cat.core_index.get(core, ())
+            if len(rows) <= rare_df:
+                w = cat.weight(core, True) * 0.8
+                for r in rows:
+                    acc[r] = acc.get(r, 0.0) + w
+        codes = item.norm.codes
+        for tok in item.norm.tokens:
+            if tok in codes:
+                continue
+            rows = cat.postings.get(tok, ())
+            if not rows or len(rows) > rare_df:
+                continue
+            w = cat.weight(tok)
+            for r in rows:
+                acc[r] = acc.get(r, 0.0) + w
+        ranked = sorted(acc, key=lambda r: acc[r], reverse=True)[: self.max_survivors]
+        seen = set(ranked)
+        rows = ranked + [r for r in must if r not in seen]
+        if not rows and item.norm.text and 0 < n <= FALLBACK_MAX_ROWS:
+            # Nothing rare in common: one cheap whole-catalog pass (C loop) with a cutoff.
+            rows = [
+                r
+                for _, _, r in process.extract(
+                    item.norm.text,
+                    cat.texts,
+                    scorer=fuzz.token_sort_ratio,
+                    processor=None,
+                    limit=self.max_survivors // 4 or 1,
+                    score_cutoff=FALLBACK_CUTOFF,
+                )
+            ]
+        return rows
+
+    # -- scoring -------------------------------------------------------------------------
+
+    def score(self, item: Entry) -> list[Candidate]:
+        """All surviving candidates of ``item`` with scores (0–100), best first; ties by catalog order."""
+        rows = self.block(item)
+        if not rows:
+            return []
+        cat = self.catalog
+        names = {r: cat.entries[r].norm.text for r in rows}
+        ts = {
+            r: s
+            for _, s, r in process.extract(
+                item.norm.text, names, scorer=fuzz.token_set_ratio, processor=None, limit=None
+            )
+        }
+        item_weight = cat.entry_weight(item)
+        scored = [(pair_score(cat, item, item_weight, r, ts.get(r, 0.0)), r) for r in rows]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        best: dict[str, float] = {}
+        for s, r in scored:
+            pid = cat.entries[r].id
+            if pid not in best:
+                best[pid] = s
+        return [Candidate(pid, s) for pid, s in best.items()]
+
+    def decide(self, item_id: str, candidates: Sequence[Candidate]) -> MatchResult:
+        """Turn scored candidates (best first) into a :class:`MatchResult`."""
+        if not candidates or candidates[0].score < self.potential_threshold:
+            best_score = candidates[0].score if candidates else 0.0
+            return MatchResult(item_id, "new", None, best_score, [])
+        top = candidates[0]
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        decision: Decision = (
+            "auto"
+            if top.score >= self.auto_threshold and top.score - runner_up >= self.auto_margin
+            else "review"
+        )
+        shown = [c for c in candidates if c.score >= self.candidate_floor][: self.max_candidates]
+        return MatchResult(item_id, decision, top.product_id, top.score, shown)
+
+    def match_one(self, item: Item) -> MatchResult:
+        """Score and decide one item."""
+        entry = prepare(item)
+        return self.decide(entry.id, self.score(entry))
+
+    def match(self, items: Iterable[Item]) -> list[MatchResult]:
+        """Score and decide a batch of items, in input order."""
+        return [self.match_one(it) for it in items]

@@ -1,0 +1,296 @@
+"""Product-name normalisation for matching (DESIGN §8, matching).
+
+:func:`normalize_name` turns a raw supplier or catalog name into a
+:class:`NormalizedName`: the cleaned text, its word tokens, and the model
+numbers / codes found in it.  The rules, and where each comes from:
+
+* Unicode NFKC + case folding, ``ё`` → ``е`` (Russian price lists mix both).
+* Cyrillic letters that look like Latin ones (``А В С Е Н К М О Р Т Х`` and
+  lower-case ``а в с е к м о р т х у``) are mapped to Latin inside tokens that
+  also hold a digit or a Latin letter: model codes typed on a Russian keyboard
+  ("ВА47-29", "МТ-120") then equal their Latin spelling.  For such tokens the
+  transliterated spelling ("ВА" → "va") is kept as an alternative code key, so
+  "ВА47-29" matches both "BA47-29" and "va 47-29".
+* Units: a number followed by a unit word becomes one token of number + canonical
+  unit, with a decimal comma turned into a dot and trailing zeros dropped:
+  "16 GB" / "16гб" / "16Gb" → ``16gb``; "1,5 л" → ``1.5l``; "20.0 W" → ``20w``.
+  The unit table (:data:`UNIT_ALIASES`) covers storage, length, mass, volume,
+  power, voltage, current, capacity, frequency and screen inches.
+* Model numbers / codes: a token holding both letters and digits, or digit
+  groups joined by a dash ("47-29"), is a code.  Its *key* drops dashes, dots and
+  slashes ("PS-LX350H" → ``pslx350h``), its *core* drops a trailing letter
+  suffix (colour / variant: ``pm1327bk`` → ``pm1327``) and its *family* is the
+  leading letters (``pslx``).  A short letter group right before a code
+  ("va 47-29", "ps lx350h") gives an extra joined key.
+* Brand aliases ("Hewlett-Packard" → ``hp``, see :mod:`ingestion.matching.brands`).
+* A dash- or slash-joined group of words also gives its joined spelling
+  ("lcs-csh" → ``lcs csh lcscsh``; "wi-fi" → ``wi fi wifi``).
+* Stop words (English and Russian function words) are dropped from the word
+  tokens, never from codes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable
+
+import attrs
+
+from ingestion.matching.brands import apply_brand_aliases
+
+__all__ = [
+    "NormalizedName",
+    "UNIT_ALIASES",
+    "STOP_WORDS",
+    "fold_lookalikes",
+    "normalize_name",
+    "normalize_units",
+    "code_key",
+    "code_core",
+    "code_family",
+    "is_code",
+    "is_unit_token",
+]
+
+# Cyrillic → Latin by shape (for codes typed with a Russian layout).
+_LOOKALIKE = str.maketrans(
+    {
+        "а": "a", "в": "b", "с": "c", "е": "e", "н": "h", "к": "k", "м": "m",
+        "о": "o", "р": "p", "т": "t", "х": "x", "у": "y", "і": "i", "ј": "j",
+        "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+    }
+)
+# Cyrillic → Latin by sound (the other way people type a Russian code in Latin).
+_TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh",
+        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n",
+        "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
+        "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sch", "ы": "y", "э": "e",
+        "ю": "yu", "я": "ya", "ь": "", "ъ": "",
+    }
+)
+
+_CYR = re.compile(r"[а-яё]")
+_LATIN_OR_DIGIT = re.compile(r"[a-z0-9]")
+
+#: Unit spellings (lower case, after look-alike folding is NOT applied) → canonical unit.
+UNIT_ALIASES: dict[str, str] = {
+    # storage
+    "tb": "tb", "тб": "tb", "gb": "gb", "гб": "gb", "mb": "mb", "мб": "mb", "kb": "kb", "кб": "kb",
+    "gbit": "gbit", "mbit": "mbit",
+    # frequency
+    "ghz": "ghz", "ггц": "ghz", "mhz": "mhz", "мгц": "mhz", "khz": "khz", "кгц": "khz", "hz": "hz", "гц": "hz",
+    # length
+    "mm": "mm", "мм": "mm", "cm": "cm", "см": "cm", "m": "m", "м": "m", "km": "km", "км": "km",
+    "inch": "in", "inches": "in", "in": "in", '"': "in", "''": "in", "дюйм": "in", "дюйма": "in",
+    "дюймов": "in",
+    # mass
+    "kg": "kg", "кг": "kg", "g": "g", "гр": "g", "г": "g", "mg": "mg", "мг": "mg", "lb": "lb", "lbs": "lb",
+    "oz": "oz",
+    # volume
+    "l": "l", "л": "l", "ltr": "l", "ml": "ml", "мл": "ml",
+    # power / electrical
+    "w": "w", "вт": "w", "watt": "w", "watts": "w", "kw": "kw", "квт": "kw", "v": "v", "в": "v",
+    "volt": "v", "kv": "kv", "кв": "kv", "mah": "mah", "мач": "mah", "мa·ч": "mah", "ah": "ah", "ач": "ah",
+    "wh": "wh", "втч": "wh", "a": "a", "а": "a", "ма": "ma", "ma": "ma",
+    # count / misc
+    "pcs": "pcs", "шт": "pcs", "pc": "pcs", "pack": "pack", "pk": "pack", "mp": "mp", "мп": "mp",
+    "cup": "cup", "cups": "cup", "disc": "disc", "%": "pct",
+}
+
+# Units that are single letters shared with ordinary words: only taken when glued to the number.
+_GLUED_ONLY = {"a", "а", "в", "in", "cup", "cups", "disc", "pack", "pk", "pc"}
+
+STOP_WORDS: frozenset[str] = frozenset(
+    """a an and the of for with without in on to by or from w/ & + - x
+    и с со для в во на по из от к до без или под над""".split()
+)
+
+_NUM = r"\d+(?:[.,]\d+)?"
+_unit_alt = "|".join(sorted((re.escape(u) for u in UNIT_ALIASES), key=len, reverse=True))
+_UNIT_RE = re.compile(rf"(?<![\w.,])({_NUM})(\s?)({_unit_alt})(?![\w])")
+_UNIT_TOKEN_RE = re.compile(r"^\d+(?:\.\d+)?(" + "|".join(sorted(set(UNIT_ALIASES.values()), key=len, reverse=True)) + r")$")
+_CODE_CHARS = re.compile(r"[-./]")
+_SPLIT = re.compile(r"[^\w\-./\"']+|_")
+_EDGE = re.compile(r"^[-./'\"]+|[-./'\"]+$")
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_ALPHA = re.compile(r"[^\W\d_]")
+_PLAIN_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+_ORDINAL = re.compile(r"^\d+(st|nd|rd|th|x)$")
+
+
+@attrs.frozen
+class NormalizedName:
+    """A name after :func:`normalize_name`.
+
+    ``text``: cleaned, space-joined tokens (codes in their dash-free key form);
+    ``tokens``: word, unit and code tokens without stop words (order kept, no duplicates);
+    ``codes``: code keys (``pslx350h``), with alternative spellings (transliterated,
+    joined with a preceding short letter group);
+    ``units``: unit tokens (``16gb``); ``numbers``: bare numbers of 4+ digits.
+    """
+
+    text: str
+    tokens: tuple[str, ...]
+    codes: frozenset[str]
+    units: frozenset[str]
+    numbers: frozenset[str]
+
+
+def fold_lookalikes(token: str) -> str:
+    """Map Cyrillic look-alike letters to Latin when ``token`` also holds a digit or Latin letter.
+
+    A purely Cyrillic word ("кабель") is returned unchanged.  Input is expected
+    lower-case.
+    """
+    if _CYR.search(token) and _LATIN_OR_DIGIT.search(token):
+        return token.translate(_LOOKALIKE)
+    return token
+
+
+def _transliterate(token: str) -> str:
+    return token.translate(_TRANSLIT)
+
+
+def _clean_number(num: str) -> str:
+    num = num.replace(",", ".")
+    if "." in num:
+        num = num.rstrip("0").rstrip(".")
+    return num or "0"
+
+
+def normalize_units(text: str) -> str:
+    """Join numbers with their unit into one canonical token ("1,5 л" → "1.5l", "16 GB" → "16gb").
+
+    ``text`` must already be case-folded.  Units that are also words ("a", "в"
+    as in "2 в 1", "in") are only taken when written right after the number.
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        num, space, unit = m.group(1), m.group(2), m.group(3)
+        if space and unit in _GLUED_ONLY:
+            return m.group(0)
+        return _clean_number(num) + UNIT_ALIASES[unit]
+
+    return _UNIT_RE.sub(repl, text)
+
+
+def is_unit_token(token: str) -> bool:
+    """True for a number+unit token made by :func:`normalize_units` ("16gb", "1.5l")."""
+    return bool(_UNIT_TOKEN_RE.match(token))
+
+
+def is_code(token: str) -> bool:
+    """True when ``token`` is a model number / code.
+
+    That is: letters and digits ("pslx350h"), dash-joined digit groups ("47-29"),
+    or a bare number of 5+ digits (a part / catalogue number: "0100071820").
+
+    Unit tokens ("16gb") and ordinals ("2nd", "4x") are not codes.
+    """
+    if is_unit_token(token) or _ORDINAL.match(token):
+        return False
+    if not _HAS_DIGIT.search(token):
+        return False
+    if _HAS_ALPHA.search(token):
+        return True
+    return bool(re.fullmatch(r"\d+(?:-\d+)+", token)) or (token.isdigit() and len(token) >= 5)
+
+
+def code_key(token: str) -> str:
+    """The comparison key of a code: dashes, dots and slashes removed ("ps-lx350h" → "pslx350h")."""
+    return _CODE_CHARS.sub("", token)
+
+
+def code_core(key: str) -> str:
+    """A code key without its trailing letter suffix ("pm1327bk" → "pm1327"); the key if nothing trails."""
+    m = re.match(r"^(.*\d)[a-z]+$", key)
+    return m.group(1) if m else key
+
+
+def code_family(key: str) -> str:
+    """The leading letters of a code key ("pslx350h" → "pslx"); "" when it starts with a digit."""
+    m = re.match(r"^[a-z]+", key)
+    return m.group(0) if m else ""
+
+
+def _dedupe(tokens: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for t in tokens:
+        if t and t not in seen:
+            seen[t] = None
+    return tuple(seen)
+
+
+def normalize_name(name: str) -> NormalizedName:
+    """Normalise one product / item name (see the module docstring for the rules).
+
+    Never raises; an empty or punctuation-only name gives empty tokens.
+    """
+    text = unicodedata.normalize("NFKC", name).casefold().replace("ё", "е")
+    text = apply_brand_aliases(text)
+    text = text.replace("”", '"').replace("“", '"').replace("″", '"')
+    # Units first (their table knows Cyrillic spellings: "220В" is volts, not "220b"),
+    # then look-alike folding piece by piece, remembering the transliterated spelling.
+    text = normalize_units(text)
+    pieces = []
+    translit_alts: dict[str, str] = {}
+    for p in _SPLIT.split(text):
+        p = _EDGE.sub("", p)
+        new = fold_lookalikes(p)
+        if new != p:
+            translit_alts[new] = _transliterate(p)
+        pieces.append(new)
+    tokens: list[str] = []
+    codes: set[str] = set()
+    units: set[str] = set()
+    numbers: set[str] = set()
+    prev_short_alpha: str | None = None
+    for piece in pieces:
+        if not piece:
+            prev_short_alpha = None
+            continue
+        piece = piece.replace('"', "").replace("'", "")
+        if is_unit_token(piece):
+            tokens.append(piece)
+            units.add(piece)
+            prev_short_alpha = None
+            continue
+        if is_code(piece):
+            key = code_key(piece)
+            tokens.append(key)
+            codes.add(key)
+            alt = translit_alts.get(piece)
+            if alt:
+                codes.add(code_key(alt))
+            if prev_short_alpha is not None:
+                codes.add(prev_short_alpha + key)
+            prev_short_alpha = None
+            continue
+        if _PLAIN_NUMBER.match(piece):
+            piece = _clean_number(piece)
+        words = [piece] if _PLAIN_NUMBER.match(piece) else [w for w in re.split(r"[-./]", piece) if w]
+        if len(words) > 1 and all(w.isalpha() for w in words):
+            # "lcs-csh" / "wi-fi": also keep the joined spelling ("lcscsh", "wifi")
+            words.append("".join(words))
+        for w in words:
+            if w.isdigit() or _PLAIN_NUMBER.match(w):
+                if w.isdigit() and len(w) < 4:
+                    w = str(int(w))
+                if len(w) >= 4:
+                    numbers.add(w)
+            if w not in STOP_WORDS:
+                tokens.append(w)
+        last = words[-1] if words else ""
+        prev_short_alpha = last if (len(words) == 1 and last.isalpha() and 2 <= len(last) <= 3
+                                    and last not in STOP_WORDS) else None
+    toks = _dedupe(tokens)
+    return NormalizedName(
+        text=" ".join(toks),
+        tokens=toks,
+        codes=frozenset(codes),
+        units=frozenset(units),
+        numbers=frozenset(numbers),
+    )

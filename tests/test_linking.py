@@ -1,0 +1,154 @@
+"""Linking items to products on SQLite and PostgreSQL: decisions, stability, aggregates, manual actions."""
+
+import datetime as dt
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from ingestion.linking import (
+    DecisionRefused,
+    ItemNotFound,
+    apply_decision,
+    expire_reviews,
+    match_supplier_items,
+)
+from ingestion.models import MatchReviewQueue, Product, SupplierItem, database
+from ingestion.reading.model import Item
+from ingestion.settings import Settings
+from ingestion.store import ItemWriter, get_or_create_supplier
+
+OPTIONS = {"auto_threshold": 95, "potential_threshold": 70, "max_candidates": 5}
+
+
+def store(supplier_name: str, rows: list[tuple[str, str, str | None, str | None]], job: str = "j1") -> str:
+    """rows: (sku, name, price, currency); returns the supplier id."""
+    supplier, _ = get_or_create_supplier(supplier_name)
+    w = ItemWriter(supplier.id, job, None)
+    for n, (sku, name, price, currency) in enumerate(rows, start=2):
+        w.add(Item(row=n, sku=sku, name=name, price=Decimal(price) if price else None, currency=currency,
+                   available=True if price else None))
+    w.flush()
+    return str(supplier.id)
+
+
+def product(name: str, brand: str | None = None) -> Product:
+    return Product.create(internal_sku=f"P-{uuid.uuid4().hex[:8]}", name=name, brand=brand, status="active")
+
+
+def item(sku: str) -> SupplierItem:
+    return SupplierItem.get(SupplierItem.supplier_sku == sku)
+
+
+def test_auto_review_new_and_a_second_run_changes_nothing(settings: Settings) -> None:
+    phone = product("Samsung Galaxy A54 5G 128GB Black", "Samsung")
+    product("Samsung Galaxy A34 5G 128GB Black", "Samsung")
+    sid = store(
+        "Связной",
+        [
+            ("1", "Смартфон Samsung Galaxy A54 5G 128GB Black", "29990", "RUB"),
+            ("2", "Samsung Galaxy 5G 128GB Black", "25990", "RUB"),
+            ("3", "Кофеварка капельная Bosch TKA3A031", "3990", "RUB"),
+            ("4", "Кофеварка капельная Bosch TKA3A031", "4100", "RUB"),
+        ],
+    )
+    stats = match_supplier_items(sid, OPTIONS, batch_size=2)
+    assert stats.processed == 4
+    one, two, three, four = item("1"), item("2"), item("3"), item("4")
+    assert (one.match_status, one.product_id) == ("auto_matched", phone.id)
+    assert one.match_score >= 95 and one.match_candidates[0]["product_id"] == str(phone.id)
+    assert two.match_status == "potential_match" and two.product_id is None
+    review = MatchReviewQueue.get(MatchReviewQueue.supplier_item == two.id)
+    assert review.status == "pending" and 1 <= len(review.candidate_products) <= 5
+    assert review.expires_at > dt.datetime.utcnow()
+    # nothing matched the coffee maker: a draft product, and the second offer of it links to that draft
+    draft = Product.get_by_id(three.product_id)
+    assert draft.status == "draft" and draft.name == three.name
+    assert four.product_id == draft.id
+    assert Product.get_by_id(draft.id).min_prices == {"RUB": "3990.00"}
+    assert Decimal(str(Product.get_by_id(draft.id).min_price)) == Decimal("3990")
+    assert Product.get_by_id(draft.id).availability is True
+
+    again = match_supplier_items(sid, OPTIONS)
+    assert again.processed == 0
+    assert Product.select().count() == 3
+
+
+def test_reingestion_and_verified_links_are_kept(settings: Settings) -> None:
+    drill = product("Makita HP1630 ударная дрель 710 Вт", "Makita")
+    sid = store("Инструмент", [("M1", "Дрель ударная Makita HP1630 710Вт", "5000", "RUB")])
+    match_supplier_items(sid, OPTIONS)
+    apply_decision("link", str(item("M1").id), str(drill.id), "anna")
+    assert item("M1").match_status == "verified_match"
+    store("Инструмент", [("M1", "Совсем другое имя", "5100", "RUB")], job="j2")
+    assert match_supplier_items(sid, OPTIONS).processed == 0
+    kept = item("M1")
+    assert (kept.match_status, kept.product_id, kept.name) == ("verified_match", drill.id, "Совсем другое имя")
+    assert Product.get_by_id(drill.id).min_prices == {"RUB": "5100.00"}
+
+
+def test_manual_decisions(settings: Settings) -> None:
+    a = product("Bosch GSR 120-LI шуруповерт", "Bosch")
+    b = product("Bosch GSR 180-LI шуруповерт", "Bosch")
+    sid = store("Дрели", [("B1", "Шуруповерт Bosch GSR", "7000", "RUB"), ("B2", "Шуруповерт Bosch GSR", "7100", "EUR")])
+    match_supplier_items(sid, OPTIONS)
+    b1 = item("B1")
+    assert b1.match_status == "potential_match"
+    out = apply_decision("approve_match", str(b1.id), str(b.id), "ivan")
+    assert out == {"supplier_item_id": str(b1.id), "action": "approve_match", "match_status": "verified_match",
+                   "product_id": str(b.id)}
+    review = MatchReviewQueue.get(MatchReviewQueue.supplier_item == b1.id)
+    assert (review.status, review.decided_by, review.decided_product_id) == ("approved", "ivan", b.id)
+    assert Product.get_by_id(b.id).min_prices == {"RUB": "7000.00"}
+
+    apply_decision("unlink", str(b1.id))
+    b1 = item("B1")
+    assert (b1.match_status, b1.product_id) == ("potential_match", None)
+    assert str(b.id) not in [c["product_id"] for c in b1.match_candidates]
+    assert MatchReviewQueue.get(MatchReviewQueue.supplier_item == b1.id).status == "pending"
+    assert Product.get_by_id(b.id).min_prices is None
+
+    out = apply_decision("reject_match", str(item("B2").id))
+    assert out["match_status"] == "verified_match" and out["product_id"] not in (str(a.id), str(b.id))
+    assert Product.get_by_id(uuid.UUID(out["product_id"])).min_prices == {"EUR": "7100.00"}
+
+    apply_decision("reset_match", str(b1.id))
+    assert item("B1").match_status == "unmatched"
+    assert MatchReviewQueue.get_or_none(MatchReviewQueue.supplier_item == b1.id) is None
+
+    with pytest.raises(ItemNotFound):
+        apply_decision("link", str(uuid.uuid4()), str(a.id))
+    with pytest.raises(DecisionRefused):
+        apply_decision("approve_match", str(b1.id))  # reset: no candidates left to approve
+
+
+def test_old_reviews_expire(settings: Settings) -> None:
+    product("Philips HD9252 аэрогриль")
+    sid = store("Кухня", [("K1", "Аэрогриль Philips", "9000", "RUB")])
+    match_supplier_items(sid, OPTIONS)
+    assert item("K1").match_status == "potential_match"
+    assert expire_reviews(dt.datetime.utcnow()) == 0
+    assert expire_reviews(dt.datetime.utcnow() + dt.timedelta(days=30)) == 1
+    assert MatchReviewQueue.get().status == "expired"
+    assert item("K1").match_status == "unmatched"
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_workers_share_the_items_without_doing_any_twice(settings: Settings) -> None:
+    for n in range(40):
+        product(f"Лампа светодиодная Gauss {n * 3 + 5}W E27 модель GL-{1000 + n}")
+    sid = store("Свет", [(f"L{n}", f"Лампа Gauss GL-{1000 + n} {n * 3 + 5}W E27", "100", "RUB") for n in range(120)])
+    results = []
+
+    def run() -> None:
+        with database.connection_context():
+            results.append(match_supplier_items(sid, OPTIONS, batch_size=10))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.processed for r in results) == 120
+    assert SupplierItem.select().where(SupplierItem.match_status == "unmatched").count() == 0
