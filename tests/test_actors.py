@@ -108,3 +108,43 @@ def test_parse_repeated_after_a_redelivery_changes_nothing(stub_worker: Any, tmp
     assert SupplierItem.select().count() == 3
     assert PriceHistory.select().count() == 3
     assert ParsingLog.select().where((ParsingLog.job_id == job_id) & (ParsingLog.level == "error")).count() == 1
+
+
+def test_the_pipeline_matches_and_reports_it(stub_worker: Any, tmp_path: Path) -> None:
+    from ingestion.models import MatchReviewQueue, Product
+
+    cable = Product.create(internal_sku="P-CABLE", name="Кабель ВВГнг 3х1,5", status="active")
+    Product.create(internal_sku="P-SOCKET", name="Розетка двойная с заземлением белая", status="active")
+    path = write_price_list(tmp_path / "p.csv")
+    job_id = uuid.uuid4().hex
+    state = run(stub_worker, source_url=str(path), supplier_name="Матчинг", job_id=job_id)
+    assert (state["phase"], state["status"]) == ("complete", "completed"), state
+    assert state["items_processed"] == "4"  # the rows the parse read
+    assert int(state["matches_found"]) >= 1
+    assert int(state["review_queue_count"]) == MatchReviewQueue.select().count()
+    assert SupplierItem.get(SupplierItem.supplier_sku == "A-001").product_id == cable.id
+    assert SupplierItem.select().where(SupplierItem.match_status == "unmatched").count() == 0
+
+
+def test_match_decision_messages(stub_worker: Any, tmp_path: Path) -> None:
+    from ingestion.models import Product
+
+    path = write_price_list(tmp_path / "p.csv")
+    state = run(stub_worker, source_url=str(path), supplier_name="Решения", job_id=uuid.uuid4().hex)
+    target = Product.create(internal_sku="P-X", name="Что-то", status="active")
+    item = SupplierItem.get(SupplierItem.supplier_sku == "A-002")
+    stub_worker.match_decision.send(action="link", supplier_item_id=str(item.id), product_id=str(target.id),
+                                    decided_by="manager@example.invalid")
+    stub_worker.match_decision.send(action="link", supplier_item_id=str(item.id))  # no product_id: refused
+    stub_worker.broker.join(stub_worker.match_decision.queue_name, fail_fast=False)
+    linked = SupplierItem.get_by_id(item.id)
+    assert (linked.match_status, linked.product_id) == ("verified_match", target.id)
+    dead = [m for m in stub_worker.broker.dead_letters_by_queue[stub_worker.match_decision.queue_name]
+            if m.actor_name == "match_decision"]
+    assert len(dead) == 1 and dead[0].options.get("retries", 0) == 0
+    assert state["supplier_id"]
+
+
+def test_the_review_expiry_is_a_daily_periodic_actor(stub_worker: Any) -> None:
+    spec = stub_worker.expire_review_queue_task.options["periodic"]
+    assert str(spec).split()[2:] == ["*", "*", "*"]
