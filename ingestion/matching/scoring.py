@@ -10,26 +10,32 @@ The score is built from two parts:
   score band.  A model number is the most specific thing in a product name, so it
   decides which band the text similarity moves in:
 
-  ========== ============================================================ ===========
-  relation   meaning                                                       band
-  ========== ============================================================ ===========
+  ========== ============================================================ =================
+  relation   meaning                                                       score
+  ========== ============================================================ =================
   identical  same token set after normalisation                            100
-  sku        equal SKU fields (5+ characters with a digit)                 96 – 100
-  exact      a shared specific code (4+ chars), or a short equal SKU       90 – 100
-  core       codes equal up to a trailing letter suffix (colour, variant)  70 – 92
-  none       one side has no code                                          0 – 94
-  mismatch   both have codes, unrelated, different families                0 – 75
-  conflict   same family, different number ("pslx350h" vs "pslx300h")     0 – 50
-  ========== ============================================================ ===========
+  sku        equal SKU fields (5+ characters with a digit)                 96 + 4·sim
+  exact      a shared specific code (4+ chars), or a short equal SKU       90 + 10·sim
+  core       codes equal up to a trailing letter suffix (colour, variant)  70 + 22·sim
+  none       no comparable codes (one side has none, or catalogue number)  94·sim^0.7
+  mismatch   both have model codes, unrelated                              80·sim^0.7
+  conflict   same family, different number ("pslx350h" vs "pslx300h")     50·sim
+  ========== ============================================================ =================
+
+  A *specific* code is held by few catalog products (:data:`COMMON_CODE_DF`) and is
+  not a number glued to an ordinary word ("6-disc", "24port").  The exponent 0.7
+  lifts mid-range text similarity so that a plausible but code-less pair reaches
+  review instead of "new".
 
   Then: a brand conflict (both brands known, neither in the other's name)
   multiplies by 0.6 (0.85 when a brand was only guessed from the first word), or
   takes 8 points off a shared-code score; different colour words take 5 points
-  off a code match or multiply by 0.93; a unit conflict (same unit, disjoint values: "16gb" vs
-  "32gb") multiplies by 0.8; a category conflict (both given, different)
-  multiplies by 0.9.  Auto-linking therefore needs a shared code and a text
-  similarity of at least one half, or identical names — conservative on
-  purpose, since a wrong automatic link costs more than a review.
+  off a code match or multiply by 0.93; a unit conflict (same unit, disjoint
+  values: "16gb" vs "32gb") multiplies by 0.8, else disjoint bare numbers
+  ("2007" vs "2003") by 0.9; a category conflict (both given, different)
+  multiplies by 0.9.  Auto-linking therefore needs a shared specific code and a
+  text similarity of at least one half with no conflict, or identical names —
+  conservative on purpose, since a wrong automatic link costs more than a review.
 """
 
 from __future__ import annotations
@@ -196,6 +202,23 @@ def _colour_conflict(item: Entry, product: Entry) -> bool:
     return bool(ci and cp and not (ci & cp))
 
 
+NUMBER_CLASH_FACTOR = 0.9
+
+
+def _bare_numbers(entry: Entry) -> set[str]:
+    return {t for t in entry.norm.tokens if t.isdigit() and len(t) >= 2}
+
+
+def _number_conflict(item: Entry, product: Entry) -> bool:
+    """Both names carry bare numbers (2+ digits: versions, years, sizes) and share none,
+    not even inside the other side's codes ("office 2007" vs "office 2003")."""
+    ni, np_ = _bare_numbers(item), _bare_numbers(product)
+    if not ni or not np_ or ni & np_:
+        return False
+    text_i, text_p = " ".join(item.codes), " ".join(product.codes)
+    return not any(n in text_p for n in ni) and not any(n in text_i for n in np_)
+
+
 def _brand_penalty(catalog: Catalog, item: Entry, product: Entry) -> float:
     """Multiplier for clashing brands: 0.6 when both brands were given, 0.85 when one was guessed
     from a name's first word; 1.0 when they agree, one contains the other, or one is unknown."""
@@ -237,6 +260,8 @@ def pair_score(catalog: Catalog, item: Entry, item_weight: float, row: int, toke
             score = score - COLOUR_CLASH_POINTS if rel in ("exact", "sku", "core") else score * 0.93
     if _unit_conflict(item, product):
         score *= 0.8
+    elif _number_conflict(item, product):
+        score *= NUMBER_CLASH_FACTOR
     if item.category and product.category and item.category != product.category:
         score *= 0.9
     return round(min(100.0, max(0.0, score)), 2)
