@@ -100,6 +100,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     local = attrs.evolve(
         settings,
         rabbitmq_url=None,
+        never_use_ml=True,  # the local command always reads the file itself
         download_max_retries=min(settings.download_max_retries, LOCAL_DOWNLOAD_RETRIES),
     )
     set_settings(local)

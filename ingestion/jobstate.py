@@ -57,6 +57,11 @@ def job_key(job_id: str) -> str:
     return f"job:{job_id}"
 
 
+def aux_key(job_id: str) -> str:
+    """The service's own bookkeeping of a job (failed step, download, ML polling), beside the public hash."""
+    return f"job:{job_id}:aux"
+
+
 def now_iso() -> str:
     """The current UTC time as ISO 8601 with a ``Z``."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -113,6 +118,12 @@ class JobStore(Protocol):
     def active(self) -> set[str]:
         """Ids of jobs not in a terminal phase."""
 
+    def get_aux(self, job_id: str) -> dict[str, str]:
+        """The job's private bookkeeping (empty when none)."""
+
+    def set_aux(self, job_id: str, **fields: Any) -> None:
+        """Set private bookkeeping fields (encoded like the public ones), with the job's TTL."""
+
 
 def _check(fields: Mapping[str, Any]) -> dict[str, str]:
     unknown = set(fields) - set(FIELDS)
@@ -167,12 +178,23 @@ class RedisJobStore:
     def active(self) -> set[str]:
         return set(self.client.smembers(ACTIVE_SET))  # type: ignore[arg-type]
 
+    def get_aux(self, job_id: str) -> dict[str, str]:
+        return dict(self.client.hgetall(aux_key(job_id)))  # type: ignore[arg-type]
+
+    def set_aux(self, job_id: str, **fields: Any) -> None:
+        values = {k: encode(v) for k, v in fields.items()}
+        pipe = self.client.pipeline()
+        pipe.hset(aux_key(job_id), mapping=cast("Mapping[Any, Any]", values))
+        pipe.expire(aux_key(job_id), self.ttl_seconds)
+        pipe.execute()
+
 
 class MemoryJobStore:
     """Job state kept in this process (embedded mode and unit tests)."""
 
     def __init__(self) -> None:
         self._jobs: dict[str, dict[str, str]] = {}
+        self._aux: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def create(self, job_id: str, **fields: Any) -> bool:
@@ -195,3 +217,11 @@ class MemoryJobStore:
     def active(self) -> set[str]:
         with self._lock:
             return {j for j, d in self._jobs.items() if d.get("phase") not in TERMINAL_PHASES}
+
+    def get_aux(self, job_id: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._aux.get(job_id, {}))
+
+    def set_aux(self, job_id: str, **fields: Any) -> None:
+        with self._lock:
+            self._aux.setdefault(job_id, {}).update({k: encode(v) for k, v in fields.items()})

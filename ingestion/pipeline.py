@@ -159,8 +159,8 @@ def download_step(rt: Runtime, job_id: str, supplier_id: str, source_url: str, f
         extra_meta={"supplier_id": supplier_id, "file_type_hint": file_type},
         progress=progress,
     )
-    rt.jobs.update(job_id, download_bytes=fetched.size, download_total=fetched.size, phase="parsing")
-    return {
+    rt.jobs.update(job_id, download_bytes=fetched.size, download_total=fetched.size)
+    result = {
         "job_id": job_id,
         "supplier_id": supplier_id,
         "file_path": fetched.path,
@@ -168,6 +168,8 @@ def download_step(rt: Runtime, job_id: str, supplier_id: str, source_url: str, f
         "size": fetched.size,
         "original_name": fetched.original_name,
     }
+    rt.jobs.set_aux(job_id, download=result)
+    return result
 
 
 # --- step 2: parse and store ------------------------------------------------------------

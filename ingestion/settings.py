@@ -34,6 +34,8 @@ DEFAULT_DOWNLOAD_MAX_RETRIES = 5
 DEFAULT_HTTP_CONNECT_TIMEOUT = 10.0
 DEFAULT_HTTP_READ_TIMEOUT = 60.0
 DEFAULT_QUEUE_NAME = "ingestion"
+DEFAULT_ML_JOB_TIMEOUT_MINUTES = 30
+DEFAULT_ML_READ_TIMEOUT = 30.0
 
 T = TypeVar("T")
 
@@ -120,9 +122,15 @@ class Settings:
     ml_analyze_url: str = _env_field("ML_ANALYZE_URL", str, DEFAULT_ML_ANALYZE_URL)
     use_ml_processing: bool = _env_field("USE_ML_PROCESSING", _to_bool, True)
     ml_fallback_to_local: bool = _env_field("ML_FALLBACK_TO_LOCAL", _to_bool, False)
+    #: Read every file here, whatever USE_ML_PROCESSING and the supplier say (the local ``ingest`` command).
+    never_use_ml: bool = _env_field("INGESTION_NEVER_USE_ML", _to_bool, False)
     ml_poll_interval_seconds: int = _env_field(
         "ML_POLL_INTERVAL_SECONDS", _to_positive_int, DEFAULT_ML_POLL_INTERVAL_SECONDS
     )
+    ml_job_timeout_minutes: int = _env_field(
+        "ML_JOB_TIMEOUT_MINUTES", _to_positive_int, DEFAULT_ML_JOB_TIMEOUT_MINUTES
+    )
+    ml_read_timeout: float = _env_field("ML_READ_TIMEOUT", _to_positive_float, DEFAULT_ML_READ_TIMEOUT)
     max_file_size_mb: float = _env_field("MAX_FILE_SIZE_MB", _to_positive_float, DEFAULT_MAX_FILE_SIZE_MB)
     file_cleanup_ttl_hours: int = _env_field(
         "FILE_CLEANUP_TTL_HOURS", _to_positive_int, DEFAULT_FILE_CLEANUP_TTL_HOURS

@@ -83,7 +83,8 @@ def settings(db_url: str, tmp_path: Path) -> Iterator[Settings]:
     from ingestion.models import open_database
     from ingestion.pipeline import reset_runtime
 
-    s = Settings(database_url=db_url, uploads_dir=str(tmp_path / "uploads"), download_max_retries=1)
+    s = Settings(database_url=db_url, uploads_dir=str(tmp_path / "uploads"), download_max_retries=1,
+                 use_ml_processing=False)
     set_settings(s)
     reset_runtime()
     open_database(db_url)

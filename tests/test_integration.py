@@ -78,6 +78,7 @@ def worker(pg_url: str, tmp_path: Path) -> Iterator[Worker]:
         "UPLOADS_DIR": str(tmp_path / "uploads"),
         "INGESTION_QUEUE": queue,
         "DOWNLOAD_MAX_RETRIES": "1",
+        "USE_ML_PROCESSING": "false",
     }
     w = Worker(queue, env, tmp_path / "worker.log")
     try:
@@ -179,7 +180,7 @@ def test_publish_and_job_commands(worker: Worker, pg_url: str, tmp_path: Path) -
 
     src = write_price_list(tmp_path / "list.csv")
     env = {**os.environ, "RABBITMQ_URL": RABBITMQ_TEST_URL, "REDIS_URL": REDIS_TEST_URL,
-           "INGESTION_QUEUE": worker.queue, "DATABASE_URL": pg_url}
+           "INGESTION_QUEUE": worker.queue, "DATABASE_URL": pg_url, "USE_ML_PROCESSING": "false"}
     exe = str(Path(sys.executable).parent / "ingestion")
     out = subprocess.run([exe, "publish", "ingest", "--supplier", "Электромир", "--source", str(src)],
                          env=env, capture_output=True, text=True, timeout=60)

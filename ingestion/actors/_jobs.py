@@ -50,8 +50,26 @@ def problem_of(exc: BaseException) -> Problem:
 
 
 @contextlib.contextmanager
-def job_step(rt: Runtime, job_id: str, supplier_id: str | None = None) -> Iterator[None]:
-    """Run a step of ``job_id``; failures become job state as described above."""
+def job_step(rt: Runtime, job_id: str, supplier_id: str | None = None, step: str | None = None) -> Iterator[None]:
+    """Run ``step`` (an actor name) of ``job_id``; failures become job state as described above.
+
+    The failed step is kept in the job's bookkeeping so ``retry_job_task`` can
+    start again from it.
+    """
+    try:
+        with _translate(rt, job_id, supplier_id):
+            yield
+    except BaseException:
+        if step:
+            try:
+                rt.jobs.set_aux(job_id, failed_step=step)
+            except Exception:  # the state store itself may be what failed
+                logger.exception("could not record the failed step of job %s", job_id)
+        raise
+
+
+@contextlib.contextmanager
+def _translate(rt: Runtime, job_id: str, supplier_id: str | None) -> Iterator[None]:
     try:
         yield
     except PermanentError as exc:

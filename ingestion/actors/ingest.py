@@ -17,6 +17,8 @@ from ingestion.actors._jobs import job_step
 from ingestion.actors.matching import match_items_task
 from ingestion.errors import InvalidMessage, PermanentError
 from ingestion.messages import IngestMessage, structure_message
+from ingestion.courier import uses_ml
+from ingestion.models import Supplier
 from ingestion.pipeline import download_step, fail_job, get_runtime, parse_step, start_job
 from ingestion.settings import get_settings
 
@@ -52,24 +54,41 @@ def ingest(*args: Any, **kwargs: Any) -> dict[str, Any]:
         logger.warning("rejected ingest message: %s", exc.message)
         raise
     job_id = msg.job_id or uuid.uuid4().hex
-    with job_step(rt, job_id):
+    with job_step(rt, job_id, step="ingest"):
         started = start_job(rt, msg, job_id)
-    if not started.created:
-        logger.info("job %s exists already; duplicate ingest message ignored", started.job_id)
-        return {"job_id": started.job_id, "supplier_id": started.supplier_id, "started": False}
+        if not started.created:
+            logger.info("job %s exists already; duplicate ingest message ignored", started.job_id)
+            return {"job_id": started.job_id, "supplier_id": started.supplier_id, "started": False}
+        supplier = Supplier.get_by_id(uuid.UUID(started.supplier_id))
+        path = "ml" if uses_ml(rt.settings, supplier.meta) else "local"
+        start_pipeline(path, started.job_id, started.supplier_id, msg.source_url, msg.file_type)
+    return {"job_id": started.job_id, "supplier_id": started.supplier_id, "started": True, "path": path}
+
+
+def start_pipeline(path: str, job_id: str, supplier_id: str, source_url: str, file_type: str | None) -> None:
+    """Send the first step of a job: the courier path (``ml``) or the local one (download → parse → match)."""
+    if path == "ml":
+        from ingestion.actors.ml import download_and_trigger_ml
+
+        download_and_trigger_ml.send(job_id=job_id, supplier_id=supplier_id, source_url=source_url, file_type=file_type)
+        return
     dramatiq.pipeline(
         [
-            download_file.message(
-                job_id=started.job_id,
-                supplier_id=started.supplier_id,
-                source_url=msg.source_url,
-                file_type=msg.file_type,
-            ),
+            download_file.message(job_id=job_id, supplier_id=supplier_id, source_url=source_url, file_type=file_type),
             parse_task.message(),  # type: ignore[call-arg]  # the pipeline appends the download result
-            match_items_task.message(started.supplier_id, started.job_id),
+            match_items_task.message(supplier_id, job_id),
         ]
     ).run()  # type: ignore[no-untyped-call]
-    return {"job_id": started.job_id, "supplier_id": started.supplier_id, "started": True}
+
+
+def continue_from_download(download: dict[str, Any]) -> None:
+    """Send ``parse_task → match_items_task`` for a file already downloaded (fallback, retry)."""
+    dramatiq.pipeline(
+        [
+            parse_task.message(download),
+            match_items_task.message(download["supplier_id"], download["job_id"]),
+        ]
+    ).run()  # type: ignore[no-untyped-call]
 
 
 @dramatiq.actor(
@@ -84,7 +103,7 @@ def ingest(*args: Any, **kwargs: Any) -> dict[str, Any]:
 def download_file(job_id: str, supplier_id: str, source_url: str, file_type: str | None = None) -> dict[str, Any]:
     """Fetch the source into ``UPLOADS_DIR``; returns ``{job_id, supplier_id, file_path, sha256, size, original_name}``."""
     rt = get_runtime()
-    with job_step(rt, job_id, supplier_id):
+    with job_step(rt, job_id, supplier_id, step="download_file"):
         return download_step(rt, job_id, supplier_id, source_url, file_type)
 
 
@@ -101,5 +120,5 @@ def parse_task(download: dict[str, Any]) -> dict[str, Any]:
     """Read the downloaded file and store its items; returns the parse summary (counts)."""
     rt = get_runtime()
     job_id = str(download.get("job_id", ""))
-    with job_step(rt, job_id, download.get("supplier_id")):
+    with job_step(rt, job_id, download.get("supplier_id"), step="parse_task"):
         return parse_step(rt, download)

@@ -41,7 +41,7 @@ def match_items_task(supplier_id: str, job_id: str | None = None, parsed: dict[s
     rt = get_runtime()
     if msg.job_id is None:
         return match_step(rt, msg.supplier_id)
-    with job_step(rt, msg.job_id, msg.supplier_id):
+    with job_step(rt, msg.job_id, msg.supplier_id, step="match_items_task"):
         return match_step(rt, msg.supplier_id, msg.job_id, parsed if isinstance(parsed, dict) else None)
 
 
