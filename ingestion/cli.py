@@ -101,6 +101,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         settings,
         rabbitmq_url=None,
         never_use_ml=True,  # the local command always reads the file itself
+        download_allowed_roots=("*",),  # the user names their own file
         download_max_retries=min(settings.download_max_retries, LOCAL_DOWNLOAD_RETRIES),
     )
     set_settings(local)

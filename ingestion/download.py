@@ -20,16 +20,19 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
-from urllib.parse import unquote, urlsplit
+from typing import Any, BinaryIO, Callable, Sequence
+from urllib.parse import unquote, urljoin, urlsplit
 
 import attrs
 import urllib3
 
 from ingestion.errors import DownloadFailed, FileTooLarge, SourceNotFound, SourceRefused
 from ingestion.jobstate import now_iso
+from ingestion.netguard import AddressGuard, check_local_path
 
 CHUNK_SIZE = 256 * 1024
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_NAME_LENGTH = 120
 USER_AGENT = "ingestion-service/0.1 (price-list downloader)"
 
@@ -76,7 +79,12 @@ def sidecar_path(path: str | Path) -> Path:
 
 
 class Downloader:
-    """Fetches sources into ``uploads_dir`` with a byte limit and timeouts (seconds)."""
+    """Fetches sources into ``uploads_dir`` with a byte limit and timeouts (seconds).
+
+    ``allowed_hosts`` and ``allowed_roots`` are the address guard's exceptions
+    and local folders (:mod:`ingestion.netguard`); ``allowed_roots=None``
+    allows any local path.
+    """
 
     def __init__(
         self,
@@ -84,12 +92,16 @@ class Downloader:
         max_bytes: int,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        allowed_hosts: Sequence[str] = (),
+        allowed_roots: Sequence[str] | None = None,
         pool: urllib3.PoolManager | None = None,
     ) -> None:
         self.uploads_dir = Path(uploads_dir)
         self.max_bytes = max_bytes
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        self.pool = pool or urllib3.PoolManager(headers={"User-Agent": USER_AGENT})
+        self.guard = AddressGuard(allowed_hosts)
+        self.allowed_roots = allowed_roots
+        self.pool = pool or urllib3.PoolManager()
 
     def fetch(
         self,
@@ -183,36 +195,68 @@ class Downloader:
             return None
 
     def _open_http(self, url: str) -> "_Opened":
-        try:
-            response = self.pool.request(
-                "GET",
-                url,
-                preload_content=False,
-                timeout=self.timeout,
-                retries=urllib3.Retry(total=None, connect=0, read=0, redirect=5, status=0, raise_on_redirect=True),
-            )
-        except urllib3.exceptions.MaxRetryError as exc:
-            reason = exc.reason
-            if isinstance(reason, urllib3.exceptions.ResponseError) or "redirect" in str(reason).lower():
-                raise SourceRefused(f"too many redirects fetching {url}") from None
-            raise DownloadFailed(f"cannot reach {url}: {reason}") from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise DownloadFailed(f"cannot reach {url}: {exc}") from None
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._get_once(current)
+            if response.status not in REDIRECT_STATUSES:
+                break
+            location = response.headers.get("Location")
+            response.drain_conn()
+            response.release_conn()
+            if not location:
+                raise SourceRefused(f"{current} answered HTTP {response.status} without a Location")
+            current = urljoin(current, location)
+            if urlsplit(current).scheme.lower() not in ("http", "https"):
+                raise SourceRefused(f"{url} redirects to a non-HTTP address ({current[:200]})")
+        else:
+            raise SourceRefused(f"too many redirects fetching {url} (more than {MAX_REDIRECTS})")
         status = response.status
         if status >= 400:
             response.drain_conn()
             response.release_conn()
             if status in (404, 410):
-                raise SourceNotFound(f"source not found: {url} answered HTTP {status}")
+                raise SourceNotFound(f"source not found: {current} answered HTTP {status}")
             if status == 429 or status >= 500:
-                raise DownloadFailed(f"{url} answered HTTP {status}; will retry")
-            raise SourceRefused(f"{url} answered HTTP {status}")
+                raise DownloadFailed(f"{current} answered HTTP {status}; will retry")
+            raise SourceRefused(f"{current} answered HTTP {status}")
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         return _Opened(response, total, response.headers.get("Content-Type"), response.release_conn)
 
+    def _get_once(self, url: str) -> urllib3.BaseHTTPResponse:
+        """One GET of ``url`` without following redirects, connected to the address the guard checked."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        host = parts.hostname
+        if scheme not in ("http", "https") or not host:
+            raise SourceRefused(f"unsupported source {url[:200]!r}: use an http(s) URL or a local path")
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            raise SourceRefused(f"bad port in {url[:200]!r}") from None
+        address = self.guard.resolve(host, port)
+        pool_kwargs: dict[str, Any] = {"server_hostname": host, "assert_hostname": host} if scheme == "https" else {}
+        pool = self.pool.connection_from_host(address, port, scheme, pool_kwargs=pool_kwargs)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host_header = host if parts.port is None else f"{host}:{parts.port}"
+        if ":" in host and not host.startswith("["):
+            host_header = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
+        try:
+            return pool.urlopen(
+                "GET",
+                target,
+                headers={"Host": host_header, "User-Agent": USER_AGENT},
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                timeout=self.timeout,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise DownloadFailed(f"cannot reach {url}: {_reason(exc)}") from None
+
     def _open_local(self, path: str) -> "_Opened":
         p = Path(path)
+        check_local_path(path, self.allowed_roots)
         if not p.exists():
             raise SourceNotFound(f"source not found: no such file {path}")
         if not p.is_file():
@@ -240,3 +284,12 @@ class _Opened:
 
     def __exit__(self, *exc: object) -> None:
         self._close()
+
+
+def _reason(exc: Exception) -> str:
+    """A short cause for a connection error ("connection refused", "timed out")."""
+    text = str(getattr(exc, "reason", None) or exc)
+    for short in ("Connection refused", "timed out", "Name or service not known", "Connection reset"):
+        if short.lower() in text.lower():
+            return short.lower()
+    return text[:200]

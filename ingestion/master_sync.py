@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from typing import Any, Iterator
 
 import attrs
@@ -247,9 +246,8 @@ def apply_master_rows(rows: Iterator[SheetRow | Problem], sync_id: str) -> SyncR
     return result
 
 
-def fetch_master_sheet(source: str, uploads_dir: str | Path, max_bytes: int, sync_id: str) -> str:
-    """Download (or copy) the master sheet; returns the local path."""
-    downloader = Downloader(Path(uploads_dir), max_bytes)
+def fetch_master_sheet(downloader: Downloader, source: str, sync_id: str) -> str:
+    """Download (or copy) the master sheet with the service's guarded downloader; returns the local path."""
     return downloader.fetch(export_url(source), sync_id).path
 
 

@@ -77,6 +77,8 @@ def _build_runtime(settings: Settings) -> Runtime:
         settings.max_file_size_bytes,
         connect_timeout=settings.http_connect_timeout,
         read_timeout=settings.http_read_timeout,
+        allowed_hosts=settings.download_allowed_hosts,
+        allowed_roots=settings.local_source_roots,
     )
     return Runtime(settings=settings, jobs=jobs, downloader=downloader)
 

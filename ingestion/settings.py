@@ -96,6 +96,10 @@ def _to_url(schemes: tuple[str, ...]) -> Callable[[str], str | None]:
     return parse
 
 
+def _to_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _database_url(raw: str) -> str:
     url = _to_url(("sqlite", "postgres", "postgresql"))(raw)
     if url is None:
@@ -119,6 +123,10 @@ class Settings:
     rabbitmq_url: str | None = _env_field("RABBITMQ_URL", _to_url(("amqp", "amqps")), None)
     redis_url: str | None = _env_field("REDIS_URL", _to_url(("redis", "rediss", "unix")), None)
     uploads_dir: str = _env_field("UPLOADS_DIR", str, DEFAULT_UPLOADS_DIR)
+    #: Hosts (names, IPs or CIDR networks) a download may reach although they are loopback/private.
+    download_allowed_hosts: tuple[str, ...] = _env_field("DOWNLOAD_ALLOWED_HOSTS", _to_list, ())
+    #: Folders local sources may come from (besides UPLOADS_DIR); ``*`` allows any path.
+    download_allowed_roots: tuple[str, ...] = _env_field("DOWNLOAD_ALLOWED_ROOTS", _to_list, ())
     ml_analyze_url: str = _env_field("ML_ANALYZE_URL", str, DEFAULT_ML_ANALYZE_URL)
     use_ml_processing: bool = _env_field("USE_ML_PROCESSING", _to_bool, True)
     ml_fallback_to_local: bool = _env_field("ML_FALLBACK_TO_LOCAL", _to_bool, False)
@@ -163,6 +171,13 @@ class Settings:
     @property
     def max_file_size_bytes(self) -> int:
         return int(self.max_file_size_mb * 1024 * 1024)
+
+    @property
+    def local_source_roots(self) -> list[str] | None:
+        """Folders local sources may come from: ``UPLOADS_DIR`` and ``DOWNLOAD_ALLOWED_ROOTS``; ``None`` for any."""
+        if "*" in self.download_allowed_roots:
+            return None
+        return [self.uploads_dir, *self.download_allowed_roots]
 
     @property
     def is_local(self) -> bool:

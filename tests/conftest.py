@@ -84,7 +84,8 @@ def settings(db_url: str, tmp_path: Path) -> Iterator[Settings]:
     from ingestion.pipeline import reset_runtime
 
     s = Settings(database_url=db_url, uploads_dir=str(tmp_path / "uploads"), download_max_retries=1,
-                 use_ml_processing=False)
+                 use_ml_processing=False, download_allowed_hosts=("127.0.0.1",),
+                 download_allowed_roots=(str(tmp_path),))
     set_settings(s)
     reset_runtime()
     open_database(db_url)

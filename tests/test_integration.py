@@ -79,6 +79,8 @@ def worker(pg_url: str, tmp_path: Path) -> Iterator[Worker]:
         "INGESTION_QUEUE": queue,
         "DOWNLOAD_MAX_RETRIES": "1",
         "USE_ML_PROCESSING": "false",
+        "DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
+        "DOWNLOAD_ALLOWED_ROOTS": str(tmp_path),
     }
     w = Worker(queue, env, tmp_path / "worker.log")
     try:
@@ -178,7 +180,7 @@ def test_published_bad_message_fails_and_is_dead_lettered(worker: Worker) -> Non
 def test_publish_and_job_commands(worker: Worker, pg_url: str, tmp_path: Path) -> None:
     from test_actors import write_price_list
 
-    src = write_price_list(tmp_path / "list.csv")
+    src = write_price_list(tmp_path / "list.csv")  # under the worker's DOWNLOAD_ALLOWED_ROOTS (tmp_path)
     env = {**os.environ, "RABBITMQ_URL": RABBITMQ_TEST_URL, "REDIS_URL": REDIS_TEST_URL,
            "INGESTION_QUEUE": worker.queue, "DATABASE_URL": pg_url, "USE_ML_PROCESSING": "false"}
     exe = str(Path(sys.executable).parent / "ingestion")

@@ -79,7 +79,7 @@ def master_sync_task(source: str | None = None) -> dict[str, Any]:
         write_sync_status(sync_id=sync_id, status="running", source=sheet, started_at=now_iso(), finished_at="",
                           error="")
         try:
-            path = fetch_master_sheet(sheet, rt.settings.uploads_dir, rt.settings.max_file_size_bytes, sync_id)
+            path = fetch_master_sheet(rt.downloader, sheet, sync_id)
             result = apply_master_rows(read_master_sheet(path, sync_id), sync_id)
         except Exception as exc:
             message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
