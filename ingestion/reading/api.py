@@ -5,7 +5,7 @@ The format is chosen by content, never by the file name:
 * ``D0 CF 11 E0`` (OLE2 compound document) → XLS via xlrd;
 * a ZIP holding ``xl/workbook.xml`` → XLSX via openpyxl (other ZIPs, e.g.
   ``.docx``/``.ods``, are refused with :class:`UnsupportedFormat`);
-* ``%PDF`` → :class:`UnsupportedFormat` for now;
+* ``%PDF`` → PDF tables via camelot (:mod:`ingestion.reading.pdf_reader`);
 * anything else that decodes as text → CSV/TSV.
 
 Per sheet: the first rows are buffered for layout detection, then the rest
@@ -22,10 +22,20 @@ import os
 import zipfile
 from typing import Any, Iterator
 
+import attrs
+
 from ingestion.errors import CorruptFile, NoItems, Problem, UnsupportedFormat
 from ingestion.reading.csv_reader import open_csv
-from ingestion.reading.layout import HEADER_SCAN_ROWS, VALUE_SAMPLE_ROWS, detect_layout
+from ingestion.reading.layout import (
+    HEADER_SCAN_ROWS,
+    VALUE_SAMPLE_ROWS,
+    Layout,
+    column_letter,
+    detect_layout,
+    split_blocks,
+)
 from ingestion.reading.model import Item, PriceList, ReadOptions, SheetLayout
+from ingestion.reading.pdf_reader import open_pdf
 from ingestion.reading.rows import SheetInterpreter
 from ingestion.reading.source import RawRow, SheetSource
 from ingestion.reading.xls_reader import open_xls
@@ -72,14 +82,17 @@ def _sources(path: str, kind: str, options: ReadOptions) -> tuple[list[SheetSour
     if kind == "csv":
         src, details = open_csv(path, options.encoding, options.delimiter)
         return [src], details
+    if kind == "pdf":
+        return open_pdf(path)
     raise UnsupportedFormat(f"Unknown format {kind!r}.")
 
 
 def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOptions()) -> PriceList:
     """Open a supplier price list; read it with ``PriceList.records()``.
 
-    Raises :class:`UnsupportedFormat` (PDF for now, non-workbook archives,
-    binary files), :class:`CorruptFile` (damaged XLS/XLSX, empty file) and
+    Raises :class:`UnsupportedFormat` (non-workbook archives, binary files,
+    PDFs without a text layer or over ``MAX_PDF_PAGES`` pages),
+    :class:`CorruptFile` (damaged XLS/XLSX/PDF, empty file) and
     :class:`FileNotFoundError` for a missing path.  Row-level trouble is
     yielded as :class:`Problem` values by ``records()``.
     """
@@ -87,8 +100,6 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
     if not os.path.isfile(p):
         raise FileNotFoundError(p)
     kind = sniff_format(p)
-    if kind == "pdf":
-        raise UnsupportedFormat("PDF price lists are not read yet")
     sources, details = _sources(p, kind, options)
     all_names = [s.name for s in sources if s.name is not None]
     if options.sheet is not None and kind != "csv":
@@ -110,6 +121,7 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
 
     def records() -> Iterator[Item | Problem]:
         read_any = False
+        yield from details.pop("problems", [])  # reader-level notes (PDF table accuracy)
         for src in sources:
             if src.hidden and not forced:
                 details["skipped_sheets"].append({"sheet": src.name, "reason": "hidden sheet"})
@@ -129,25 +141,11 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
                 details["skipped_sheets"].append({"sheet": src.name, "reason": "no header row found"})
                 continue
             layout, data_idx = found
+            if not forced and is_table_of_contents(head[data_idx:], layout, all_names, src.name):
+                details["skipped_sheets"].append({"sheet": src.name, "reason": "table of contents"})
+                continue
             read_any = True
-            sheet_layout = SheetLayout(
-                sheet=src.name,
-                header_rows=list(layout.header_rows),
-                columns=layout.mapping(),
-                currency=layout.currency,
-            )
-            result.layouts.append(sheet_layout)
-            for note in layout.notes:
-                yield Problem(type="layout_note", message=note, level="warning" if "price" in note else "info",
-                              sheet=src.name)
-            interp = SheetInterpreter(src.name, layout, options, outline=any(r.level for r in head))
-            for raw in itertools.chain(head[data_idx:], rows):
-                if raw.row <= layout.last_header_row:
-                    continue
-                for rec in interp.interpret(raw):
-                    yield rec
-                sheet_layout.rows_read = interp.rows_read
-                sheet_layout.items = interp.items
+            yield from _read_sheet(src.name, layout, data_idx, head, rows, options, result)
         if not read_any:
             skipped = "; ".join(f"{s['sheet'] or 'table'}: {s['reason']}" for s in details["skipped_sheets"])
             raise NoItems(
@@ -158,3 +156,93 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
 
     result.records = records
     return result
+
+
+def is_table_of_contents(data: list[RawRow], layout: Layout, sheet_names: list[str], this: str | None) -> bool:
+    """A sheet whose name column mostly lists the workbook's other sheets (a contents page).
+
+    True when at least two sampled names and three in five of them are names
+    of other sheets (case and spacing ignored).
+    """
+    name = layout.first("name")
+    others = {" ".join(n.casefold().split()) for n in sheet_names if n != this}
+    if name is None or not others:
+        return False
+    names: list[str] = []
+    for r in data[:VALUE_SAMPLE_ROWS]:
+        v = r.values[name.index] if name.index < len(r.values) else None
+        if isinstance(v, str) and v.strip():
+            names.append(" ".join(v.casefold().split()))
+    hits = sum(1 for n in names if n in others)
+    return hits >= 2 and hits * 5 >= len(names) * 3
+
+
+def _slice(raw: RawRow, lo: int, hi: int) -> RawRow:
+    return attrs.evolve(raw, values=raw.values[lo:hi], formats=raw.formats[lo:hi] if raw.formats is not None else None)
+
+
+def _read_sheet(
+    sheet: str | None,
+    layout: Layout,
+    data_idx: int,
+    head: list[RawRow],
+    rows: Iterator[RawRow],
+    options: ReadOptions,
+    result: PriceList,
+) -> Iterator[Item | Problem]:
+    """Items and problems of one sheet whose layout is known.
+
+    Tables placed side by side (:func:`~ingestion.reading.layout.split_blocks`)
+    are read as separate tables, row by row.  After the last row a warning
+    ``high_error_rate`` is given when more than half of the sheet's data rows
+    (items plus failed rows) failed: the layout was probably misread (DESIGN §9;
+    the pipeline decides what to do with the file).
+    """
+    blocks: list[tuple[int, int, Layout]] = []
+    for lo, hi in split_blocks(head, layout):
+        found = detect_layout([_slice(r, lo, hi) for r in head], options)
+        if found is not None and found[0].first("name") is not None:
+            blocks.append((lo, hi, found[0]))
+    if len(blocks) < 2:
+        blocks = [(0, -1, layout)]
+    interps: list[tuple[int, int, SheetInterpreter, SheetLayout]] = []
+    for n, (lo, hi, lay) in enumerate(blocks, start=1):
+        sheet_layout = SheetLayout(
+            sheet=sheet,
+            header_rows=list(lay.header_rows),
+            columns=lay.mapping(),
+            currency=lay.currency,
+        )
+        result.layouts.append(sheet_layout)
+        for note in lay.notes:
+            yield Problem(type="layout_note", message=note, level="warning" if "price" in note else "info", sheet=sheet)
+        for finding in lay.findings:
+            yield attrs.evolve(finding, sheet=sheet)
+        if hi >= 0:
+            yield Problem(type="side_by_side_tables", level="info", sheet=sheet,
+                          message=f"Table {n} of {len(blocks)} side by side on the sheet: columns "
+                                  f"{column_letter(lo)}–{column_letter(hi - 1)} are read as their own table.")
+        interp = SheetInterpreter(sheet, lay, options, outline=any(r.level for r in head))
+        interps.append((lo, hi, interp, sheet_layout))
+    last_header = layout.last_header_row
+    for raw in itertools.chain(head[data_idx:], rows):
+        if raw.row <= last_header:
+            continue
+        for lo, hi, interp, sheet_layout in interps:
+            part = raw if hi < 0 else _slice(raw, lo, hi)
+            for rec in interp.interpret(part):
+                yield rec
+            sheet_layout.rows_read = interp.rows_read
+            sheet_layout.items = interp.items
+    for _lo, _hi, interp, _sl in interps:
+        data_rows = interp.items + interp.failed_rows
+        if data_rows >= 4 and interp.failed_rows * 2 > data_rows:
+            yield Problem(
+                type="high_error_rate",
+                level="warning",
+                sheet=sheet,
+                message=(
+                    f"{interp.failed_rows} of {data_rows} data rows on sheet {sheet or '(table)'!r} could not be read: "
+                    "the layout was probably misread. Check the header row and column roles in the preview."
+                ),
+            )

@@ -7,6 +7,15 @@ finally latin-1 (which never fails).  Delimiter: the one of ``, ; TAB |`` that
 splits the sample's records into the most rows of one consistent width.
 Row numbers are the physical line where a record starts (a quoted field may
 span lines).
+
+Damage tolerated: a UTF-8 file with a few stray invalid bytes stays UTF-8
+(the bytes become U+FFFD); stray NUL bytes, a leading BOM or a BOM that was
+itself mis-decoded (``ï»¿``) are dropped; a file without a BOM whose bytes
+alternate with NULs is read as UTF-16; text that was mis-decoded once
+before it was saved ("РџСЂР°Р№СЃ" for "Прайс": UTF-8 read as cp1251) is
+repaired cell by cell (:func:`~ingestion.reading.normalize.repair_mojibake`)
+and an ``info`` problem ``text_repaired`` says so.  Lines before the header
+(titles, contact lines, junk) are left to layout detection.
 """
 
 from __future__ import annotations
@@ -15,11 +24,15 @@ import codecs
 import csv
 import io
 import os
+import re
 from collections import Counter
-from typing import Iterator
+from typing import Any, Iterator
 
-from ingestion.errors import CorruptFile
+from ingestion.errors import CorruptFile, Problem, UnsupportedFormat
+from ingestion.reading.normalize import CellValue, mojibake_share, repair_mojibake
 from ingestion.reading.source import RawRow, SheetSource
+
+_MOJIBAKE_HINT = re.compile("[РС][\u0452\u0453\u045f\u0451\u2018\u2019\u201a\u201c\u201d\u201e\u2026\u0403\u040f]")
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -51,12 +64,17 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith(codecs.BOM_UTF16_LE) or sample.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
+    utf16 = _bomless_utf16(sample)
+    if utf16:
+        return utf16
     try:
         sample.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
         if exc.start >= len(sample) - 4 and len(sample) >= SAMPLE_BYTES:
             return "utf-8"  # the sample cut a character in two
+    if _utf8_with_strays(sample):
+        return "utf-8"
     high = sum(1 for b in sample if b >= 0x80)
     # Cyrillic words are runs of high bytes; Western text has them alone ("Gr\xf6\xdfe")
     paired = sum(1 for a, b in zip(sample, sample[1:]) if a >= 0x80 and b >= 0x80)
@@ -78,6 +96,29 @@ def detect_encoding(sample: bytes) -> str:
         except Exception:  # pragma: no cover - detector trouble is not fatal
             pass
     return "latin-1"
+
+
+def _bomless_utf16(sample: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when NULs fill every other byte (UTF-16 saved without a BOM)."""
+    n = min(len(sample), 4096) // 2 * 2
+    if n < 8:
+        return None
+    even = sum(1 for b in sample[0:n:2] if b == 0)
+    odd = sum(1 for b in sample[1:n:2] if b == 0)
+    half = n // 2
+    if odd >= half * 0.6 and even <= half * 0.1:
+        return "utf-16-le"
+    if even >= half * 0.6 and odd <= half * 0.1:
+        return "utf-16-be"
+    return None
+
+
+def _utf8_with_strays(sample: bytes) -> bool:
+    """UTF-8 text with a few stray invalid bytes: many good multibyte characters, at most 3 bad spots."""
+    text = sample.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    return 0 < bad <= 3 and good >= 8 * bad
 
 
 def sniff_delimiter(text: str) -> str:
@@ -103,10 +144,15 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _csv_rows(path: str, encoding: str, delimiter: str) -> Iterator[RawRow]:
+_LEADING_JUNK = re.compile("^(?:\ufeff|\u00ef\u00bb\u00bf|[\x00-\x08\x1a])+")
+
+
+def _csv_rows(path: str, encoding: str, delimiter: str, repair: bool = False) -> Iterator[RawRow]:
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+        lines: Iterator[str] = (line.replace("\x00", "") for line in fh)
+        reader = csv.reader(lines, delimiter=delimiter)
         last_line = 0
+        first = True
         while True:
             try:
                 record = next(reader)
@@ -116,21 +162,34 @@ def _csv_rows(path: str, encoding: str, delimiter: str) -> Iterator[RawRow]:
                 raise CorruptFile(f"The CSV file cannot be parsed near line {last_line + 1}: {exc}") from exc
             start = last_line + 1
             last_line = reader.line_num
-            values: list[str | None] = [v if v.strip() else None for v in record]
-            yield RawRow(row=start, values=list(values))
+            if first and record:
+                record[0] = _LEADING_JUNK.sub("", record[0])
+                first = False
+            if repair:
+                record = [repair_mojibake(v) for v in record]
+            values: list[CellValue] = [v if v.strip() else None for v in record]
+            yield RawRow(row=start, values=values)
 
 
-def open_csv(path: str, encoding: str | None = None, delimiter: str | None = None) -> tuple[SheetSource, dict[str, str]]:
-    """A :class:`SheetSource` for a CSV/TSV file and what was detected (encoding, delimiter)."""
+def open_csv(path: str, encoding: str | None = None, delimiter: str | None = None) -> tuple[SheetSource, dict[str, Any]]:
+    """A :class:`SheetSource` for a CSV/TSV file and what was detected.
+
+    ``details`` holds ``encoding`` and ``delimiter`` (and ``repaired_mojibake``
+    plus a ``problems`` list when text was repaired).  Raises
+    :class:`UnsupportedFormat` for binary files and :class:`CorruptFile` for an
+    unknown ``encoding`` option.
+    """
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
-    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        from ingestion.errors import UnsupportedFormat
-
+    enc = encoding or detect_encoding(sample)
+    if (
+        sample.count(b"\x00") * 100 > len(sample)
+        and not enc.startswith("utf-16")
+        and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    ):
         raise UnsupportedFormat(
             "The file is binary but not a spreadsheet this service reads (CSV, TSV, XLS, XLSX)."
         )
-    enc = encoding or detect_encoding(sample)
     try:
         codecs.lookup(enc)
     except LookupError as exc:
@@ -144,5 +203,17 @@ def open_csv(path: str, encoding: str | None = None, delimiter: str | None = Non
     size = os.path.getsize(path)
     n_lines = max(text.count("\n"), 1)
     estimate = n_lines if size <= len(sample) else int(n_lines * size / max(len(sample), 1))
-    source = SheetSource(name=None, rows=lambda: _csv_rows(path, enc, delim), estimated_rows=estimate)
-    return source, {"encoding": enc, "delimiter": delim}
+    repair = mojibake_share(text) >= 0.6 and len(_MOJIBAKE_HINT.findall(text)) >= 3
+    source = SheetSource(name=None, rows=lambda: _csv_rows(path, enc, delim, repair), estimated_rows=estimate)
+    details: dict[str, Any] = {"encoding": enc, "delimiter": delim}
+    if repair:
+        details["repaired_mojibake"] = True
+        details["problems"] = [
+            Problem(
+                type="text_repaired",
+                level="info",
+                message="The text had been mis-decoded once before it was saved (UTF-8 read as cp1251, "
+                "e.g. \"РџСЂР°Р№СЃ\"); it was repaired to the original letters.",
+            )
+        ]
+    return source, details

@@ -23,29 +23,51 @@ the output is a :class:`Layout` or ``None`` when no header row is found.
    decimal comma vs. a decimal dot decides how ``"1,234"`` is read.
 5. Supplier overrides (``column_mapping`` by header text or column letter)
    are applied last and always win.
+6. **No header at all** (no row names two roles): the roles come from the
+   values alone (:func:`infer_headerless`): a column of mostly prices →
+   price, long lettered texts → name, short distinct codes → SKU, small
+   whole numbers → stock; an ``info`` problem ``no_header`` says so.
+7. **Product groups** (shop exports): a ``group`` column (a "Handle" header,
+   or an unmapped column whose value repeats on the untitled rows under each
+   titled row) ties variant and image rows to their product; columns named
+   like an option ("Option1 Value", "Размер", "Farbe") name the variant.
+8. **What the values teach the row classifier**: the shape classes of the SKUs
+   of priced rows (:func:`sku_class`) and the columns in which text-only
+   (section) rows start.
+9. **Ambiguous number locale**: when a price column's text values are all
+   like ``"1,234"``/``"1.500"`` (a single separator before three digits), the
+   file's language and currency choose the decimal mark (DESIGN §9: flag the
+   ambiguous ones) and an ``info`` problem ``ambiguous_number_locale`` says so.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from decimal import Decimal
 from typing import Iterable
 
 import attrs
 
+from ingestion.errors import Problem
 from ingestion.reading.currency import currency_from_text, iso_code
 from ingestion.reading.model import ReadOptions
 from ingestion.reading.normalize import (
+    CellValue,
     clean_text,
     is_number,
     looks_like_unit,
     parse_price,
 )
 from ingestion.reading.source import RawRow
-from ingestion.reading.synonyms import header_role, norm_header, price_kind, role_scores
+from ingestion.reading.synonyms import LINK_RE, OPTION_RE, header_role, norm_header, price_kind, role_scores
 
 HEADER_SCAN_ROWS = 60
 VALUE_SAMPLE_ROWS = 300
-SINGLE_ROLES = ("sku", "name", "currency", "unit", "brand", "category", "description")
+SINGLE_ROLES = ("sku", "name", "currency", "unit", "brand", "category", "description", "group")
+#: Decimal mark of prices by currency, used only when a column's values cannot tell.
+_DOT_CURRENCIES = frozenset("USD GBP CHF CNY JPY CAD AUD".split())
+_COMMA_CURRENCIES = frozenset("RUB UAH BYN KZT PLN EUR BGN CZK HUF RON MDL GEL SEK NOK DKK TRY".split())
 _ROLE_BONUS = {"name": 3, "price": 3, "sku": 2}
 
 
@@ -92,6 +114,14 @@ class Layout:
     labels: list[str]
     currency: str | None = None
     notes: list[str] = attrs.field(factory=list)
+    #: typed findings for the sheet (``no_header``, ``ambiguous_number_locale``); ``sheet`` unset
+    findings: list[Problem] = attrs.field(factory=list)
+    #: indices of columns naming a variant's options (see module docstring, 7)
+    option_cols: list[int] = attrs.field(factory=list)
+    #: shape classes of the SKUs of priced sample rows; ``None`` when too few to tell
+    sku_classes: frozenset[tuple[bool, bool, bool]] | None = None
+    #: columns in which the sample's text-only rows (sections) start
+    section_cols: frozenset[int] = frozenset()
 
     def role_columns(self, role: str) -> list[Column]:
         """Columns with ``role``, left to right."""
@@ -213,11 +243,13 @@ class _Stats:
     codes: int = 0
     comma_dec: int = 0
     dot_dec: int = 0
+    ambiguous: int = 0
 
 
 _CODE = re.compile(r"^[#№]?\s*[\w./\-]{1,24}$")
 _DEC_COMMA = re.compile(r"\d,\d{1,2}(?!\d)|\d\.\d{3},\d")
 _DEC_DOT = re.compile(r"\d\.\d{1,2}(?!\d)|\d,\d{3}\.\d")
+_AMBIGUOUS = re.compile(r"(?<![\d.,])\d{1,3}[.,]\d{3}(?![\d.,])")
 
 
 def _column_stats(rows: Iterable[RawRow], width: int) -> list[_Stats]:
@@ -251,6 +283,8 @@ def _column_stats(rows: Iterable[RawRow], width: int) -> list[_Stats]:
                 s.comma_dec += 1
             elif _DEC_DOT.search(t):
                 s.dot_dec += 1
+            elif _AMBIGUOUS.search(t):
+                s.ambiguous += 1
     return stats
 
 
@@ -282,7 +316,7 @@ def detect_layout(rows: list[RawRow], options: ReadOptions = ReadOptions()) -> t
     else:
         found = find_header_row(rows)
         if found is None and not options.column_mapping:
-            return None
+            return infer_headerless(rows, options)
         idx = found if found is not None else 0
     header = rows[idx]
     header_rows = [header.row]
@@ -310,24 +344,193 @@ def detect_layout(rows: list[RawRow], options: ReadOptions = ReadOptions()) -> t
     notes: list[str] = []
     _apply_overrides(columns, options, notes)
 
+    layout = _finish(columns, stats, sample, options, header_rows, notes)
+    return layout, data_idx
+
+
+def _finish(
+    columns: list[Column],
+    stats: list[_Stats],
+    sample: list[RawRow],
+    options: ReadOptions,
+    header_rows: list[int],
+    notes: list[str],
+) -> Layout:
+    """Price kinds, currencies, number locale, groups and what the values teach (steps 4, 7–9)."""
     for col in columns:
         if col.role == "price":
             col.kind = col.kind or price_kind(col.header)
             col.currency = currency_from_text(col.header)
-            s = stats[col.index]
-            if options.decimal_separator in (",", "."):
-                col.decimal_separator = options.decimal_separator
-            elif s.comma_dec > s.dot_dec:
-                col.decimal_separator = ","
-            elif s.dot_dec > s.comma_dec:
-                col.decimal_separator = "."
     sheet_currency = next((c.currency for c in columns if c.role == "price" and c.currency), None)
     if sheet_currency is None and options.currency:
         sheet_currency = iso_code(options.currency)
     labels = _labels(columns)
+    findings: list[Problem] = []
+    for col in columns:
+        if col.role != "price":
+            continue
+        s = stats[col.index]
+        if options.decimal_separator in (",", "."):
+            col.decimal_separator = options.decimal_separator
+        elif s.comma_dec > s.dot_dec:
+            col.decimal_separator = ","
+        elif s.dot_dec > s.comma_dec:
+            col.decimal_separator = "."
+        elif s.ambiguous:
+            sep, why = locale_decimal(col.currency or sheet_currency, _language_texts(columns, sample))
+            col.decimal_separator = sep
+            findings.append(Problem(
+                type="ambiguous_number_locale",
+                level="info",
+                column=labels[col.index],
+                message=(
+                    f"Every number in the price column {labels[col.index]!r} reads either way (\"1,234\" / \"1.500\"); "
+                    f"{sep!r} is taken as the decimal mark ({why}). Set decimal_separator for this supplier if it is wrong."
+                ),
+            ))
     if not any(c.role == "price" for c in columns):
         notes.append("no price column found: items are read without prices")
-    return Layout(header_rows=header_rows, columns=columns, labels=labels, currency=sheet_currency, notes=notes), data_idx
+    if not any(c.role == "group" for c in columns):
+        _find_group(columns, sample)
+    option_cols = [
+        c.index for c in columns
+        if c.role is None and c.header and OPTION_RE.search(norm_header(c.header))
+    ] if any(c.role == "group" for c in columns) else []
+    sku_classes, section_cols = _learn_rows(columns, sample)
+    return Layout(
+        header_rows=header_rows,
+        columns=columns,
+        labels=labels,
+        currency=sheet_currency,
+        notes=notes,
+        findings=findings,
+        option_cols=option_cols,
+        sku_classes=sku_classes,
+        section_cols=section_cols,
+    )
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_COMMA_LANG = re.compile(r"[ąćęłńśźżäöüßñáéíóúčřšžě]", re.IGNORECASE)
+
+
+def locale_decimal(currency: str | None, texts: Iterable[str]) -> tuple[str, str]:
+    """Decimal mark (``","`` or ``"."``) for numbers that cannot tell, and why.
+
+    The currency decides first (USD, GBP, CHF, CNY, JPY, CAD, AUD → ``"."``;
+    RUB, UAH, EUR, PLN and the other European ones → ``","``); then the file's
+    language: Cyrillic text or Polish/German/Czech/Spanish letters → ``","``;
+    otherwise ``"."`` (English).
+    """
+    if currency in _DOT_CURRENCIES:
+        return ".", f"currency {currency}"
+    if currency in _COMMA_CURRENCIES:
+        return ",", f"currency {currency}"
+    joined = " ".join(texts)
+    if _CYRILLIC.search(joined):
+        return ",", "Cyrillic text"
+    if _COMMA_LANG.search(joined):
+        return ",", "European-language text"
+    return ".", "English or unknown language"
+
+
+def _language_texts(columns: list[Column], sample: list[RawRow]) -> list[str]:
+    out = [c.header for c in columns if c.header]
+    for row in sample[:50]:
+        out.extend(v for v in row.values if isinstance(v, str))
+    return out
+
+
+def sku_class(value: CellValue) -> tuple[bool, bool, bool] | None:
+    """Shape class of a code-like cell: (has a digit, has a letter, has an inner space).
+
+    ``None`` when the value is empty or reads as prose rather than a code
+    (longer than 40 characters or more than two spaces).  Whole numbers are
+    ``(True, False, False)``.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if is_number(value):
+        return (True, False, False)
+    t = clean_text(value).lstrip("#№").strip()
+    if not t or len(t) > 40 or t.count(" ") > 2:
+        return None
+    digit = any(ch.isdigit() for ch in t)
+    letter = bool(re.search(r"[^\W\d_]", t))
+    if not digit and not letter:
+        return None
+    return (digit, letter, " " in t)
+
+
+def _learn_rows(columns: list[Column], sample: list[RawRow]) -> tuple[frozenset[tuple[bool, bool, bool]] | None, frozenset[int]]:
+    """SKU shape classes of priced rows and the columns where text-only rows start (step 8)."""
+    sku = next((c for c in columns if c.role == "sku"), None)
+    prices = [c for c in columns if c.role == "price"]
+    classes: Counter[tuple[bool, bool, bool]] = Counter()
+    starts: Counter[int] = Counter()
+    for row in sample:
+        vals = row.values
+        priced = any(
+            c.index < len(vals) and parse_price(vals[c.index], c.decimal_separator).amount is not None for c in prices
+        )
+        if priced and sku is not None and sku.index < len(vals):
+            k = sku_class(vals[sku.index])
+            if k is not None:
+                classes[k] += 1
+        if not priced and not any(is_number(v) for v in vals):
+            texts = {clean_text(v) for v in vals if v is not None} - {""}
+            if len(texts) == 1:
+                starts[next(i for i, v in enumerate(vals) if v is not None and clean_text(v))] += 1
+    total = sum(classes.values())
+    sku_classes = (
+        frozenset(k for k, n in classes.items() if n >= max(1, total // 20)) if total >= 5 else None
+    )
+    section_cols = frozenset(i for i, n in starts.items() if n >= 2)
+    return sku_classes, section_cols
+
+
+def _find_group(columns: list[Column], sample: list[RawRow]) -> None:
+    """Mark an unmapped column as ``group`` when its value ties untitled rows to the titled row above.
+
+    The column must be filled on (nearly) every row, hold a distinct value on
+    (nearly) every titled row, and repeat the last titled row's value on at
+    least two untitled rows (and on nine in ten of those that have it).
+    """
+    name = next((c for c in columns if c.role == "name"), None)
+    if name is None:
+        return
+    for col in columns:
+        if col.role is not None or col.index == name.index:
+            continue
+        filled = titled = nameless = follows = 0
+        seen: set[str] = set()
+        current: str | None = None
+        for row in sample:
+            vals = row.values
+            v = clean_text(vals[col.index]) if col.index < len(vals) and isinstance(vals[col.index], str) else ""
+            n = clean_text(vals[name.index]) if name.index < len(vals) else ""
+            if not any(x is not None for x in vals):
+                continue
+            if v:
+                filled += 1
+            if n:
+                titled += 1
+                if v:
+                    seen.add(v)
+                current = v or None
+            elif v:
+                nameless += 1
+                if v == current:
+                    follows += 1
+        rows = sum(1 for r in sample if any(x is not None for x in r.values))
+        if (
+            follows >= 2
+            and follows * 10 >= nameless * 9
+            and rows and filled * 10 >= rows * 9
+            and titled >= 2 and len(seen) * 10 >= titled * 9
+        ):
+            col.role = "group"
+            return
 
 
 def _labels(columns: list[Column]) -> list[str]:
@@ -483,3 +686,179 @@ def header_like(row: RawRow, layout: "Layout") -> bool:
         if len(t) >= 2 and t in " ".join(label.split()):
             hits += 1
     return hits >= 2 and hits * 2 >= filled
+
+
+# ---------------------------------------------------------------- no header
+def _numbers(values: Iterable[CellValue]) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        if v is None:
+            continue
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+            out.append(float(v))
+            continue
+        p = parse_price(v)
+        if p.amount is not None:
+            out.append(float(p.amount))
+    return out
+
+
+def _is_counter(nums: list[float]) -> bool:
+    """A running row number ("№ п/п"): nearly every step is +1."""
+    if len(nums) < 3:
+        return False
+    steps = sum(1 for a, b in zip(nums, nums[1:]) if b - a == 1)
+    return steps * 10 >= (len(nums) - 1) * 8
+
+
+def infer_headerless(rows: list[RawRow], options: ReadOptions = ReadOptions()) -> tuple[Layout, int] | None:
+    """Column roles from the values alone, for a sheet with no header row (module docstring, 6).
+
+    Needs a name column (mostly lettered texts, eight characters on average)
+    and a price column (four in five cells read as amounts; running row
+    numbers are not prices).  Among several number columns the one with
+    fractions (else larger values) is the price and a column of small whole
+    numbers is the stock; a column of short distinct codes is the SKU; unit
+    words make the unit column.  A row of short texts right above the data
+    means a header this module cannot read: then ``None`` (no guessing).
+    Returns the layout (``header_rows`` empty, an ``info`` finding
+    ``no_header``) and the index of the first data row, or ``None``.
+    """
+    sample = [r for r in rows[:VALUE_SAMPLE_ROWS] if any(v is not None for v in r.values)]
+    if len(sample) < 2:
+        return None
+    widths = Counter(len([v for v in r.values]) - next((i for i, v in enumerate(reversed(r.values)) if v is not None), 0)
+                     for r in sample)
+    width = widths.most_common(1)[0][0]
+    if width < 2:
+        return None
+    stats = _column_stats(sample, width)
+    n_rows = len(sample)
+    cols = [Column(index=i, header="") for i in range(width)]
+    # name: the most "name-like" column of long lettered texts
+    name_pool = [
+        c for c in cols
+        if stats[c.index].filled * 2 >= n_rows
+        and stats[c.index].texts
+        and stats[c.index].text_len / stats[c.index].texts >= 8
+        and stats[c.index].lettered * 10 >= stats[c.index].filled * 6
+    ]
+    if not name_pool:
+        return None
+    name = max(name_pool, key=lambda c: _name_fit(stats[c.index]))
+    name.role = "name"
+    numeric: list[tuple[Column, list[float]]] = []
+    for c in cols:
+        s = stats[c.index]
+        if c.role or s.filled * 2 < n_rows or _price_fit(s) < 0.8:
+            continue
+        nums = _numbers(r.values[c.index] if c.index < len(r.values) else None for r in sample)
+        if nums and not _is_counter(nums):
+            numeric.append((c, nums))
+    if not numeric:
+        return None
+
+    def fraction_share(nums: list[float]) -> float:
+        return sum(1 for x in nums if x != int(x)) / len(nums)
+
+    price_col, price_nums = max(numeric, key=lambda cn: (fraction_share(cn[1]) > 0, sorted(cn[1])[len(cn[1]) // 2]))
+    price_col.role = "price"
+    for c, nums in numeric:
+        if c.role:
+            continue
+        distinct = len(set(nums))
+        if all(x == int(x) and 0 <= x < 100000 for x in nums) and distinct * 2 <= len(nums) + 1 and not any(
+            o.role == "stock" for o in cols
+        ):
+            c.role = "stock"
+        elif all(x == int(x) for x in nums) and distinct == len(nums) and min(nums) >= 1000 and not any(
+            o.role == "sku" for o in cols
+        ):
+            c.role = "sku"
+    for c in cols:
+        s = stats[c.index]
+        if c.role or not s.filled:
+            continue
+        if not any(o.role == "unit" for o in cols) and s.units * 10 >= s.filled * 6:
+            c.role = "unit"
+        elif (
+            not any(o.role == "sku" for o in cols)
+            and s.codes * 10 >= s.filled * 8
+            and s.texts
+            and s.text_len / max(s.texts, 1) <= 24
+        ):
+            vals = [clean_text(r.values[c.index]) for r in sample if c.index < len(r.values) and r.values[c.index] is not None]
+            if len(set(vals)) * 10 >= len(vals) * 9:
+                c.role = "sku"
+    # where the data starts: the first row with a name and a price
+    start = next(
+        (
+            i for i, r in enumerate(rows)
+            if name.index < len(r.values) and isinstance(r.values[name.index], str)
+            and price_col.index < len(r.values) and parse_price(r.values[price_col.index]).amount is not None
+        ),
+        None,
+    )
+    if start is None:
+        return None
+    if start > 0:
+        above = rows[start - 1]
+        shorts = [v for v in above.values if _short_text(v)]
+        over_price = price_col.index < len(above.values) and isinstance(above.values[price_col.index], str)
+        if len(shorts) >= 2 and over_price:
+            return None  # a header in words this module does not know: do not guess
+    notes: list[str] = []
+    _apply_overrides(cols, options, notes)
+    layout = _finish(cols, stats, sample, options, [], notes)
+    roles = ", ".join(f"{label}={c.role}" for c, label in zip(cols, layout.labels) if c.role)
+    layout.findings.insert(0, Problem(
+        type="no_header",
+        level="info",
+        message=f"No header row was found; column roles were inferred from the values ({roles}).",
+    ))
+    return layout, start
+
+
+# ---------------------------------------------------------------- side by side
+def split_blocks(rows: list[RawRow], layout: Layout) -> list[tuple[int, int]]:
+    """Column ranges ``[lo, hi)`` of tables placed side by side on one sheet.
+
+    Two or more blocks whose headers repeat the same roles (each with a name
+    and a price or SKU), separated by a column that is empty in the header
+    and in the sampled rows, are read as separate tables.  ``[]`` when the
+    sheet holds one table.  ``rows`` are the buffered first rows of the sheet.
+    """
+    if not layout.header_rows:
+        return []
+    width = len(layout.columns)
+    last = layout.last_header_row
+    data = [r for r in rows if r.row > last][:VALUE_SAMPLE_ROWS]
+    header_filled = [bool(c.header) for c in layout.columns]
+
+    def empty(i: int) -> bool:
+        return not header_filled[i] and all(i >= len(r.values) or r.values[i] is None for r in data)
+
+    blocks: list[tuple[int, int]] = []
+    lo: int | None = None
+    for i in range(width + 1):
+        if i == width or empty(i):
+            if lo is not None:
+                blocks.append((lo, i))
+                lo = None
+        elif lo is None:
+            lo = i
+    if len(blocks) < 2:
+        return []
+
+    def roles(b: tuple[int, int]) -> list[str]:
+        out = []
+        for c in layout.columns[b[0]:b[1]]:
+            role, _ = header_role(c.header) if c.header else (None, 0)
+            if role and role != "ignore":
+                out.append(role)
+        return out
+
+    keep = [b for b in blocks if "name" in roles(b) and {"price", "sku"} & set(roles(b))]
+    if len(keep) < 2 or len({tuple(sorted(set(roles(b)))) for b in keep}) != 1:
+        return []
+    return keep

@@ -303,3 +303,62 @@ def parse_stock(value: CellValue) -> tuple[Decimal | None, bool | None]:
     if _AVAILABLE_YES.search(t):
         return (None, True)
     return (None, None)
+
+
+# ---------------------------------------------------------------- mojibake
+def _cp1251_back() -> dict[str, int]:
+    table: dict[str, int] = {}
+    for b in range(256):
+        try:
+            table[bytes([b]).decode("cp1251")] = b
+        except UnicodeDecodeError:
+            table[chr(b)] = b  # 0x98 is undefined in cp1251; Windows decoders pass it through as U+0098
+    return table
+
+
+_CP1251_BACK: Final = _cp1251_back()
+#: What cp1251 makes of UTF-8 continuation bytes 0x80–0xBF.
+_CONT_CHARS: Final = "".join(ch for ch, b in _CP1251_BACK.items() if 0x80 <= b <= 0xBF)
+_MOJIBAKE_PAIR: Final = re.compile("[РС][" + re.escape(_CONT_CHARS) + "\ufffd]")
+_CYRILLIC_BLOCK: Final = re.compile(r"[\u0400-\u04ff]")
+
+
+def mojibake_share(text: str) -> float:
+    """Share of Cyrillic-block characters in ``text`` that belong to "UTF-8 read as cp1251" pairs.
+
+    Real Russian text scores near 0 ("Прайс" has no such pair); "РџСЂР°Р№СЃ"
+    scores near 1.  Empty or non-Cyrillic text scores 0.
+    """
+    cyr = len(_CYRILLIC_BLOCK.findall(text))
+    if cyr == 0:
+        return 0.0
+    pairs = _MOJIBAKE_PAIR.findall(text)
+    return min(1.0, sum(len(_CYRILLIC_BLOCK.findall(p)) for p in pairs) / cyr)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo one round of "UTF-8 bytes decoded as cp1251" ("РџСЂР°Р№СЃ" → "Прайс").
+
+    The text is encoded back to cp1251 and decoded as UTF-8; text that is not
+    such mojibake (a character cp1251 cannot hold, or bytes that are not
+    UTF-8) is returned unchanged, so applying it to clean text is safe.
+    """
+    if not text or not _MOJIBAKE_PAIR.search(text):
+        return text
+    out = bytearray()
+    prev = ""
+    for ch in text:
+        b = _CP1251_BACK.get(ch)
+        if b is None:
+            if ch == "\ufffd" and prev in ("Р", "С"):
+                b = 0x98  # the one byte cp1251 lacks, replaced when the text was mis-decoded
+            else:
+                return text
+        out.append(b)
+        prev = ch
+    raw = bytes(out)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        fixed = raw.decode("utf-8", errors="replace")
+        return fixed if fixed.count("\ufffd") * 20 <= len(fixed) else text

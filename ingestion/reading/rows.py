@@ -19,12 +19,26 @@ Rules, in order (a sheet "has prices" when a price column was found):
 4. a price cell holds text that is a price *header word* ("Стоимость") → a
    caption: section.
 5. a price cell holds other unreadable text → error ``bad_price``.
-6. no price at all: a row with a name and a unit or stock value (or name + SKU
-   + at least one more value) is an item without price (``missing_price``
-   warning); a row whose text is a note/total/contact line is skipped; any
-   other row with text is a section (its name, or its first text).  In a
-   sheet without a price column, a row with a name and one more mapped value
-   is an item.
+6. no price at all: a row with a name and a unit or stock value, or a SKU of
+   the shape the sheet's priced rows use (:func:`~ingestion.reading.layout.sku_class`;
+   without enough priced rows to tell: name + SKU + one more value), or a
+   name beside another mapped value (brand, description, category), is an
+   item without price (``missing_price`` warning); so is a name-only row
+   that does not look like this sheet's sections: sitting at the items'
+   outline level, or only in the name column while the sheet's sections
+   start in a column left of it.  A row whose text is a note/total/contact
+   line is skipped; a row with a single distinct text (maybe a merged cell)
+   is a section.  In a sheet without a price column, a row with a name and
+   one more mapped value is an item.
+7. **product groups** (shop exports with a ``group`` column, e.g. Shopify's
+   "Handle"): an untitled row with the group key of the titled row above is
+   part of that product.  With its own price it is a variant item named
+   "title (option values)" that inherits the brand and category; without a
+   price or SKU (an image row) it is a continuation and gives nothing.
+8. **no silent loss**: any other row with values that is neither an item nor
+   structure (empty, repeated header, section, note/total, group
+   continuation) gives a warning ``unrecognized_row`` with the row's cells.
+   A URL in a priced row does not make it a note.
 
 Section depth: when the reader knows the row's outline level (XLS/XLSX
 grouping) the section sits at that level; otherwise consecutive section rows
@@ -49,7 +63,7 @@ from typing import Any
 
 from ingestion.errors import Problem
 from ingestion.reading.currency import currency_from_format, iso_code
-from ingestion.reading.layout import Column, Layout, header_like
+from ingestion.reading.layout import Column, Layout, header_like, sku_class
 from ingestion.reading.model import Item, ReadOptions
 from ingestion.reading.normalize import (
     ParsedPrice,
@@ -62,7 +76,7 @@ from ingestion.reading.normalize import (
     parse_stock,
 )
 from ingestion.reading.source import RawRow
-from ingestion.reading.synonyms import NOTE_RE, header_role
+from ingestion.reading.synonyms import LINK_RE, NOTE_RE, header_role
 
 KIND_ORDER = ("retail", "price", "sale", "brutto", "netto", "special", "dealer", "wholesale", "purchase", "compare_at")
 MAX_DEPTH = 8
@@ -91,8 +105,13 @@ class SheetInterpreter:
         self.default_currency = iso_code(options.currency) if options.currency else None
         self._price_keys = self._kind_keys(self.price_cols)
         self._order = self._price_order(self.price_cols)
+        self.group_col = layout.first("group")
+        self._group: tuple[str, Item] | None = None  # (group key, the group's titled item)
+        self._item_levels: dict[int, int] = {}
         self.items = 0
         self.rows_read = 0
+        #: data rows that gave an error problem (for the sheet's error-rate guard)
+        self.failed_rows = 0
 
     @staticmethod
     def _kind_keys(cols: list[Column]) -> dict[int, str]:
@@ -139,6 +158,7 @@ class SheetInterpreter:
             sheet=self.sheet,
             row=row.row,
             column=(self.layout.labels[column.index] if column is not None else None),
+            page=row.page,
             row_data=self.row_data(row),
         )
 
@@ -165,11 +185,28 @@ class SheetInterpreter:
 
     # ------------------------------------------------------------ main entry
     def interpret(self, row: RawRow) -> list[Item | Problem]:
-        """Classify one data row; returns the item and/or problems it gives (maybe none)."""
+        """Classify one data row; returns the item and/or problems it gives (maybe none).
+
+        Counts ``rows_read``, ``items`` and ``failed_rows`` (rows that gave an
+        error or ``unrecognized_row``) for the sheet's error-rate guard.
+        """
         if all(v is None for v in row.values):
             return []
         self.rows_read += 1
         name = normalize_name(self._cell(row, self.name_col))
+        key = clean_text(self._cell(row, self.group_col)) if self.group_col is not None else ""
+        parent: Item | None = None
+        if key and not name and self._group is not None and self._group[0] == key:
+            parent = self._group[1]
+        out = self._classify(row, name, parent)
+        if any(isinstance(r, Problem) and (r.level == "error" or r.type == "unrecognized_row") for r in out):
+            self.failed_rows += 1
+        if self.group_col is not None and name:
+            item = next((r for r in out if isinstance(r, Item)), None)
+            self._group = (key, item) if key and item is not None else None
+        return out
+
+    def _classify(self, row: RawRow, name: str, parent: Item | None) -> list[Item | Problem]:
         parsed: list[tuple[Column, ParsedPrice]] = []
         for c in self.price_cols:
             parsed.append((c, parse_price(self._cell(row, c), c.decimal_separator)))
@@ -177,6 +214,19 @@ class SheetInterpreter:
         on_request = [(c, p) for c, p in parsed if p.on_request]
         rank = {c.index: i for i, c in enumerate(self._order)}
         bad = sorted(((c, p) for c, p in parsed if p.error is not None), key=lambda cp: rank[cp[0].index])
+        sku_raw = self._cell(row, self.sku_col)
+
+        if parent is not None:
+            # an untitled row of the product above (rule 7)
+            if not amounts and not on_request and not bad and normalize_sku(sku_raw) is None:
+                return []  # an image/continuation row
+            name = self._variant_name(row, parent)
+            if not amounts and not on_request and not bad:
+                out = self._item(row, name, [], [], inherit=parent)
+                if self.has_prices:
+                    out.append(self._problem(row, "missing_price", "The variant has no price.", level="warning",
+                                             column=self.price_cols[0]))
+                return out
 
         if not amounts:
             if not any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row.values) and header_like(row, self.layout):
@@ -185,17 +235,17 @@ class SheetInterpreter:
         if amounts:
             if not name:
                 texts = self._texts(row)
-                if any(NOTE_RE.search(t) for t in texts):
+                if self._is_note(texts) and self._sku_like(sku_raw) is not True:
                     return []
                 self._last_was_section = False
                 return [self._problem(row, "missing_name", "The row has a price but no name.", column=self.name_col)]
-            return self._item(row, name, amounts, bad)
+            return self._item(row, name, amounts, bad, inherit=parent)
 
         if on_request:
             if not name:
                 return [self._problem(row, "missing_name", "The row has no name.", column=self.name_col)]
             col = on_request[0][0]
-            out = self._item(row, name, [], [])
+            out = self._item(row, name, [], [], inherit=parent)
             out.append(
                 self._problem(
                     row,
@@ -233,17 +283,17 @@ class SheetInterpreter:
                 )
             ]
 
-        # no price in the row at all
+        # no price in the row at all (rule 6)
         texts = self._texts(row)
         unit = self._cell(row, self.unit_col)
         stock_vals = [self._cell(row, c) for c in self.stock_cols]
-        sku = normalize_sku(self._cell(row, self.sku_col))
+        sku = normalize_sku(sku_raw)
         has_stock = any(v is not None for v in stock_vals)
         if name:
             if not self.has_prices:
                 if sku or unit is not None or has_stock or len(texts) >= 2 and self._mapped_values(row) >= 2:
                     return self._item(row, name, [], [])
-            elif unit is not None or has_stock or (sku and len(texts) >= 3):
+            elif unit is not None or has_stock or self._item_without_price(row, name, sku_raw, texts):
                 out = self._item(row, name, [], [])
                 out.append(
                     self._problem(row, "missing_price", "The item has no price.", level="warning",
@@ -254,13 +304,57 @@ class SheetInterpreter:
             return []
         if any(NOTE_RE.search(t) for t in texts):
             return []
-        if len(texts) > 3:
-            return []  # a row of unmapped values (e.g. an image line of a shop export)
-        first = name or texts[0]
-        if not name and len(texts) > 1 and self.name_col is not None:
+        if len(texts) == 1 or (name and len(texts) <= 3 and self._sku_like(sku_raw) is not True):
+            self._section(row, name or texts[0])
             return []
-        self._section(row, first)
-        return []
+        return [
+            self._problem(
+                row,
+                "unrecognized_row",
+                "The row is neither an item nor a section, header or note, so it was not read; "
+                "check the detected layout or map this supplier's columns.",
+                level="warning",
+            )
+        ]
+
+    def _is_note(self, texts: list[str]) -> bool:
+        """A note/total/contact text in the row; a bare web address does not count (rule 8)."""
+        return any(NOTE_RE.search(t) and not LINK_RE.match(t) for t in texts)
+
+    def _sku_like(self, value: Any) -> bool | None:
+        """Whether a SKU cell has the shape of the SKUs of this sheet's priced rows; ``None`` when unknown."""
+        k = sku_class(value)
+        if k is None:
+            return False
+        if self.layout.sku_classes is None:
+            return None
+        return k in self.layout.sku_classes
+
+    def _item_without_price(self, row: RawRow, name: str, sku_raw: Any, texts: list[str]) -> bool:
+        """Rule 6: a named row without price that is an item, not a section."""
+        like = self._sku_like(sku_raw)
+        if like is True or (like is None and sku_raw is not None and len(texts) >= 3):
+            return True
+        for col in (self.brand_col, self.desc_col, self.category_col):
+            if col is None or self.name_col is None or col.index == self.name_col.index:
+                continue
+            other = clean_text(self._cell(row, col))
+            if other and other != name:
+                return True
+        if len(texts) == 1 and self.name_col is not None and self.layout.section_cols:
+            first = next(i for i, v in enumerate(row.values) if v is not None and clean_text(v))
+            if first == self.name_col.index and all(c < self.name_col.index for c in self.layout.section_cols):
+                return True
+        return False
+
+    def _variant_name(self, row: RawRow, parent: Item) -> str:
+        """"Title (option values)" for a variant row of a product group (rule 7)."""
+        opts: list[str] = []
+        for i in self.layout.option_cols:
+            v = clean_text(row.values[i]) if i < len(row.values) else ""
+            if v and v not in opts:
+                opts.append(v)
+        return f"{parent.name} ({', '.join(opts)})" if opts else parent.name
 
     def _mapped_values(self, row: RawRow) -> int:
         n = 0
@@ -275,6 +369,7 @@ class SheetInterpreter:
         name: str,
         amounts: list[tuple[Column, ParsedPrice]],
         bad: list[tuple[Column, ParsedPrice]],
+        inherit: Item | None = None,
     ) -> list[Item | Problem]:
         self._last_was_section = False
         prices: dict[str, Decimal] = {}
@@ -303,6 +398,8 @@ class SheetInterpreter:
         path = tuple(self.path)
         if category:
             path = path + (category,) if not path or path[-1] != category else path
+        elif inherit is not None:
+            path = inherit.category_path
         item = Item(
             row=row.row,
             name=name,
@@ -314,9 +411,10 @@ class SheetInterpreter:
             unit=normalize_unit(self._cell(row, self.unit_col)),
             stock=stock,
             available=available,
-            brand=clean_text(self._cell(row, self.brand_col)) or None,
+            brand=clean_text(self._cell(row, self.brand_col)) or (inherit.brand if inherit else None),
             category_path=path,
             description=clean_text(self._cell(row, self.desc_col))[:4000] or None,
+            page=row.page,
             raw=self.row_data(row),
         )
         self.items += 1

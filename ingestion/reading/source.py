@@ -4,7 +4,8 @@ A reader turns a file into :class:`SheetSource` objects; each yields
 :class:`RawRow` values: the 1-based row number as the file shows it, the
 typed cell values (``str``, ``float``, ``int``, ``datetime``, ``bool`` or
 ``None`` for empty/error cells) and, where the format has them, each cell's
-number format and the row's outline level.
+number format and the row's outline level.  PDF rows also carry the
+1-based ``page`` they were read from (``None`` for other formats).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from ingestion.reading.normalize import CellValue
 
 @attrs.define(slots=True)
 class RawRow:
-    """One row of one sheet: ``row`` is 1-based; ``formats`` parallels ``values``."""
+    """One row of one sheet: ``row`` is 1-based; ``formats`` parallels ``values``; ``page`` is 1-based (PDF)."""
 
     row: int
     values: list[CellValue]
     formats: list[str | None] | None = None
     level: int | None = None
+    page: int | None = None
 
 
 @attrs.define

@@ -60,6 +60,8 @@ _ROLE_PATTERNS: Final[list[tuple[str, int, str]]] = [
     # --- description ------------------------------------------------------
     ("description", 3, r"\bописани|\bопис\b|\bopis\b|\bdescription|\bbeschreibung|\bbody\b|\bхарактеристик|"
      r"\bподробн|\bcharakterystyk|\bmerkmal|\bкомментар|\bпримечани|\bnotes?\b|\bуваги|\bдетали\b"),
+    # --- group key: rows of one product share it (Shopify "Handle") ---------
+    ("group", 3, r"\bhandle\b|\bparent\s*(?:sku|handle)\b"),
     # --- not a role, although it looks like one ---------------------------
     ("ignore", 5, r"\bштрих|\bbarcode|\bean\b|\bgtin\b|\bupc\b|\bisbn\b|\bскидк|\bзнижк|\bdiscount|\brabat|"
      r"\bupust|\bdescuento|\bстрана|\bкраїн|\bcountry|\bkraj\b|\bherkunft|\bземля\b|\bimage|\bфото|\bзображ|"
@@ -134,7 +136,7 @@ def header_role(text: str) -> tuple[str | None, int]:
     if not scores:
         cur = currency_only_header(text)
         return ("price", 1) if cur else (None, 0)
-    order = ("ignore", "sku", "price", "stock", "unit", "currency", "brand", "category", "description", "name")
+    order = ("ignore", "group", "sku", "price", "stock", "unit", "currency", "brand", "category", "description", "name")
     best = max(scores.items(), key=lambda kv: (kv[1], -order.index(kv[0])))
     return best
 
@@ -180,3 +182,13 @@ ON_REQUEST_RE: Final = re.compile(
     r"bajo\s+pedido|под\s+заказ|при\s+поиск|при\s+запитван|по\s+договор|запит|cena\s+do\s+uzgodnienia|uzgodnien",
     re.IGNORECASE,
 )
+
+
+#: Headers of columns holding a variant's option value ("Option1 Value", "Размер", "Farbe").
+OPTION_RE: Final = re.compile(
+    r"\boption\s*\d*\s*value\b|\bвариант\w*|\bмодификац\w*|\bразмер\w*|\bрозмір\w*|\bsize\b|\bcolou?r\b|"
+    r"\bцвет\w*|\bколір\b|\bколер\b|\brozmiar\b|\bkolor\b|\bfarbe\b|\bgr(?:ö|oe|o)(?:ß|ss)e\b|\btalla\b|\bwariant\w*"
+)
+
+#: A cell that is only a web address (an image or product link), not a note about the list.
+LINK_RE: Final = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)

@@ -3,8 +3,11 @@
 * ``formatting_info=True`` where xlrd manages it, for number formats (a
   currency sometimes lives only there: ``0.00" грн."``), merged cells and
   outline levels; without it when xlrd refuses.
-* ``ignore_workbook_corruption=True``: 1C and other exporters write
-  compound documents that xlrd otherwise rejects although the data is fine.
+* Compound-document damage: 1C and other exporters write compound documents
+  that xlrd rejects ("Workbook corruption") although the data is fine.  The
+  file is opened strictly first; on that error it is re-opened with
+  ``ignore_workbook_corruption=True`` and a warning problem
+  ``damaged_workbook`` is handed out (``details["problems"]``).
 * A BIFF5/7 file without a CODEPAGE record is decoded as latin-1 by xlrd;
   when that text looks like cp1251 mojibake the file is re-opened with
   ``encoding_override="cp1251"`` (or the supplier's ``encoding`` option).
@@ -20,18 +23,19 @@ from functools import partial
 from typing import Any, Iterator
 
 import xlrd
+from xlrd.compdoc import CompDocError
 
-from ingestion.errors import CorruptFile
+from ingestion.errors import CorruptFile, Problem
 from ingestion.reading.normalize import CellValue
 from ingestion.reading.source import RawRow, SheetSource
 
 
-def _open(path: str, encoding: str | None, formatting: bool) -> Any:
+def _open(path: str, encoding: str | None, formatting: bool, tolerant: bool = False) -> Any:
     return xlrd.open_workbook(
         path,
         formatting_info=formatting,
         encoding_override=encoding,
-        ignore_workbook_corruption=True,
+        ignore_workbook_corruption=tolerant,
         logfile=io.StringIO(),
         on_demand=False,
     )
@@ -52,25 +56,38 @@ def _mojibake_ratio(book: Any) -> float:
     return hits / letters if letters else 0.0
 
 
-def open_book(path: str, encoding: str | None = None) -> Any:
-    """Open an XLS workbook, choosing the code page as the module docstring says."""
+def open_book(path: str, encoding: str | None = None) -> tuple[Any, bool]:
+    """Open an XLS workbook, choosing the code page as the module docstring says.
+
+    Returns the xlrd book and whether compound-document damage had to be
+    ignored to open it.  Raises :class:`CorruptFile` when xlrd cannot open it.
+    """
     book: Any = None
     last: Exception | None = None
+    tolerant = False
     for formatting in (True, False):
         try:
-            book = _open(path, encoding, formatting)
+            book = _open(path, encoding, formatting, tolerant)
             break
         except NotImplementedError as exc:
             last = exc
-        except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct/Index errors on damaged files
+        except CompDocError as exc:
+            last = exc
+            tolerant = True
+            try:
+                book = _open(path, encoding, formatting, tolerant)
+                break
+            except Exception as exc2:  # noqa: BLE001 - try without formatting next
+                last = exc2
+        except Exception as exc:  # xlrd raises XLRDError, struct/Index errors on damaged files
             last = exc
     if book is None:
         raise CorruptFile(f"The .xls file cannot be opened ({last}); re-save it from Excel and send it again.") from last
     if encoding is None and getattr(book, "codepage", None) is None and book.biff_version < 80:
         if _mojibake_ratio(book) > 0.3:
             fmt = bool(book.formatting_info)
-            book = _open(path, "cp1251", fmt)
-    return book
+            book = _open(path, "cp1251", fmt, tolerant)
+    return book, tolerant
 
 
 def _number_format(book: Any, xf_index: int) -> str | None:
@@ -132,7 +149,7 @@ def _value(book: Any, cell: Any) -> CellValue:
 
 def open_xls(path: str, encoding: str | None = None) -> tuple[list[SheetSource], dict[str, Any]]:
     """One :class:`SheetSource` per sheet, plus what was learnt (BIFF version, code page)."""
-    book = open_book(path, encoding)
+    book, damaged = open_book(path, encoding)
     sources = []
     for sheet in book.sheets():
         sources.append(
@@ -149,4 +166,14 @@ def open_xls(path: str, encoding: str | None = None) -> tuple[list[SheetSource],
         "codepage": getattr(book, "codepage", None),
         "formatting_info": bool(book.formatting_info),
     }
+    if damaged:
+        details["damaged_workbook"] = True
+        details["problems"] = [
+            Problem(
+                type="damaged_workbook",
+                level="warning",
+                message="The .xls file's compound-document structure is damaged (a common exporter fault); "
+                "it was read anyway. Check the item count; re-saving it from Excel repairs it.",
+            )
+        ]
     return sources, details
