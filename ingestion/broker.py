@@ -12,20 +12,72 @@ works with nothing but the environment.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import CurrentMessage
+from dramatiq.broker import MessageProxy
+from dramatiq.middleware import CurrentMessage, Middleware, SkipMessage
 from dramatiq.results import Results
 from dramatiq.results.backends import RedisBackend, StubBackend
 from periodiq import PeriodiqMiddleware
 
 from ingestion.settings import Settings, get_settings
 
+logger = logging.getLogger(__name__)
+
 #: How long actor results are kept in the results backend (ms).
 RESULT_TTL_MS = 24 * 3600 * 1000
 #: A periodic message older than this (seconds) is dropped by periodiq; generous so a
 #: busy queue does not silently lose a daily run.
 PERIODIC_SKIP_DELAY = 3600
+
+
+class WorkerLogging(Middleware):
+    """JSON logs with ``job_id``/``supplier_id`` in worker processes (``LOG_FORMAT``, default json)."""
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        if isinstance(broker, StubBroker):  # in-process: the CLI or the tests own the logging
+            return
+        from ingestion.logs import configure
+
+        configure()
+
+
+#: The kwarg that marks a message whose envelope did not have the right shape.
+INVALID_ENVELOPE = "__invalid_envelope__"
+
+
+class CheckedJSONEncoder(dramatiq.JSONEncoder):
+    """Dramatiq's JSON encoding; an envelope whose ``args`` is not a list or ``kwargs`` not an
+    object is decoded with empty arguments and marked, so :class:`MessageShape` can reject it
+    (Dramatiq itself could not even log such a message)."""
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        message: dict[str, Any] = super().decode(data)
+        if isinstance(message, dict) and not (
+            isinstance(message.get("args", []), list) and isinstance(message.get("kwargs", {}), dict)
+        ):
+            message["args"] = []
+            message["kwargs"] = {INVALID_ENVELOPE: "args must be a JSON list and kwargs a JSON object"}
+        return message
+
+
+class MessageShape(Middleware):
+    """Dead-letter at once a message whose envelope had the wrong shape (see :class:`CheckedJSONEncoder`).
+
+    Such a message cannot reach the actor (calling it would fail the same way on
+    every retry), so it is failed without retries and logged with the reason.
+    """
+
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        reason = message.kwargs.get(INVALID_ENVELOPE) if isinstance(message.kwargs, dict) else "kwargs is not an object"
+        if reason is None:
+            return
+        logger.warning("rejected message %s for %s: %s", message.message_id, message.actor_name, reason)
+        message.fail()
+        raise SkipMessage()
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -38,16 +90,20 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         backend: StubBackend | RedisBackend = RedisBackend(url=settings.redis_url)
     else:
         broker = StubBroker()
-        broker.emit_after("process_boot")
         backend = StubBackend()
     broker.add_middleware(Results(backend=backend, result_ttl=RESULT_TTL_MS))  # type: ignore[no-untyped-call]
+    broker.add_middleware(MessageShape())
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(WorkerLogging())
     broker.add_middleware(PeriodiqMiddleware(skip_delay=PERIODIC_SKIP_DELAY))  # type: ignore[no-untyped-call]
+    if isinstance(broker, StubBroker):
+        broker.emit_after("process_boot")  # starts the time-limit watcher of the in-process worker
     return broker
 
 
 def setup_broker(settings: Settings | None = None) -> dramatiq.Broker:
     """Build the broker for the current settings and make it Dramatiq's global one."""
+    dramatiq.set_encoder(CheckedJSONEncoder())
     broker = build_broker(settings or get_settings())
     dramatiq.set_broker(broker)
     return broker

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Literal
 
+from ingestion import metrics
 from ingestion.download import sidecar_path
 from ingestion.errors import Problem
 from ingestion.ml_client import MLClient, MLJobUnknown, MLUnavailable
@@ -128,13 +129,16 @@ def poll_ml_step(rt: Runtime, job_id: str, token: str | None) -> PollOutcome:
     try:
         status = ml_client(rt.settings).get_job_status(state["ml_job_id"])
     except MLJobUnknown:
+        metrics.ml_poll("unknown")
         fail_job(rt, job_id, Problem(type="ml_job_unknown", message=f"ml-analyze does not know ML job {state['ml_job_id']}"),
                  can_retry=True)
         return "done"
     except MLUnavailable as exc:
+        metrics.ml_poll("unavailable")
         logger.warning("job %s: %s", job_id, exc.message)
         return _stalled(rt, job_id, changed_at, now) or "again"
 
+    metrics.ml_poll(str(status["status"]))
     progress = f"{status.get('status')}:{status.get('items_processed')}:{status.get('progress_percentage')}"
     if progress != aux.get("ml_progress"):
         changed_at = now

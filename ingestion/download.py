@@ -217,7 +217,7 @@ class Downloader:
             if status in (404, 410):
                 raise SourceNotFound(f"source not found: {current} answered HTTP {status}")
             if status == 429 or status >= 500:
-                raise DownloadFailed(f"{current} answered HTTP {status}; will retry")
+                raise DownloadFailed(f"{current} answered HTTP {status} (server error)")
             raise SourceRefused(f"{current} answered HTTP {status}")
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None

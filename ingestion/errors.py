@@ -59,6 +59,9 @@ class IngestionError(Exception):
 
     slug = "ingestion_error"
     permanent = True
+    #: Whether ``retry_job_task`` may re-run a job that failed with this error
+    #: (after the source was fixed, say); false where a re-run can only fail again.
+    retryable = True
 
     def __init__(
         self,
@@ -105,6 +108,7 @@ class InvalidMessage(PermanentError):
     """A message whose kwargs do not fit the public contract (names the field)."""
 
     slug = "invalid_message"
+    retryable = False
 
 
 class JobNotFound(PermanentError):
@@ -113,6 +117,7 @@ class JobNotFound(PermanentError):
 
 class SupplierNotFound(PermanentError):
     slug = "supplier_not_found"
+    retryable = False
 
 
 class ConfigError(Exception):
@@ -136,6 +141,7 @@ class SourceRefused(PermanentError):
     """The source is not allowed (scheme, 4xx other than 404, outside allowed roots)."""
 
     slug = "source_refused"
+    retryable = False
 
 
 class DownloadFailed(TransientError):

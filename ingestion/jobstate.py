@@ -132,6 +132,15 @@ def _check(fields: Mapping[str, Any]) -> dict[str, str]:
     return {k: encode(v) for k, v in fields.items()}
 
 
+_CREATE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1
+"""
+
+
 class RedisJobStore:
     """Job state in Redis, shared by every worker and read by other services."""
 
@@ -147,16 +156,11 @@ class RedisJobStore:
         return cls(client, ttl_seconds)
 
     def create(self, job_id: str, **fields: Any) -> bool:
-        key = job_key(job_id)
-        if not self.client.hsetnx(key, "job_id", job_id):
-            return False
+        # One server-side script: the hash is written whole or not at all.
         values = new_job_fields(job_id, **fields)
-        pipe = self.client.pipeline()
-        pipe.hset(key, mapping=cast("Mapping[Any, Any]", values))
-        pipe.expire(key, self.ttl_seconds)
-        pipe.sadd(ACTIVE_SET, job_id)
-        pipe.execute()
-        return True
+        flat = [x for pair in values.items() for x in pair]
+        created = self.client.eval(_CREATE_SCRIPT, 2, job_key(job_id), ACTIVE_SET, self.ttl_seconds, job_id, *flat)
+        return bool(created)
 
     def update(self, job_id: str, **fields: Any) -> None:
         values = _check(fields)

@@ -149,10 +149,25 @@ def structure_message(data: Any, cls: type[T]) -> T:
         message = converter.structure(data, cls)
     except Exception as exc:  # cattrs wraps every field error in its own groups
         raise InvalidMessage(f"invalid {label} message: {'; '.join(_describe(exc))}") from None
-    errors = message.check()
+    errors = _text_errors(data) + message.check()
     if errors:
         raise InvalidMessage(f"invalid {label} message: {'; '.join(errors)}")
     return message
+
+
+def _text_errors(data: dict[str, Any]) -> list[str]:
+    """Strings that cannot be stored: NUL characters or unpaired surrogates (not UTF-8)."""
+    errors = []
+    for key, value in data.items():
+        if isinstance(value, str):
+            if "\x00" in value:
+                errors.append(f"{key}: contains a NUL character")
+            else:
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    errors.append(f"{key}: is not valid Unicode text")
+    return errors
 
 
 def _describe(exc: BaseException) -> list[str]:

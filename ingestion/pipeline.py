@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from ingestion import metrics
 from ingestion.download import Downloader
 from ingestion.errors import NoItems, Problem, SupplierNotFound
 from ingestion.jobstate import JobStore, MemoryJobStore, RedisJobStore, now_iso
@@ -131,7 +132,7 @@ def start_job(rt: Runtime, msg: IngestMessage, job_id: str) -> Started:
     )
     if not created:
         state = rt.jobs.get(job_id) or {}
-        if state.get("status") != "pending":
+        if state.get("status") not in (None, "", "pending"):
             return Started(job_id=job_id, supplier_id=state.get("supplier_id", ""), created=False)
     if msg.supplier_id:
         supplier = Supplier.get_or_none(Supplier.id == uuid.UUID(msg.supplier_id))
@@ -162,6 +163,7 @@ def download_step(rt: Runtime, job_id: str, supplier_id: str, source_url: str, f
         progress=progress,
     )
     rt.jobs.update(job_id, download_bytes=fetched.size, download_total=fetched.size)
+    metrics.download_bytes(fetched.size)
     result = {
         "job_id": job_id,
         "supplier_id": supplier_id,
@@ -227,6 +229,16 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
             rows += 1
         if rows and rows % every == 0:
             rt.jobs.update(job_id, items_processed=rows, error_count=errors)
+    for skipped in price_list.details.get("skipped_sheets") or []:
+        reason = str(skipped.get("reason") or "")
+        problem = Problem(
+            type="sheet_skipped",
+            level="info" if reason.startswith(("empty", "hidden")) else "warning",
+            sheet=skipped.get("sheet"),
+            message=f"sheet {skipped.get('sheet') or '(table)'!r} was not read: {skipped.get('reason')}",
+        )
+        writer.log(problem)
+        note(problem)
     writer.flush()
 
     stats = writer.stats
@@ -243,6 +255,7 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
         "seconds": round(time.monotonic() - started, 3),
     }
     if stats.stored == 0:
+        rt.jobs.update(job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=details)
         reasons = "; ".join(
             f"row {d.get('row')}: {d['message']}" if d.get("row") else d["message"] for d in details[:3]
         )
@@ -263,6 +276,8 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
         supplier_id,
     )
     rt.jobs.update(job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=details)
+    metrics.rows(read=rows, stored=stats.stored, failed=errors)
+    metrics.parse_seconds(price_list.file_type, time.monotonic() - started)
     return summary
 
 
@@ -299,6 +314,7 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
         },
         progress=progress,
     )
+    metrics.match_decisions(stats.auto, stats.review, stats.new)
     summary = {
         "supplier_id": supplier_id,
         "job_id": job_id,
@@ -321,6 +337,7 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
             can_retry=False,
             completed_at=now_iso(),
         )
+        metrics.phase("complete")
     return summary
 
 
@@ -335,6 +352,7 @@ def fail_job(rt: Runtime, job_id: str, problem: Problem, *, can_retry: bool, sup
             details = list(json.loads(state["error_details"]))[: MAX_ERROR_DETAILS - 1]
         except ValueError:
             details = []
+    metrics.phase("failed")
     rt.jobs.update(
         job_id,
         phase="failed",

@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import attrs
 import peewee
 
-from ingestion.errors import Problem
+from ingestion.errors import Level, Problem
 from ingestion.models import ParsingLog, PriceHistory, Supplier, SupplierItem, database, utcnow
 from ingestion.reading.model import Item
 
@@ -74,9 +74,12 @@ class StoreStats:
     failed: int = 0
 
 
-def _row_problem(item: Item, type_: str, message: str, column: str | None = None) -> Problem:
+def _row_problem(
+    item: Item, type_: str, message: str, column: str | None = None, level: Level = "error"
+) -> Problem:
     return Problem(
-        type=type_, message=message, level="error", sheet=item.sheet, row=item.row, column=column, row_data=item.raw
+        type=type_, message=message, level=level, sheet=item.sheet, row=item.row, column=column, row_data=item.raw,
+        page=item.page,
     )
 
 
@@ -146,25 +149,44 @@ class ItemWriter:
         self.log(problem)
 
     def _check(self, item: Item) -> Item | None:
-        """The item with values the schema can hold, or ``None`` (logged) when it cannot be stored."""
+        """The item with values the schema can hold, or ``None`` (logged) when it cannot be stored.
+
+        A price that is not a finite number, is negative or does not fit
+        ``NUMERIC(14, 2)`` fails the row; a price with more than two decimals is
+        rounded half up with a warning; a stock that does not fit is dropped with
+        a warning; a unit longer than 32 characters is cut with a warning.
+        """
         if item.sku and len(item.sku) > MAX_KEY_LENGTH:
             self._fail(_row_problem(item, "sku_too_long", f"SKU longer than {MAX_KEY_LENGTH} characters", "sku"))
             return None
         price = item.price
         if price is not None:
-            price = price.quantize(CENT, rounding=ROUND_HALF_UP)
-            if abs(price) > MAX_PRICE:
-                self._fail(_row_problem(item, "price_out_of_range", f"price {item.price} is too large to store", "price"))
+            if not price.is_finite() or abs(price) > MAX_PRICE:
+                self._fail(_row_problem(item, "price_out_of_range", f"price {item.price} cannot be stored", "price"))
                 return None
+            if price < 0:
+                self._fail(_row_problem(item, "negative_price", f"price {item.price} is negative", "price"))
+                return None
+            price = price.quantize(CENT, rounding=ROUND_HALF_UP)
+            if price != item.price:
+                self._found(_row_problem(item, "price_rounded", f"price {item.price} rounded to {price} (two decimals are kept)",
+                                         "price", level="warning"))
         stock = item.stock
         if stock is not None:
-            stock = stock.quantize(STOCK_STEP, rounding=ROUND_HALF_UP)
-            if abs(stock) > MAX_STOCK:
+            if not stock.is_finite() or abs(stock) > MAX_STOCK:
+                self._found(_row_problem(item, "stock_out_of_range", f"stock {item.stock} cannot be stored; left empty",
+                                         "stock", level="warning"))
                 stock = None
+            else:
+                stock = stock.quantize(STOCK_STEP, rounding=ROUND_HALF_UP)
         currency = item.currency if item.currency and len(item.currency) == 3 else None
-        unit = item.unit[:32] if item.unit else None
+        unit = item.unit
+        if unit and len(unit) > 32:
+            self._found(_row_problem(item, "unit_too_long", f"unit {unit[:40]!r}… cut to 32 characters", "unit",
+                                     level="warning"))
+            unit = unit[:32]
         sheet = item.sheet[:255] if item.sheet else None
-        return attrs.evolve(item, price=price, stock=stock, currency=currency, unit=unit, sheet=sheet)
+        return attrs.evolve(item, price=price, stock=stock, currency=currency, unit=unit or None, sheet=sheet)
 
     def _fail(self, problem: Problem) -> None:
         self.stats.failed += 1

@@ -148,3 +148,71 @@ def test_match_decision_messages(stub_worker: Any, tmp_path: Path) -> None:
 def test_the_review_expiry_is_a_daily_periodic_actor(stub_worker: Any) -> None:
     spec = stub_worker.expire_review_queue_task.options["periodic"]
     assert str(spec).split()[2:] == ["*", "*", "*"]
+
+
+def test_a_bad_message_never_touches_an_existing_job(stub_worker: Any, tmp_path: Path) -> None:
+    path = write_price_list(tmp_path / "p.csv")
+    job_id = uuid.uuid4().hex
+    assert run(stub_worker, source_url=str(path), supplier_name="Цел", job_id=job_id)["phase"] == "complete"
+    state = run(stub_worker, source_url=str(path), supplier_name="Цел", job_id=job_id, bogus=1)
+    assert state["phase"] == "complete" and not state["error"]
+    bad_id = "bad id/../x"
+    stub_worker.ingest.send(source_url="x", supplier_name="Y", job_id=bad_id, bogus=1)
+    stub_worker.broker.join(stub_worker.ingest.queue_name, fail_fast=False)
+    assert get_runtime().jobs.get(bad_id) is None
+
+
+def test_nul_and_broken_unicode_are_invalid_not_retried(stub_worker: Any) -> None:
+    for name in ("NUL\x00name", "UT\ud800"):
+        job_id = uuid.uuid4().hex
+        state = run(stub_worker, source_url="/x.csv", supplier_name=name, job_id=job_id)
+        assert state["phase"] == "failed" and "supplier_name" in state["error"] and state["can_retry"] == "false"
+
+
+def test_messages_of_the_wrong_shape_are_dead_lettered_at_once(stub_worker: Any) -> None:
+    import dramatiq
+
+    bad = dramatiq.Message(queue_name=stub_worker.ingest.queue_name, actor_name="ingest", args=(),
+                           kwargs=["not", "an", "object"], options={})  # type: ignore[arg-type]
+    stub_worker.broker.enqueue(bad)
+    stub_worker.broker.join(stub_worker.ingest.queue_name, fail_fast=False)
+    dead = [m for m in stub_worker.broker.dead_letters_by_queue[stub_worker.ingest.queue_name]
+            if m.message_id == bad.message_id]
+    assert len(dead) == 1 and not dead[0].options.get("retries")
+
+
+def test_a_step_over_its_time_limit_fails_the_job(stub_worker: Any, tmp_path: Path) -> None:
+    import http.server
+    import threading
+    import time as _time
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(20):
+                self.wfile.write(b"a;b;c\n")
+                self.wfile.flush()
+                _time.sleep(0.5)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        rt = get_runtime()
+        job_id = uuid.uuid4().hex
+        rt.jobs.create(job_id, status="pending")
+        stub_worker.download_file.send_with_options(
+            kwargs={"job_id": job_id, "supplier_id": str(uuid.uuid4()),
+                    "source_url": f"http://127.0.0.1:{server.server_address[1]}/slow.csv"},
+            time_limit=1500, max_retries=0,
+        )
+        stub_worker.broker.join(stub_worker.download_file.queue_name, fail_fast=False)
+        state = rt.jobs.get(job_id)
+        assert state is not None and state["phase"] == "failed" and "time limit" in state["error"]
+        assert job_id not in rt.jobs.active()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -61,3 +61,13 @@ def test_redis_keys_and_ttl() -> None:
     store.update(job_id, phase="complete")
     assert not client.sismember(ACTIVE_SET, job_id)
     client.delete(job_key(job_id))
+
+
+@pytest.mark.integration
+def test_a_job_is_created_whole_or_not_at_all() -> None:
+    store = RedisJobStore.from_url(REDIS_TEST_URL, ttl_seconds=60)
+    job_id = f"t-{uuid.uuid4().hex}"
+    with pytest.raises(UnicodeEncodeError):
+        store.create(job_id, supplier_name="UT\ud800")
+    assert store.get(job_id) is None
+    assert store.create(job_id, supplier_name="fine")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -91,3 +93,66 @@ def test_rows_with_header_words_are_items_not_repeated_headers(tmp_path: Path) -
     items, problems = read_all(path)
     assert [i.sku for i in items] == ["S-1"]
     assert sorted((p.row, p.type) for p in problems if p.level == "error") == [(3, "bad_price"), (5, "bad_price")]
+
+
+# ---------------------------------------------------------------- robustness
+def _mojibake(text: str) -> str:
+    """What a cp1251 reader makes of UTF-8 bytes (the byte cp1251 lacks passes through as U+0098)."""
+    return "".join(chr(b) if b == 0x98 else bytes([b]).decode("cp1251") for b in text.encode("utf-8"))
+
+
+def test_text_mis_decoded_once_is_repaired(tmp_path: Path) -> None:
+    rows = [[_mojibake(c) for c in r] for r in ROWS]
+    assert rows[1][1] == "РќР°РёРјРµРЅРѕРІР°РЅРёРµ"
+    path = write_csv(tmp_path / "moji.csv", rows, encoding="utf-8")
+    pl = open_price_list(path)
+    recs = list(pl.records())
+    items = [r for r in recs if hasattr(r, "name")]
+    assert [i.name for i in items] == ["Кабель ВВГ 3x1,5; бухта", 'Розетка 1/8 " белая', "Выключатель"]
+    assert items[0].currency == "RUB" and items[0].price == Decimal("1234.50")
+    assert pl.details["repaired_mojibake"] is True
+    assert [getattr(r, "type", "") for r in recs if not hasattr(r, "name")] == ["text_repaired", "price_on_request"]
+
+
+def test_clean_cyrillic_is_not_repaired(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "clean.csv", [["Наименование", "Цена"], ["Рис Спорт СРЕДНИЙ", "10"], ["Сёмга", "5"]])
+    pl = open_price_list(path)
+    items = [r for r in pl.records() if hasattr(r, "name")]
+    assert [i.name for i in items] == ["Рис Спорт СРЕДНИЙ", "Сёмга"] and "repaired_mojibake" not in pl.details
+
+
+@pytest.mark.parametrize("bom", ["utf-16", "utf-16-le-nobom"])
+def test_utf16(tmp_path: Path, bom: str) -> None:
+    path = tmp_path / "u16.csv"
+    text = "\r\n".join("\t".join(r) for r in ROWS[1:]) + "\r\n"
+    path.write_bytes(text.encode("utf-16") if bom == "utf-16" else text.encode("utf-16-le"))
+    items, _ = read_all(path)
+    assert [i.sku for i in items] == ["001", "002", "003"] and items[0].price == Decimal("1234.50")
+
+
+def test_stray_bytes_and_lines_before_the_header(tmp_path: Path) -> None:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(ROWS[1:])
+    body = buf.getvalue().encode("utf-8")
+    junk = "\ufeff".encode("utf-8").decode("latin-1").encode("utf-8")  # a BOM decoded once as latin-1
+    path = tmp_path / "stray.csv"
+    path.write_bytes(junk + b"\x00\x1a garbage line \xff\r\nexported by tool v1\r\n\r\n" + body)
+    items, problems = read_all(path)
+    assert [i.name for i in items] == ["Кабель ВВГ 3x1,5; бухта", 'Розетка 1/8 " белая', "Выключатель"]
+    assert [p.type for p in problems] == ["price_on_request"]
+
+
+def test_stray_nul_bytes_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"Name;Price\r\nBolt\x00;1.50\r\nNut;0.40\r\n")
+    items, _ = read_all(path)
+    assert [(i.name, i.price) for i in items] == [("Bolt", Decimal("1.50")), ("Nut", Decimal("0.40"))]
+
+
+def test_binary_file_refused(tmp_path: Path) -> None:
+    from ingestion.errors import UnsupportedFormat
+
+    path = tmp_path / "bin.csv"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(UnsupportedFormat):
+        open_price_list(path)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.errors import NoItems, UnsupportedFormat
+from ingestion.errors import CorruptFile, NoItems, UnsupportedFormat
 from ingestion.reading import ReadOptions, open_price_list
 from reading_fixtures import read_all, write_xlsx
 
@@ -128,11 +128,11 @@ def test_no_header_raises_no_items(tmp_path: Path) -> None:
         read_all(path)
 
 
-def test_pdf_and_other_zip_refused(tmp_path: Path) -> None:
+def test_broken_pdf_and_other_zip_refused(tmp_path: Path) -> None:
     pdf = tmp_path / "x.pdf"
     pdf.write_bytes(b"%PDF-1.4\n...")
-    with pytest.raises(UnsupportedFormat, match="PDF"):
-        open_price_list(pdf)
+    with pytest.raises((UnsupportedFormat, CorruptFile)):
+        list(open_price_list(pdf).records())
     import zipfile
 
     z = tmp_path / "x.xlsx"

@@ -117,3 +117,14 @@ def test_format_money() -> None:
     assert format_money(Decimal("3650")) == "3650.00"
     assert format_money(Decimal("0.125")) == "0.125"
     assert format_money(None) is None
+
+
+def test_repair_mojibake() -> None:
+    from ingestion.reading.normalize import mojibake_share, repair_mojibake
+
+    broken = "Прайс «Ёж» №5".encode("utf-8").decode("cp1251")
+    assert broken.startswith("РџСЂР°Р№СЃ")
+    assert repair_mojibake(broken) == "Прайс «Ёж» №5"
+    assert mojibake_share(broken) > 0.6 and mojibake_share("Прайс") == 0.0
+    for clean in ("Рис Спорт", "Price 12,50", "", "Сёмга"):
+        assert repair_mojibake(clean) == clean

@@ -74,3 +74,19 @@ def test_item_key_for_long_names() -> None:
     a = item_key(Item(row=1, name="x" * 300 + "a"))
     b = item_key(Item(row=1, name="x" * 300 + "b"))
     assert a[1] and b[1] and a[0] != b[0] and len(a[0]) <= 255
+
+
+def test_prices_that_cannot_be_stored_fail_their_row(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Числа")
+    w = ItemWriter(supplier.id, "job-n", None)
+    w.add(_item(2, "N1", "huge", "1e300"))
+    w.add(_item(3, "N2", "nan", "NaN"))
+    w.add(_item(4, "N3", "negative", "-5"))
+    w.add(_item(5, "N4", "fraction", "0.004"))
+    w.add(Item(row=6, sku="N5", name="stock", stock=Decimal("1e20"), unit="x" * 40))
+    w.flush()
+    logs = {(log.row_number, log.error_type, log.level) for log in ParsingLog.select()}
+    assert logs == {(2, "price_out_of_range", "error"), (3, "price_out_of_range", "error"),
+                    (4, "negative_price", "error"), (5, "price_rounded", "warning"),
+                    (6, "stock_out_of_range", "warning"), (6, "unit_too_long", "warning")}
+    assert {i.supplier_sku for i in SupplierItem.select()} == {"N4", "N5"}

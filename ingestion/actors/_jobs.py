@@ -5,9 +5,10 @@
   re-run it after fixing the source) and the error is re-raised; the actor
   lists it in ``throws`` so Dramatiq does not retry it and the message goes to
   the dead-letter queue.
-* Anything else (transient faults, a lost database connection, a bug) is
-  retried by Dramatiq with backoff; on the last attempt the job fails with the
-  reason and ``can_retry`` true.
+* Anything else (transient faults, a lost database connection, a step over
+  its time limit, a bug) is retried by Dramatiq with backoff; on the last
+  attempt the job fails with the reason and ``can_retry`` true.  A worker
+  shutting down is not a failure: the message is requeued as it is.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import logging
 from typing import Iterator
 
 import peewee
-from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
 
-from ingestion.errors import IngestionError, InvalidMessage, PermanentError, Problem
+from ingestion.errors import IngestionError, PermanentError, Problem
+from ingestion.logs import job_context
 from ingestion.pipeline import Runtime, fail_job
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ def problem_of(exc: BaseException) -> Problem:
         return exc.problem
     if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)):
         return Problem(type="database_unavailable", message=f"database unavailable: {exc}".strip())
+    if isinstance(exc, TimeLimitExceeded):
+        return Problem(type="time_limit", message="the step took longer than its time limit and was stopped")
     return Problem(type="internal_error", message=f"internal error: {type(exc).__name__}: {exc}")
 
 
@@ -57,7 +61,7 @@ def job_step(rt: Runtime, job_id: str, supplier_id: str | None = None, step: str
     start again from it.
     """
     try:
-        with _translate(rt, job_id, supplier_id):
+        with job_context(job_id, supplier_id), _translate(rt, job_id, supplier_id):
             yield
     except BaseException:
         if step:
@@ -74,9 +78,9 @@ def _translate(rt: Runtime, job_id: str, supplier_id: str | None) -> Iterator[No
         yield
     except PermanentError as exc:
         logger.warning("job %s failed: %s", job_id, exc.message)
-        fail_job(rt, job_id, exc.problem, can_retry=not isinstance(exc, InvalidMessage), supplier_id=supplier_id)
+        fail_job(rt, job_id, exc.problem, can_retry=exc.retryable, supplier_id=supplier_id)
         raise
-    except Exception as exc:
+    except (Exception, TimeLimitExceeded) as exc:
         problem = problem_of(exc)
         if is_last_attempt():
             logger.error("job %s failed after its last retry: %s", job_id, problem.message)

@@ -16,7 +16,7 @@ import dramatiq
 from ingestion.actors._jobs import job_step
 from ingestion.actors.matching import match_items_task
 from ingestion.errors import InvalidMessage, PermanentError
-from ingestion.messages import IngestMessage, structure_message
+from ingestion.messages import JOB_ID_RE, IngestMessage, structure_message
 from ingestion.courier import uses_ml
 from ingestion.models import Supplier
 from ingestion.pipeline import download_step, fail_job, get_runtime, parse_step, start_job
@@ -38,8 +38,8 @@ def ingest(*args: Any, **kwargs: Any) -> dict[str, Any]:
     Returns ``{job_id, supplier_id, started}``; ``started`` is false when a job
     with the message's ``job_id`` exists already (nothing is started twice).
     Raises :class:`InvalidMessage` (not retried) for kwargs that do not fit;
-    when the bad message still carries a usable ``job_id`` that job is marked
-    failed with the reason.
+    when the bad message carries a valid ``job_id`` of no existing job, that
+    job is created failed with the reason (an existing job is left alone).
     """
     rt = get_runtime()
     try:
@@ -48,8 +48,8 @@ def ingest(*args: Any, **kwargs: Any) -> dict[str, Any]:
         msg = structure_message(kwargs, IngestMessage)
     except InvalidMessage as exc:
         job_id = kwargs.get("job_id")
-        if isinstance(job_id, str) and 0 < len(job_id) <= 64:
-            rt.jobs.create(job_id, source_url=str(kwargs.get("source_url", ""))[:2048])
+        # Report the rejection on a job of its own; an existing job is never touched by a bad message.
+        if isinstance(job_id, str) and JOB_ID_RE.match(job_id) and rt.jobs.create(job_id, status="processing"):
             fail_job(rt, job_id, exc.problem, can_retry=False)
         logger.warning("rejected ingest message: %s", exc.message)
         raise

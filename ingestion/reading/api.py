@@ -159,22 +159,26 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
 
 
 def is_table_of_contents(data: list[RawRow], layout: Layout, sheet_names: list[str], this: str | None) -> bool:
-    """A sheet whose name column mostly lists the workbook's other sheets (a contents page).
+    """A sheet whose name column (any text column when it has none) mostly lists the workbook's other sheets.
 
-    True when at least two sampled names and three in five of them are names
+    Such a contents page is skipped unless ``ReadOptions.sheet`` names it.  True when at least two sampled names and three in five of them are names
     of other sheets (case and spacing ignored).
     """
-    name = layout.first("name")
     others = {" ".join(n.casefold().split()) for n in sheet_names if n != this}
-    if name is None or not others:
+    if not others:
         return False
-    names: list[str] = []
-    for r in data[:VALUE_SAMPLE_ROWS]:
-        v = r.values[name.index] if name.index < len(r.values) else None
-        if isinstance(v, str) and v.strip():
-            names.append(" ".join(v.casefold().split()))
-    hits = sum(1 for n in names if n in others)
-    return hits >= 2 and hits * 5 >= len(names) * 3
+    name = layout.first("name")
+    columns = [name] if name is not None else [c for c in layout.columns if c.role != "price"]
+    for col in columns:
+        names: list[str] = []
+        for r in data[:VALUE_SAMPLE_ROWS]:
+            v = r.values[col.index] if col.index < len(r.values) else None
+            if isinstance(v, str) and v.strip():
+                names.append(" ".join(v.casefold().split()))
+        hits = sum(1 for n in names if n in others)
+        if hits >= 2 and hits * 5 >= len(names) * 3:
+            return True
+    return False
 
 
 def _slice(raw: RawRow, lo: int, hi: int) -> RawRow:

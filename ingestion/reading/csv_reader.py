@@ -32,8 +32,6 @@ from ingestion.errors import CorruptFile, Problem, UnsupportedFormat
 from ingestion.reading.normalize import CellValue, mojibake_share, repair_mojibake
 from ingestion.reading.source import RawRow, SheetSource
 
-_MOJIBAKE_HINT = re.compile("[РС][\u0452\u0453\u045f\u0451\u2018\u2019\u201a\u201c\u201d\u201e\u2026\u0403\u040f]")
-
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -103,12 +101,17 @@ def _bomless_utf16(sample: bytes) -> str | None:
     n = min(len(sample), 4096) // 2 * 2
     if n < 8:
         return None
-    even = sum(1 for b in sample[0:n:2] if b == 0)
-    odd = sum(1 for b in sample[1:n:2] if b == 0)
     half = n // 2
-    if odd >= half * 0.6 and even <= half * 0.1:
+    evens, odds = sample[0:n:2], sample[1:n:2]
+
+    def high_bytes(part: bytes) -> bool:
+        # the high byte of Latin/Cyrillic text in UTF-16 is 0x00 (ASCII, Latin-1) or 0x04 (Cyrillic)
+        zeros = part.count(0)
+        return zeros >= half * 0.1 and zeros + part.count(4) >= half * 0.9
+
+    if high_bytes(odds) and evens.count(0) <= half * 0.05:
         return "utf-16-le"
-    if even >= half * 0.6 and odd <= half * 0.1:
+    if high_bytes(evens) and odds.count(0) <= half * 0.05:
         return "utf-16-be"
     return None
 
@@ -144,6 +147,7 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 _LEADING_JUNK = re.compile("^(?:\ufeff|\u00ef\u00bb\u00bf|[\x00-\x08\x1a])+")
 
 
@@ -182,9 +186,10 @@ def open_csv(path: str, encoding: str | None = None, delimiter: str | None = Non
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     enc = encoding or detect_encoding(sample)
+    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
     if (
-        sample.count(b"\x00") * 100 > len(sample)
-        and not enc.startswith("utf-16")
+        control * 20 > len(sample)
+        and not enc.replace("_", "-").startswith("utf-16")
         and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     ):
         raise UnsupportedFormat(
@@ -203,7 +208,7 @@ def open_csv(path: str, encoding: str | None = None, delimiter: str | None = Non
     size = os.path.getsize(path)
     n_lines = max(text.count("\n"), 1)
     estimate = n_lines if size <= len(sample) else int(n_lines * size / max(len(sample), 1))
-    repair = mojibake_share(text) >= 0.6 and len(_MOJIBAKE_HINT.findall(text)) >= 3
+    repair = mojibake_share(text) >= 0.6 and len(_CYRILLIC.findall(text)) >= 6
     source = SheetSource(name=None, rows=lambda: _csv_rows(path, enc, delim, repair), estimated_rows=estimate)
     details: dict[str, Any] = {"encoding": enc, "delimiter": delim}
     if repair:

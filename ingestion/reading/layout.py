@@ -211,6 +211,14 @@ def _is_subheader(row: RawRow, header: RawRow) -> bool:
             hits += 1
         elif isinstance(hv, str) and clean_text(hv) == t:
             hits += 1
+    if seen == 1:
+        # one word under a filled header cell is a section row ("Кабели"), not a sub-header,
+        # unless it sits under an empty or merged (repeated) header cell
+        i = next(i for i, v in enumerate(row.values) if v is not None and clean_text(v))
+        hv = clean_text(header.values[i]) if i < len(header.values) else ""
+        neighbours = {clean_text(header.values[j]) for j in (i - 1, i + 1) if 0 <= j < len(header.values)}
+        if hv and hv not in neighbours:
+            return False
     return seen > 0 and hits >= max(1, (seen + 1) // 2)
 
 

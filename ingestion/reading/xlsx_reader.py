@@ -3,22 +3,27 @@
 * ``data_only=True``: formulas give their cached values; error cells
   (``#VALUE!``, data type ``e``) are empty.
 * Small workbooks (stated size up to :data:`FULL_LOAD_CELLS` cells) are loaded
-  normally so merged ranges can be resolved (every cell of a range carries
-  the top-left value).  Larger ones are streamed in read-only mode, which has
-  no merged-cell list and trusts the file's stated dimensions, so
-  ``reset_dimensions()`` is called first.
-* Hidden rows are data like any other; hidden sheets are marked ``hidden``.
+  normally.  Larger ones are streamed in read-only mode, which trusts the
+  file's stated dimensions (so ``reset_dimensions()`` is called first) and has
+  no merged-cell list: the ``<mergeCell>`` elements are then read from the
+  sheet's XML after ``</sheetData>`` with a byte scan (no XML parsing).
+  Either way merged ranges are resolved: every cell of a range (up to
+  10,000 cells) carries the top-left value.
+* Hidden rows, including rows of collapsed outline groups, are data like any
+  other; hidden sheets are marked ``hidden``.
 * Number formats are kept per cell (a currency may live only there).
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 from functools import partial
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterator
 
 import openpyxl
+from openpyxl.utils.cell import range_boundaries
 
 from ingestion.errors import CorruptFile
 from ingestion.reading.normalize import CellValue
@@ -50,11 +55,75 @@ def _fmt(cell: Any) -> str | None:
     return str(f) if f and f != "General" else None
 
 
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+\d+:[A-Z]+\d+)\"")
+_CHUNK = 1 << 20
+
+
+def streamed_merges(ws: Any) -> list[tuple[int, int, int, int]]:
+    """Merged ranges of a read-only worksheet as 1-based ``(min_col, min_row, max_col, max_row)``.
+
+    Reads the sheet part in 1 MiB chunks and looks for ``<mergeCell ref=...>``
+    only after ``</sheetData>``; ``[]`` when the part cannot be read.
+    """
+    out: list[tuple[int, int, int, int]] = []
+    try:
+        fh = ws.parent._archive.open(ws._worksheet_path)
+    except (AttributeError, KeyError, OSError):
+        return out
+    with fh:
+        tail = b""
+        after = False
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            buf = tail + chunk
+            if not after:
+                pos = buf.find(b"</sheetData>")
+                if pos < 0:
+                    tail = buf[-16:]
+                    continue
+                after = True
+                buf = buf[pos:]
+            cut = buf.rfind(b"<")
+            for m in _MERGE_REF.finditer(buf[:cut] if cut > 0 else buf):
+                try:
+                    b = range_boundaries(m.group(1).decode("ascii"))
+                except ValueError:
+                    continue
+                if None not in b:
+                    out.append((int(b[0] or 0), int(b[1] or 0), int(b[2] or 0), int(b[3] or 0)))
+            tail = buf[cut:] if cut > 0 else b""
+        if tail:
+            for m in _MERGE_REF.finditer(tail):
+                b = range_boundaries(m.group(1).decode("ascii"))
+                out.append((int(b[0] or 0), int(b[1] or 0), int(b[2] or 0), int(b[3] or 0)))
+    return out
+
+
 def _stream_rows(ws: Any) -> Iterator[RawRow]:
+    merges = [m for m in streamed_merges(ws) if (m[2] - m[0] + 1) * (m[3] - m[1] + 1) <= 10000 and m[:2] != m[2:]]
+    by_top: dict[int, list[tuple[int, int, int, int]]] = {}
+    for m in merges:
+        by_top.setdefault(m[1], []).append(m)
+    active: list[tuple[int, int, int, int, CellValue, str | None]] = []  # ranges + top-left value/format
     ws.reset_dimensions()
     for idx, row in enumerate(ws.iter_rows(), start=1):
         values = [_value(c) for c in row]
         formats = [_fmt(c) if v is not None and not isinstance(v, str) else None for c, v in zip(row, values)]
+        if merges:
+            for m in by_top.pop(idx, []):
+                c0 = m[0] - 1
+                active.append((*m, values[c0] if c0 < len(values) else None, formats[c0] if c0 < len(formats) else None))
+            if active:
+                active = [a for a in active if a[3] >= idx]
+                for min_col, min_row, max_col, _max_row, v, f in active:
+                    if len(values) < max_col:
+                        values.extend([None] * (max_col - len(values)))
+                        formats.extend([None] * (max_col - len(formats)))
+                    for c in range(min_col - 1, max_col):
+                        if (idx, c + 1) != (min_row, min_col):
+                            values[c], formats[c] = v, f
         yield RawRow(row=idx, values=values, formats=formats)
 
 
