@@ -16,4 +16,5 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 COPY migrations ./migrations
 USER ingestion
+HEALTHCHECK --interval=30s --timeout=15s --retries=3 CMD ["ingestion", "health"]
 CMD ["dramatiq", "ingestion.actors", "--processes", "2", "--threads", "4"]

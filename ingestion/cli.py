@@ -1,6 +1,7 @@
 """``ingestion`` command line: a face over the same functions the actors use.
 
-Commands: ``ingest`` (run a job in this process on the embedded default),
+Commands: ``health`` (are the database, Redis and RabbitMQ up),
+``ingest`` (run a job in this process on the embedded default),
 ``preview`` (what the reader sees, writes nothing), ``match`` (the matcher on
 two CSV files, writes nothing), ``publish ingest`` (send
 the public message to RabbitMQ), ``job`` (print a job's state), ``migrate``.
@@ -49,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING if not getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not getattr(args, "verbose", False):  # commands report connection trouble in one line of their own
+        logging.getLogger("pika").setLevel(logging.CRITICAL)
     try:
         settings = get_settings()
     except ConfigError as exc:
@@ -90,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="apply the database migrations")
     p.set_defaults(handler=cmd_migrate)
+
+    p = sub.add_parser("health", help="check the database, Redis and RabbitMQ (for container health checks)")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds per check (default 5)")
+    p.set_defaults(handler=cmd_health)
     return parser
 
 
@@ -251,7 +258,12 @@ def cmd_publish_ingest(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from ingestion import actors
 
-    message = actors.ingest.send(**kwargs)
+    try:
+        message = actors.ingest.send(**kwargs)
+    except Exception as exc:  # the broker's connection errors differ by client version
+        print(f"ingestion: cannot publish to RabbitMQ ({_redact(settings.rabbitmq_url)}): {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 1
     print(json.dumps({"job_id": kwargs["job_id"], "message_id": message.message_id}))
     return 0
 
@@ -262,9 +274,15 @@ def cmd_job(args: argparse.Namespace, settings: Settings) -> int:
         print("ingestion: job state lives in Redis: set REDIS_URL (the local `ingest` keeps it in process)",
               file=sys.stderr)
         return 2
+    import redis
+
     from ingestion.jobstate import RedisJobStore
 
-    state = RedisJobStore.from_url(settings.redis_url, settings.job_state_ttl_seconds).get(args.job_id)
+    try:
+        state = RedisJobStore.from_url(settings.redis_url, settings.job_state_ttl_seconds).get(args.job_id)
+    except redis.exceptions.RedisError as exc:
+        print(f"ingestion: cannot read Redis ({_redact(settings.redis_url)}): {exc}", file=sys.stderr)
+        return 1
     if state is None:
         print(f"ingestion: no job {args.job_id!r} (unknown, or older than the state's TTL)", file=sys.stderr)
         return 1
@@ -284,6 +302,55 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     applied = apply_migrations(settings.database_url)
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "; schema is up to date"))
     return 0
+
+
+# --- health -----------------------------------------------------------------------------
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    """Prints ``{"ok": bool, "checks": {name: "ok" | error}}``; exit 0 only when every configured service answers."""
+    checks: dict[str, str] = {}
+    try:
+        from ingestion.models import database, open_database
+
+        open_database(settings.database_url)
+        database.execute_sql("SELECT 1")
+        database.close()
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"{type(exc).__name__}: {exc}".strip()
+    if settings.redis_url:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_timeout=args.timeout,
+                                 socket_connect_timeout=args.timeout).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"{type(exc).__name__}: {exc}"
+    if settings.rabbitmq_url:
+        import pika
+
+        try:
+            params = pika.URLParameters(settings.rabbitmq_url)
+            params.socket_timeout = args.timeout
+            params.blocked_connection_timeout = args.timeout
+            params.connection_attempts = 1
+            pika.BlockingConnection(params).close()
+            checks["rabbitmq"] = "ok"
+        except Exception as exc:
+            checks["rabbitmq"] = f"{type(exc).__name__}: {exc!r}"
+    ok = all(v == "ok" for v in checks.values())
+    print(json.dumps({"ok": ok, "checks": checks}, ensure_ascii=False))
+    return 0 if ok else 1
+
+
+def _redact(url: str | None) -> str:
+    """A URL without its password."""
+    if not url or "@" not in url:
+        return url or ""
+    scheme, _, rest = url.partition("://")
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import attrs
 
 from ingestion import metrics
 from ingestion.download import Downloader
-from ingestion.errors import NoItems, Problem, SupplierNotFound
+from ingestion.errors import FileTooLarge, NoItems, Problem, SupplierNotFound
 from ingestion.jobstate import JobStore, MemoryJobStore, RedisJobStore, now_iso
 from ingestion.messages import IngestMessage
 from ingestion.models import ParsingLog, Supplier, open_database
@@ -229,6 +229,14 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
             rows += 1
         if rows and rows % every == 0:
             rt.jobs.update(job_id, items_processed=rows, error_count=errors)
+        if rows > rt.settings.max_rows_per_file:
+            writer.flush()
+            rt.jobs.update(job_id, items_processed=rows, error_count=errors, error_details=details)
+            raise FileTooLarge(
+                f"the file has more than {rt.settings.max_rows_per_file} rows (MAX_ROWS_PER_FILE); "
+                f"{writer.stats.stored} items of the first rows were stored",
+                slug="too_many_rows",
+            )
     for skipped in price_list.details.get("skipped_sheets") or []:
         reason = str(skipped.get("reason") or "")
         problem = Problem(

@@ -35,6 +35,7 @@ DEFAULT_HTTP_CONNECT_TIMEOUT = 10.0
 DEFAULT_HTTP_READ_TIMEOUT = 60.0
 DEFAULT_QUEUE_NAME = "ingestion"
 DEFAULT_ML_JOB_TIMEOUT_MINUTES = 30
+DEFAULT_MAX_ROWS_PER_FILE = 2_000_000
 DEFAULT_ML_READ_TIMEOUT = 30.0
 
 T = TypeVar("T")
@@ -156,6 +157,7 @@ class Settings:
     job_state_ttl_seconds: int = _env_field(
         "JOB_STATE_TTL_SECONDS", _to_positive_int, DEFAULT_JOB_STATE_TTL_SECONDS
     )
+    max_rows_per_file: int = _env_field("MAX_ROWS_PER_FILE", _to_positive_int, DEFAULT_MAX_ROWS_PER_FILE)
     upsert_batch_size: int = _env_field("UPSERT_BATCH_SIZE", _to_positive_int, DEFAULT_UPSERT_BATCH_SIZE)
     progress_every_rows: int = _env_field(
         "PROGRESS_EVERY_ROWS", _to_positive_int, DEFAULT_PROGRESS_EVERY_ROWS
