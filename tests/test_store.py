@@ -90,3 +90,18 @@ def test_prices_that_cannot_be_stored_fail_their_row(settings: Settings) -> None
                     (4, "negative_price", "error"), (5, "price_rounded", "warning"),
                     (6, "stock_out_of_range", "warning"), (6, "unit_too_long", "warning")}
     assert {i.supplier_sku for i in SupplierItem.select()} == {"N4", "N5"}
+
+
+def test_text_with_tabs_newlines_and_backslashes_round_trips(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Спецсимволы")
+    nasty = "Кабель\tКГ\n3x2,5 \\N \\ «ёлка» 'q' \"dq\" =cmd|' /C calc'!A0"
+    w = ItemWriter(supplier.id, "job-x", None)
+    w.add(Item(row=2, sku="T\\1", name=nasty, price=Decimal("1.5"), unit="м\tп", sheet="Лист\\1",
+               category_path=("A\nB", "C"), prices={"retail": Decimal("1.5")}, brand="Q\\R"))
+    w.add(Item(row=3, sku="\\N", name="literal backslash-N sku", price=None))
+    w.flush()
+    item = SupplierItem.get(SupplierItem.supplier_sku == "T\\1")
+    assert (item.name, item.unit, item.source_sheet, item.category_path) == (nasty, "м\tп", "Лист\\1", "A\nB / C")
+    assert item.characteristics == {"prices": {"retail": "1.5"}, "brand": "Q\\R"}
+    other = SupplierItem.get(SupplierItem.supplier_sku == "\\N")
+    assert other.price is None and other.name == "literal backslash-N sku"
