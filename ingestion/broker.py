@@ -47,6 +47,8 @@ class WorkerLogging(Middleware):
 
 #: The kwarg that marks a message whose envelope did not have the right shape.
 INVALID_ENVELOPE = "__invalid_envelope__"
+#: Largest encoded message body accepted (bytes); our messages carry ids and paths, never rows.
+MAX_MESSAGE_BYTES = 256 * 1024
 
 
 class CheckedJSONEncoder(dramatiq.JSONEncoder):
@@ -56,7 +58,10 @@ class CheckedJSONEncoder(dramatiq.JSONEncoder):
 
     def decode(self, data: bytes) -> dict[str, Any]:
         message: dict[str, Any] = super().decode(data)
-        if isinstance(message, dict) and not (
+        if isinstance(message, dict) and len(data) > MAX_MESSAGE_BYTES:
+            message["args"] = []
+            message["kwargs"] = {INVALID_ENVELOPE: f"message of {len(data)} bytes is larger than {MAX_MESSAGE_BYTES}"}
+        elif isinstance(message, dict) and not (
             isinstance(message.get("args", []), list) and isinstance(message.get("kwargs", {}), dict)
         ):
             message["args"] = []

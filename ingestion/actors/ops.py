@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -47,6 +48,24 @@ def cleanup_shared_files_task(dry_run: bool = False) -> dict[str, Any]:
     return summary
 
 
+def _synced_recently(interval_hours: int) -> bool:
+    status = read_sync_status()
+    if status.get("status") not in ("running", "completed") or not status.get("started_at"):
+        return False
+    try:
+        started = dt.datetime.strptime(status["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return False
+    return dt.datetime.now(dt.timezone.utc) - started < dt.timedelta(hours=interval_hours / 2)
+
+
+def read_sync_status() -> dict[str, str]:
+    url = get_settings().redis_url
+    if url:
+        return dict(redis.Redis.from_url(url, socket_timeout=10, decode_responses=True).hgetall(SYNC_STATUS_KEY))  # type: ignore[arg-type]
+    return dict(local_sync_status)
+
+
 def write_sync_status(**fields: Any) -> None:
     values = {k: encode(v) for k, v in fields.items()}
     url = get_settings().redis_url
@@ -75,6 +94,9 @@ def master_sync_task(source: str | None = None) -> dict[str, Any]:
     with try_lock("lock:master_sync", SYNC_LOCK_SECONDS) as held:
         if not held:
             return {"skipped": "another master sync is running"}
+        if source is None and _synced_recently(rt.settings.sync_interval_hours):
+            # A second scheduler started by mistake sends the same periodic message: one sync per period.
+            return {"skipped": "the master sheet was synced less than half an interval ago"}
         sync_id = new_sync_id()
         write_sync_status(sync_id=sync_id, status="running", source=sheet, started_at=now_iso(), finished_at="",
                           error="")
