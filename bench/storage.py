@@ -21,7 +21,7 @@ import psycopg2
 
 from ingestion.models import apply_migrations, database, open_database
 from ingestion.reading.model import Item
-from ingestion.store import ItemWriter, get_or_create_supplier
+from ingestion.store import ItemWriter, publish, get_or_create_supplier
 
 
 def items(n: int, bump: bool = False) -> list[Item]:
@@ -41,7 +41,7 @@ def store(supplier_id: uuid.UUID, rows: list[Item], job: str) -> float:
     writer = ItemWriter(supplier_id, job, "ab" * 32, batch_size=1000)
     for item in rows:
         writer.add(item)
-    writer.flush()
+    publish(writer)
     return time.perf_counter() - start
 
 

@@ -172,9 +172,10 @@ def _progress_line(state: dict[str, str]) -> str:
 def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, Any]:
     from peewee import fn
 
-    from ingestion.models import ParsingLog, SupplierItem
+    from ingestion.models import IngestionRun, ParsingLog
 
-    items = SupplierItem.select().where(SupplierItem.last_seen_job_id == job_id).count()
+    run = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
+    items = run.items if run is not None else 0
     grouped: Any = (
         ParsingLog.select(ParsingLog.level, ParsingLog.error_type, fn.COUNT(ParsingLog.id))
         .where((ParsingLog.job_id == job_id) & (ParsingLog.level != "info"))
@@ -203,6 +204,7 @@ def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, An
         "items_stored": items,
         "rows_failed": int(state.get("error_count") or 0),
         "error": state.get("error") or None,
+        "diff": state.get("diff_summary") or None,
         "problem_counts": counts,
         "first_problems": problems,
         "seconds": round(seconds, 2),
@@ -217,6 +219,8 @@ def _render_summary(s: dict[str, Any]) -> str:
         f"  {s['file_type'] or 'file'}: {s['rows_read']} rows read, {s['items_stored']} items stored, "
         f"{s['rows_failed']} rows failed, {s['seconds']} s"
     )
+    if s["diff"]:
+        lines.append(f"  against the last list: {s['diff']}")
     if s["problem_counts"]:
         lines.append("  problems: " + ", ".join(f"{n} {k}" for k, n in sorted(s["problem_counts"].items())))
     if s["first_problems"]:

@@ -44,6 +44,7 @@ FIELDS = (
     "created_at",
     "started_at",
     "completed_at",
+    "diff_summary",
 )
 
 PHASES = ("downloading", "parsing", "analyzing", "matching", "complete", "failed", "held")

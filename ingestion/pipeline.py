@@ -29,11 +29,22 @@ from ingestion.download import Downloader
 from ingestion.errors import FileTooLarge, NoItems, Problem, SupplierNotFound
 from ingestion.jobstate import JobStore, MemoryJobStore, RedisJobStore, now_iso
 from ingestion.messages import IngestMessage
-from ingestion.models import ParsingLog, Supplier, open_database
+from ingestion.models import IngestionRun, ParsingLog, Supplier, open_database
 from ingestion.reading import open_price_list
-from ingestion.reading.model import ReadOptions
+from ingestion.reading.model import PriceList, ReadOptions
 from ingestion.settings import Settings, get_settings
-from ingestion.store import ItemWriter, get_or_create_supplier, log_problem
+from ingestion.runs import (
+    GuardRails,
+    check_guard_rails,
+    finish_run,
+    layout_of,
+    layout_signature,
+    remember_layout,
+    remembered_layout,
+    remembered_options,
+    start_run,
+)
+from ingestion.store import ItemWriter, drop_run, get_or_create_supplier, log_problem
 
 logger = logging.getLogger(__name__)
 
@@ -177,64 +188,47 @@ def download_step(rt: Runtime, job_id: str, supplier_id: str, source_url: str, f
 
 
 # --- step 2: parse and store ------------------------------------------------------------
-def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
-    """Read the downloaded file and store its items and problems.
+@attrs.define
+class _Reading:
+    """Counts of one pass over a file, and the problems kept for the job state."""
 
-    Returns ``{job_id, supplier_id, file_type, rows, items_stored, items_new,
-    price_changes, rows_failed, warnings, seconds}``.  Raises
-    :class:`NoItems` when nothing could be stored, and the reader's
-    :class:`UnsupportedFormat`/:class:`CorruptFile` for an unreadable file.
-    """
-    job_id = download["job_id"]
-    supplier_id = download["supplier_id"]
-    state = rt.jobs.get(job_id) or {}
-    if state.get("phase") in ("matching", "complete"):
-        logger.info("job %s is past parsing already; parse repeat skipped", job_id)
-        return {"job_id": job_id, "supplier_id": supplier_id, "skipped": True}
-    started = time.monotonic()
-    rt.jobs.update(job_id, phase="parsing", status="processing", items_processed=0, error_count=0, error="")
-    supplier = Supplier.get_or_none(Supplier.id == uuid.UUID(supplier_id))
-    if supplier is None:
-        raise SupplierNotFound(f"no supplier with id {supplier_id}")
-    # A redelivered parse writes its row logs again: drop those of the earlier attempt.
-    ParsingLog.delete().where((ParsingLog.job_id == job_id) & ParsingLog.row_number.is_null(False)).execute()
+    rows: int = 0
+    errors: int = 0
+    warnings: int = 0
+    details: list[dict[str, Any]] = attrs.field(factory=list)
 
-    price_list = open_price_list(download["file_path"], read_options(supplier.meta))
-    rt.jobs.update(job_id, file_type=price_list.file_type, items_total=price_list.rows_total)
-    writer = ItemWriter(supplier_id, job_id, download.get("sha256"), rt.settings.upsert_batch_size)
-    rows = errors = warnings = 0
-    details: list[dict[str, Any]] = []
-    every = rt.settings.progress_every_rows
-
-    def note(problem: Problem) -> None:
-        nonlocal errors, warnings
+    def note(self, problem: Problem) -> None:
         if problem.level == "error":
-            errors += 1
+            self.errors += 1
         elif problem.level == "warning":
-            warnings += 1
-        if len(details) < MAX_ERROR_DETAILS and problem.level != "info":
-            details.append(problem.to_dict())
+            self.warnings += 1
+        if len(self.details) < MAX_ERROR_DETAILS and problem.level != "info":
+            self.details.append(problem.to_dict())
 
+
+def _read_into(rt: Runtime, job_id: str, price_list: PriceList, writer: ItemWriter) -> _Reading:
+    """Stream every record of ``price_list`` into ``writer``, with progress in the job state."""
+    seen = _Reading()
+    every = rt.settings.progress_every_rows
     for record in price_list.records():
         if isinstance(record, Problem):
             writer.log(record)
-            note(record)
+            seen.note(record)
             if record.level == "error":
-                rows += 1
+                seen.rows += 1
         else:
             before = len(writer.problems_found)
             writer.add(record)
             for problem in writer.problems_found[before:]:
-                note(problem)
-            rows += 1
-        if rows and rows % every == 0:
-            rt.jobs.update(job_id, items_processed=rows, error_count=errors)
-        if rows > rt.settings.max_rows_per_file:
+                seen.note(problem)
+            seen.rows += 1
+        if seen.rows and seen.rows % every == 0:
+            rt.jobs.update(job_id, items_processed=seen.rows, error_count=seen.errors)
+        if seen.rows > rt.settings.max_rows_per_file:
             writer.flush()
-            rt.jobs.update(job_id, items_processed=rows, error_count=errors, error_details=details)
+            rt.jobs.update(job_id, items_processed=seen.rows, error_count=seen.errors, error_details=seen.details)
             raise FileTooLarge(
-                f"the file has more than {rt.settings.max_rows_per_file} rows (MAX_ROWS_PER_FILE); "
-                f"{writer.stats.stored} items of the first rows were stored",
+                f"the file has more than {rt.settings.max_rows_per_file} rows (MAX_ROWS_PER_FILE); nothing was published",
                 slug="too_many_rows",
             )
     for skipped in price_list.details.get("skipped_sheets") or []:
@@ -246,10 +240,99 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
             message=f"sheet {skipped.get('sheet') or '(table)'!r} was not read: {skipped.get('reason')}",
         )
         writer.log(problem)
-        note(problem)
-    writer.flush()
+        seen.note(problem)
+    return seen
 
+
+def _roles(layout: dict[str, Any]) -> list[dict[str, str]]:
+    return [dict(s.get("columns") or {}) for s in layout.get("sheets") or []]
+
+
+def guard_rails(settings: Settings) -> GuardRails:
+    return GuardRails(
+        enabled=settings.guard_enabled,
+        max_gone_share=settings.guard_max_gone_share,
+        max_price_move_share=settings.guard_max_price_move_share,
+        price_move=settings.guard_price_move,
+        max_error_share=settings.guard_max_error_share,
+        hold_on_currency_change=settings.guard_hold_on_currency_change,
+    )
+
+
+def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
+    """Read the downloaded file, compare it with the supplier's current list, and publish or hold it.
+
+    Returns ``{job_id, supplier_id, file_type, rows, items_stored, items_new,
+    price_changes, gone, unchanged, rows_failed, warnings, held, seconds}``.
+    A list the guard-rails stop ends the job in phase ``held`` (``held`` true,
+    nothing published).  Raises :class:`NoItems` when the file gave no item,
+    and the reader's :class:`UnsupportedFormat`/:class:`CorruptFile` for an
+    unreadable file.
+    """
+    job_id = download["job_id"]
+    supplier_id = download["supplier_id"]
+    state = rt.jobs.get(job_id) or {}
+    if state.get("phase") in ("matching", "complete", "held"):
+        logger.info("job %s is past parsing already; parse repeat skipped", job_id)
+        return {"job_id": job_id, "supplier_id": supplier_id, "skipped": True, "held": state.get("phase") == "held"}
+    started = time.monotonic()
+    rt.jobs.update(job_id, phase="parsing", status="processing", items_processed=0, error_count=0, error="")
+    supplier = Supplier.get_or_none(Supplier.id == uuid.UUID(supplier_id))
+    if supplier is None:
+        raise SupplierNotFound(f"no supplier with id {supplier_id}")
+    path, sha256 = download["file_path"], download.get("sha256")
+
+    def fresh_start() -> None:
+        # A redelivered (or repeated) parse starts clean: its row logs and staged rows go.
+        ParsingLog.delete().where((ParsingLog.job_id == job_id) & ParsingLog.row_number.is_null(False)).execute()
+
+    fresh_start()
+    options = read_options(supplier.meta)
+    remembered = remembered_layout(supplier_id)
+    price_list = open_price_list(path, options)
+    rt.jobs.update(job_id, file_type=price_list.file_type, items_total=price_list.rows_total)
+    run = start_run(job_id, supplier_id, sha256, price_list.file_type)
+    writer = ItemWriter(supplier_id, job_id, sha256, rt.settings.upsert_batch_size)
+    seen = _read_into(rt, job_id, price_list, writer)
+    layout = layout_of(price_list)
+    signature = layout_signature(layout)
+    if remembered is not None and remembered.signature == signature and not options.column_mapping \
+            and _roles(remembered.layout) != _roles(layout):
+        # The same headers as last time but read differently: read again with the remembered roles.
+        fresh_start()
+        price_list = open_price_list(path, remembered_options(options, remembered))
+        run = start_run(job_id, supplier_id, sha256, price_list.file_type)
+        writer = ItemWriter(supplier_id, job_id, sha256, rt.settings.upsert_batch_size, previous=writer.previous)
+        seen = _read_into(rt, job_id, price_list, writer)
+        layout = layout_of(price_list)
+        writer.log(Problem(type="layout_remembered", level="info",
+                           message="read with the supplier's remembered column roles (the headers are unchanged)"))
+    elif remembered is not None and remembered.signature != signature:
+        problem = Problem(
+            type="layout_changed",
+            level="warning",
+            message="the file's layout differs from the supplier's last list (sheets or header labels changed); "
+            "it was detected afresh — check the column roles in the preview",
+            row_data={"before": _roles(remembered.layout), "now": _roles(layout)},
+        )
+        writer.log(problem)
+        seen.note(problem)
+    diff = writer.finish()
     stats = writer.stats
+    rows, errors = seen.rows, seen.errors
+    if diff.items == 0:
+        rt.jobs.update(job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=seen.details)
+        IngestionRun.update(status="failed", rows_read=rows, rows_failed=errors).where(IngestionRun.job_id == job_id).execute()
+        drop_run(job_id)
+        reasons = "; ".join(
+            f"row {d.get('row')}: {d['message']}" if d.get("row") else d["message"] for d in seen.details[:3]
+        )
+        raise NoItems(
+            f"no readable items in the file ({rows} rows read, {errors} failed)"
+            + (f"; first problems: {reasons}" if reasons else "")
+        )
+    held_reasons = check_guard_rails(guard_rails(rt.settings), diff, rows, errors)
+    finish_run(run, diff, rows, errors, held_reasons)
     summary = {
         "job_id": job_id,
         "supplier_id": supplier_id,
@@ -258,34 +341,47 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
         "items_stored": stats.stored,
         "items_new": stats.new,
         "price_changes": stats.price_changed,
+        "gone": stats.gone,
+        "unchanged": stats.unchanged,
         "rows_failed": errors,
-        "warnings": warnings,
+        "warnings": seen.warnings,
+        "held": bool(held_reasons),
         "seconds": round(time.monotonic() - started, 3),
     }
-    if stats.stored == 0:
-        rt.jobs.update(job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=details)
-        reasons = "; ".join(
-            f"row {d.get('row')}: {d['message']}" if d.get("row") else d["message"] for d in details[:3]
-        )
-        raise NoItems(
-            f"no readable items in the file ({rows} rows read, {errors} failed)"
-            + (f"; first problems: {reasons}" if reasons else "")
-        )
     log_problem(
         Problem(
             type="parse_summary",
             level="info",
-            message=(
-                f"{price_list.file_type} read: {rows} rows, {stats.stored} items stored "
-                f"({stats.new} new, {stats.price_changed} price changes), {errors} rows failed, {warnings} warnings"
-            ),
+            message=f"{price_list.file_type} read: {rows} rows, {errors} failed, {seen.warnings} warnings; " + diff.summary(),
         ),
         job_id,
         supplier_id,
     )
-    rt.jobs.update(job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=details)
     metrics.rows(read=rows, stored=stats.stored, failed=errors)
     metrics.parse_seconds(price_list.file_type, time.monotonic() - started)
+    if held_reasons:
+        held_problems = [Problem(type="list_held", level="warning", message=f"held: {r}") for r in held_reasons]
+        for held_problem in held_problems:
+            log_problem(held_problem, job_id, supplier_id)
+        held = [p.to_dict() for p in held_problems]
+        rt.jobs.update(
+            job_id,
+            phase="held",
+            status="pending",
+            items_processed=rows,
+            items_total=rows,
+            error_count=errors,
+            error="list held for review: " + "; ".join(held_reasons) + " (send release_job or reject_job)",
+            error_details=(held + seen.details)[:MAX_ERROR_DETAILS],
+            diff_summary=diff.summary(),
+        )
+        metrics.phase("held")
+        return summary
+    remember_layout(supplier_id, job_id, layout)
+    rt.jobs.update(
+        job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=seen.details,
+        diff_summary=diff.summary(),
+    )
     return summary
 
 
@@ -301,6 +397,8 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
     """
     from ingestion.linking import match_supplier_items
 
+    if parsed and parsed.get("held"):
+        return {"supplier_id": supplier_id, "job_id": job_id, "skipped": "the list is held"}
     if Supplier.get_or_none(Supplier.id == uuid.UUID(supplier_id)) is None:
         raise SupplierNotFound(f"no supplier with id {supplier_id}")
     if job_id:

@@ -70,6 +70,16 @@ def _to_positive_float(raw: str) -> float:
     return value
 
 
+def _to_share(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError("must be a share between 0 and 1 (0.5 = 50%)") from None
+    if not 0 <= value <= 1:
+        raise ValueError("must be a share between 0 and 1 (0.5 = 50%)")
+    return value
+
+
 def _to_score(raw: str) -> int:
     try:
         value = int(raw.strip())
@@ -157,6 +167,13 @@ class Settings:
     job_state_ttl_seconds: int = _env_field(
         "JOB_STATE_TTL_SECONDS", _to_positive_int, DEFAULT_JOB_STATE_TTL_SECONDS
     )
+    guard_enabled: bool = _env_field("GUARD_ENABLED", _to_bool, True)
+    guard_max_gone_share: float = _env_field("GUARD_MAX_GONE_SHARE", _to_share, 0.5)
+    guard_max_price_move_share: float = _env_field("GUARD_MAX_PRICE_MOVE_SHARE", _to_share, 0.3)
+    guard_price_move: float = _env_field("GUARD_PRICE_MOVE", _to_positive_float, 0.5)
+    guard_max_error_share: float = _env_field("GUARD_MAX_ERROR_SHARE", _to_share, 0.2)
+    guard_hold_on_currency_change: bool = _env_field("GUARD_HOLD_ON_CURRENCY_CHANGE", _to_bool, True)
+    held_ttl_days: int = _env_field("HELD_TTL_DAYS", _to_positive_int, 14)
     max_rows_per_file: int = _env_field("MAX_ROWS_PER_FILE", _to_positive_int, DEFAULT_MAX_ROWS_PER_FILE)
     upsert_batch_size: int = _env_field("UPSERT_BATCH_SIZE", _to_positive_int, DEFAULT_UPSERT_BATCH_SIZE)
     progress_every_rows: int = _env_field(

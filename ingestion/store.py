@@ -1,32 +1,44 @@
-"""Write what a file gave into the database: supplier items, price history, parsing logs.
+"""Write what a file gave into the database: staged rows, supplier items, price history, logs.
 
-Items are upserted in batches by ``(supplier_id, supplier_sku)``; a re-ingested
-item keeps its id, its product link and its match status (a re-ingestion
-never unlinks a match).  A ``price_history`` row is written when an item is new
-or its price or currency changed.  A row the database refuses (a value out of
-range) is isolated from its batch, logged and skipped; the rest of the batch
-is stored.
+A list is stored in two steps, so a suspicious one can be held before it
+touches the catalog (DESIGN §9):
 
-Keys: the item's SKU; when the file has no SKU the key is the item's name
-(whitespace-collapsed, case-folded) and ``sku_from_name`` is set.
+1. :class:`ItemWriter` compares each row with the supplier's *current* list
+   (the items not delisted) by a content hash and stages only what differs —
+   ``new`` SKUs, ``price`` moves (price or currency), ``other`` changes — plus
+   the SKUs the list no longer has (``gone``).  An identical row costs nothing:
+   no write, no price history.  It also builds the :class:`ListDiff`.
+2. :func:`publish_run` applies a run's staged rows in a few set-based
+   statements: upsert by ``(supplier_id, supplier_sku)`` (a re-ingested item
+   keeps its id, product link and match status — a re-ingestion never unlinks
+   a match), a ``price_history`` row for each new priced item and each price
+   move, and ``gone`` items marked unavailable (``delisted_job_id``), never
+   deleted.  :func:`drop_run` forgets a run's staged rows instead.
+
+Checks per row: a price that is not finite, negative or too large for
+``NUMERIC(14, 2)`` fails the row (logged); more than two decimals are rounded
+half up with a warning.  Keys: the item's SKU; when the file has no SKU the key
+is the item's name (whitespace-collapsed, case-folded) and ``sku_from_name`` is
+set.  A repeated key: the later row wins, with a ``duplicate_sku`` warning.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import io
 import json
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import attrs
 import peewee
 import psycopg2
 
 from ingestion.errors import Level, Problem
-from ingestion.models import ParsingLog, PriceHistory, Supplier, SupplierItem, database, utcnow
+from ingestion.models import ParsingLog, StagedItem, Supplier, SupplierItem, database, utcnow
 from ingestion.reading.model import Item
 
 CENT = Decimal("0.01")
@@ -34,21 +46,18 @@ STOCK_STEP = Decimal("0.001")
 MAX_PRICE = Decimal("999999999999.99")  # NUMERIC(14, 2)
 MAX_STOCK = Decimal("99999999999.999")  # NUMERIC(14, 3)
 MAX_KEY_LENGTH = 255
-UPDATED_ON_CONFLICT = (
-    SupplierItem.name,
-    SupplierItem.sku_from_name,
-    SupplierItem.price,
-    SupplierItem.currency,
-    SupplierItem.unit,
-    SupplierItem.stock,
-    SupplierItem.available,
-    SupplierItem.category_path,
-    SupplierItem.characteristics,
-    SupplierItem.last_seen_job_id,
-    SupplierItem.source_sha256,
-    SupplierItem.source_sheet,
-    SupplierItem.source_row,
-    SupplierItem.updated_at,
+#: Largest price moves kept in a diff.
+DIFF_TOP_MOVES = 10
+#: SKUs listed by name in a diff (new and gone each).
+DIFF_LISTED_SKUS = 50
+STAGED_COLUMNS = (
+    "job_id", "item_id", "supplier_id", "supplier_sku", "sku_from_name", "name", "price", "currency", "unit",
+    "stock", "available", "category_path", "characteristics", "content_hash", "change", "source_sha256",
+    "source_sheet", "source_row", "source_page",
+)
+ITEM_VALUE_COLUMNS = (
+    "sku_from_name", "name", "price", "currency", "unit", "stock", "available", "category_path",
+    "characteristics", "content_hash", "source_sha256", "source_sheet", "source_row", "source_page",
 )
 
 
@@ -67,15 +76,103 @@ def item_key(item: Item) -> tuple[str, bool]:
     return key, True
 
 
+def content_hash(row: dict[str, Any]) -> str:
+    """32 hex characters over the values a list sets for an item (not its provenance)."""
+    text = "\x1f".join(
+        "" if row[c] is None else (json.dumps(row[c], sort_keys=True, ensure_ascii=False) if c == "characteristics" else str(row[c]))
+        for c in ("name", "price", "currency", "unit", "stock", "available", "category_path", "characteristics")
+    )
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class Previous(NamedTuple):
+    """What the supplier's current list says of one SKU."""
+
+    content_hash: str | None
+    price: Decimal | None
+    currency: str | None
+    stock: Decimal | None
+    available: bool | None
+    name: str
+
+
+def load_previous(supplier_id: uuid.UUID | str) -> dict[str, Previous]:
+    """The supplier's current list: every item not delisted, by SKU key."""
+    sid = uuid.UUID(str(supplier_id))
+    query = (
+        SupplierItem.select(
+            SupplierItem.supplier_sku, SupplierItem.content_hash, SupplierItem.price, SupplierItem.currency,
+            SupplierItem.stock, SupplierItem.available, SupplierItem.name,
+        )
+        .where((SupplierItem.supplier == sid) & SupplierItem.delisted_job_id.is_null())
+        .tuples()
+    )
+    out: dict[str, Previous] = {}
+    for sku, chash, price, currency, stock, available, name in query.iterator():  # type: ignore[misc]
+        out[sku] = Previous(
+            chash,
+            _money(price),
+            currency or None,
+            Decimal(str(stock)) if stock is not None else None,
+            bool(available) if available is not None else None,
+            name,
+        )
+    return out
+
+
 @attrs.define
 class StoreStats:
-    """Counts for one job: rows stored, of which new and changed; rows failed by the store."""
+    """Counts for one job: items read, and how they compare with the current list; rows failed in the store."""
 
     stored: int = 0
     new: int = 0
     price_changed: int = 0
+    other_changed: int = 0
+    unchanged: int = 0
+    gone: int = 0
     duplicates: int = 0
     failed: int = 0
+
+
+@attrs.define
+class ListDiff:
+    """A list against the supplier's current one (JSON-able with :meth:`to_dict`).
+
+    ``price_up``/``price_down`` count SKUs priced in both lists in the same
+    currency; ``price_moved_over_half`` those that moved by more than 50%;
+    ``currency_changed`` SKUs whose currency changed; ``largest_moves`` the
+    biggest relative moves (old and new prices as strings, ``change_pct``).
+    ``main_currency``/``previous_main_currency``: the most common currency of
+    each list.
+    """
+
+    previous_items: int = 0
+    items: int = 0
+    new: int = 0
+    gone: int = 0
+    unchanged: int = 0
+    changed: int = 0
+    price_up: int = 0
+    price_down: int = 0
+    price_moved_over_half: int = 0
+    priced_in_both: int = 0
+    currency_changed: int = 0
+    stock_changed: int = 0
+    main_currency: str | None = None
+    previous_main_currency: str | None = None
+    largest_moves: list[dict[str, Any]] = attrs.field(factory=list)
+    new_skus: list[str] = attrs.field(factory=list)
+    gone_skus: list[str] = attrs.field(factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    def summary(self) -> str:
+        """One line for the job state and the CLI."""
+        return (
+            f"{self.items} items: {self.new} new, {self.gone} gone, {self.price_up} price up, "
+            f"{self.price_down} price down, {self.stock_changed} stock changes, {self.unchanged} unchanged"
+        )
 
 
 def _row_problem(
@@ -88,33 +185,47 @@ def _row_problem(
 
 
 class ItemWriter:
-    """Buffers items and problems of one job and writes them in batches.
+    """Stages one job's items against the supplier's current list and queues its problems.
 
-    Use :meth:`add` per item, :meth:`log` per problem, then :meth:`close`.
-    Problems found while storing (duplicates, values out of range) are logged
-    like reading problems and also returned by :meth:`add`/:meth:`flush` via
-    :attr:`problems_found` so the caller can count them.
+    Use :meth:`add` per item and :meth:`log` per problem, then :meth:`finish`
+    (returns the :class:`ListDiff`), then :func:`publish_run` or :func:`drop_run`.
+    ``previous`` is the current list (:func:`load_previous`), loaded when not given.
+    Problems the store finds (duplicates, values it cannot hold) are logged and
+    also collected in :attr:`problems_found`.
     """
 
-    def __init__(self, supplier_id: uuid.UUID | str, job_id: str, sha256: str | None, batch_size: int = 1000) -> None:
+    def __init__(
+        self,
+        supplier_id: uuid.UUID | str,
+        job_id: str,
+        sha256: str | None,
+        batch_size: int = 1000,
+        previous: dict[str, Previous] | None = None,
+    ) -> None:
         self.supplier_id = uuid.UUID(str(supplier_id))
         self.job_id = job_id
         self.sha256 = sha256
         self.batch_size = batch_size
+        self.previous = load_previous(self.supplier_id) if previous is None else previous
         self.stats = StoreStats()
         self.problems_found: list[Problem] = []
-        self._items: dict[str, tuple[Item, bool]] = {}
-        self._seen: dict[str, int] = {}
+        self._pending: dict[str, dict[str, Any]] = {}  # staged rows not yet written
+        self._written: set[str] = set()  # keys with a staged row in the database
+        self._state: dict[str, str] = {}  # key -> new | price | other | same
+        self._seen_row: dict[str, int] = {}
+        self._moves: dict[str, dict[str, Any]] = {}
+        self._stock_changed: set[str] = set()
+        self._currencies: dict[str, int] = {}
         self._logs: list[Problem] = []
 
     # --- public -------------------------------------------------------------------
     def add(self, item: Item) -> None:
-        """Queue ``item``; a batch is written when ``batch_size`` items are queued."""
+        """Compare ``item`` with the current list; stage it when it is new or differs."""
         checked = self._check(item)
         if checked is None:
             return
         key, from_name = item_key(checked)
-        earlier = self._seen.get(key)
+        earlier = self._seen_row.get(key)
         if earlier is not None:
             self.stats.duplicates += 1
             where = f"row {earlier}" + (f" of sheet {checked.sheet!r}" if checked.sheet else "")
@@ -127,12 +238,22 @@ class ItemWriter:
                     row=checked.row,
                     column="sku" if not from_name else "name",
                     row_data=checked.raw,
+                    page=checked.page,
                 )
             )
-        self._seen[key] = checked.row
-        self._items[key] = (checked, from_name)
-        if len(self._items) >= self.batch_size:
-            self._write_items()
+            self._forget(key)
+        self._seen_row[key] = checked.row
+        row = self._row(checked, key, from_name)
+        if row["currency"]:
+            self._currencies[row["currency"]] = self._currencies.get(row["currency"], 0) + 1
+        old = self.previous.get(key)
+        change = self._classify(key, row, old)
+        self._state[key] = change
+        if change != "same":
+            row["change"] = change
+            self._pending[key] = row
+            if len(self._pending) >= self.batch_size:
+                self._write_pending()
 
     def log(self, problem: Problem) -> None:
         """Queue a problem for ``parsing_logs``."""
@@ -142,10 +263,86 @@ class ItemWriter:
 
     def flush(self) -> None:
         """Write everything queued."""
-        if self._items:
-            self._write_items()
+        if self._pending:
+            self._write_pending()
         if self._logs:
             self._write_logs()
+
+    def finish(self) -> ListDiff:
+        """Flush, stage the SKUs the list no longer has, and return the diff."""
+        gone = [k for k in self.previous if k not in self._state]
+        for key in gone:
+            self._pending[key] = {"supplier_sku": key, "change": "gone", "name": self.previous[key].name}
+            if len(self._pending) >= self.batch_size:
+                self._write_pending()
+        self.flush()
+        states = list(self._state.values())
+        diff = ListDiff(
+            previous_items=len(self.previous),
+            items=len(states),
+            new=states.count("new"),
+            gone=len(gone),
+            unchanged=states.count("same"),
+            changed=states.count("price") + states.count("other"),
+            stock_changed=len(self._stock_changed),
+            main_currency=max(self._currencies, key=lambda c: self._currencies[c]) if self._currencies else None,
+            previous_main_currency=_main_currency(self.previous),
+            new_skus=[k for k, s in self._state.items() if s == "new"][:DIFF_LISTED_SKUS],
+            gone_skus=gone[:DIFF_LISTED_SKUS],
+        )
+        for move in self._moves.values():
+            if move["kind"] == "currency":
+                diff.currency_changed += 1
+                continue
+            diff.priced_in_both += 1
+            if move["kind"] == "up":
+                diff.price_up += 1
+            elif move["kind"] == "down":
+                diff.price_down += 1
+            if abs(move["change_pct"]) > 50:
+                diff.price_moved_over_half += 1
+        diff.largest_moves = heapq.nlargest(
+            DIFF_TOP_MOVES,
+            (m for m in self._moves.values() if m["kind"] in ("up", "down")),
+            key=lambda m: abs(m["change_pct"]),
+        )
+        self.stats.new, self.stats.gone, self.stats.unchanged = diff.new, diff.gone, diff.unchanged
+        self.stats.price_changed = states.count("price")
+        self.stats.other_changed = states.count("other")
+        self.stats.stored = diff.items
+        return diff
+
+    # --- comparing ----------------------------------------------------------------
+    def _classify(self, key: str, row: dict[str, Any], old: Previous | None) -> str:
+        if old is None:
+            return "new"
+        if old.stock != row["stock"] or old.available != row["available"]:
+            self._stock_changed.add(key)
+        if old.content_hash == row["content_hash"]:
+            return "same"
+        price, currency = row["price"], row["currency"]
+        if price == old.price and currency == old.currency:
+            return "other"
+        if old.price is not None and price is not None:
+            if currency != old.currency and old.currency and currency:
+                self._moves[key] = {"sku": key, "kind": "currency", "old_currency": old.currency, "currency": currency}
+            elif old.price > 0:
+                pct = float((price - old.price) / old.price * 100)
+                self._moves[key] = {
+                    "sku": key, "name": row["name"][:120], "old": str(old.price), "new": str(price),
+                    "currency": currency, "change_pct": round(pct, 1),
+                    "kind": "up" if price > old.price else ("down" if price < old.price else "same"),
+                }
+        return "price"
+
+    def _forget(self, key: str) -> None:
+        """Undo what an earlier row of the same key counted; its staged row is replaced."""
+        self._pending.pop(key, None)
+        self._moves.pop(key, None)
+        self._stock_changed.discard(key)
+        if key in self._written:
+            StagedItem.delete().where((StagedItem.job_id == self.job_id) & (StagedItem.supplier_sku == key)).execute()
+            self._written.discard(key)
 
     # --- checks -------------------------------------------------------------------
     def _found(self, problem: Problem) -> None:
@@ -197,7 +394,7 @@ class ItemWriter:
         self._found(problem)
 
     # --- writing ------------------------------------------------------------------
-    def _row(self, item: Item, key: str, from_name: bool, now: Any) -> dict[str, Any]:
+    def _row(self, item: Item, key: str, from_name: bool) -> dict[str, Any]:
         characteristics: dict[str, Any] = {}
         if item.prices:
             characteristics["prices"] = {k: str(v) for k, v in item.prices.items()}
@@ -205,11 +402,7 @@ class ItemWriter:
             characteristics["brand"] = item.brand
         if item.description:
             characteristics["description"] = item.description
-        if item.page is not None:
-            characteristics["page"] = item.page
-        return {
-            "id": uuid.uuid4(),
-            "supplier": self.supplier_id,
+        row = {
             "supplier_sku": key,
             "sku_from_name": from_name,
             "name": item.name,
@@ -220,106 +413,72 @@ class ItemWriter:
             "available": item.available,
             "category_path": " / ".join(item.category_path) or None,
             "characteristics": characteristics,
-            "last_seen_job_id": self.job_id,
-            "source_sha256": self.sha256,
             "source_sheet": item.sheet,
             "source_row": item.row,
-            "created_at": now,
-            "updated_at": now,
+            "source_page": item.page,
         }
+        row["content_hash"] = content_hash(row)
+        return row
 
-    def _write_items(self) -> None:
-        batch, self._items = self._items, {}
-        now = utcnow()
-        rows = {key: self._row(item, key, from_name, now) for key, (item, from_name) in batch.items()}
-        if isinstance(database.obj, peewee.PostgresqlDatabase):
-            try:
-                with database.atomic():
-                    new, changed = _copy_upsert(rows.values(), self.job_id, now)
-                self.stats.new += new
-                self.stats.price_changed += changed
-                self.stats.stored += len(rows)
-                return
-            except (peewee.DataError, peewee.IntegrityError, psycopg2.DataError, psycopg2.IntegrityError):
-                pass  # a value the database refuses: find it row by row below
+    def _write_pending(self) -> None:
+        batch, self._pending = self._pending, {}
+        rows = [self._staged(row) for row in batch.values()]
         with database.atomic():
-            existing = {
-                r.supplier_sku: r
-                for r in SupplierItem.select(SupplierItem.id, SupplierItem.supplier_sku, SupplierItem.price, SupplierItem.currency)
-                .where((SupplierItem.supplier == self.supplier_id) & (SupplierItem.supplier_sku.in_(list(rows))))
-            }
-            try:
-                with database.atomic():
-                    self._upsert(rows.values())
-                stored = rows
-            except (peewee.DataError, peewee.IntegrityError, psycopg2.DataError, psycopg2.IntegrityError):
-                stored = self._upsert_one_by_one(rows, batch)
-            history = []
-            for key, row in stored.items():
-                old = existing.get(key)
-                if old is None:
-                    self.stats.new += 1
-                    item_id = row["id"]
-                elif _money(old.price) != row["price"] or (old.currency or None) != row["currency"]:
-                    self.stats.price_changed += 1
-                    item_id = old.id
-                else:
-                    continue
-                if row["price"] is not None:
-                    history.append(
-                        {
-                            "supplier_item": item_id,
-                            "price": row["price"],
-                            "currency": row["currency"],
-                            "job_id": self.job_id,
-                            "recorded_at": now,
-                        }
-                    )
-            if history:
-                PriceHistory.insert_many(history).execute()
-            self.stats.stored += len(stored)
+            if isinstance(database.obj, peewee.PostgresqlDatabase):
+                try:
+                    with database.atomic():
+                        _copy_staged(rows)
+                except (peewee.DataError, peewee.IntegrityError, psycopg2.DataError, psycopg2.IntegrityError):
+                    self._insert_one_by_one(rows)
+            else:
+                try:
+                    with database.atomic():
+                        StagedItem.insert_many(rows).execute()
+                except (peewee.DataError, peewee.IntegrityError):
+                    self._insert_one_by_one(rows)
+        self._written.update(batch)
 
-    def _upsert(self, rows: Iterable[dict[str, Any]]) -> None:
-        (
-            SupplierItem.insert_many(list(rows))
-            .on_conflict(
-                conflict_target=[SupplierItem.supplier, SupplierItem.supplier_sku],
-                preserve=list(UPDATED_ON_CONFLICT),
-            )
-            .execute()
+    def _staged(self, row: dict[str, Any]) -> dict[str, Any]:
+        out = {c: row.get(c) for c in STAGED_COLUMNS}
+        out.update(
+            job_id=self.job_id,
+            item_id=uuid.uuid4(),
+            supplier_id=self.supplier_id,
+            source_sha256=self.sha256 if row["change"] != "gone" else None,
+            characteristics=row.get("characteristics") or {},
+            content_hash=row.get("content_hash") or "",
+            sku_from_name=bool(row.get("sku_from_name")),
         )
+        return out
 
-    def _upsert_one_by_one(
-        self, rows: dict[str, dict[str, Any]], batch: dict[str, tuple[Item, bool]]
-    ) -> dict[str, dict[str, Any]]:
-        stored = {}
-        for key, row in rows.items():
+    def _insert_one_by_one(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
             try:
                 with database.atomic():
-                    self._upsert([row])
-                stored[key] = row
+                    StagedItem.insert(row).execute()
             except (peewee.DataError, peewee.IntegrityError) as exc:
-                item = batch[key][0]
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                self._fail(_row_problem(item, "store_failed", f"the database refused this row: {reason}"))
-        return stored
+                key = row["supplier_sku"]
+                self._state.pop(key, None)
+                self._fail(Problem(type="store_failed", message=f"the database refused this row: {reason}",
+                                   row=row.get("source_row"), sheet=row.get("source_sheet"), page=row.get("source_page"),
+                                   row_data={"sku": key, "name": row.get("name")}))
 
     def _write_logs(self) -> None:
         batch, self._logs = self._logs, []
         now = utcnow()
-        ParsingLog.insert_many(
-            [problem_to_log(p, self.job_id, self.supplier_id, now) for p in batch]
-        ).execute()
+        ParsingLog.insert_many([problem_to_log(p, self.job_id, self.supplier_id, now) for p in batch]).execute()
 
 
-# --- PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT -----------------
-#: Columns written by the COPY path, in order (DESIGN §8: ≈10× Peewee's insert_many here).
-COPY_COLUMNS = (
-    "id", "supplier_id", "supplier_sku", "sku_from_name", "name", "price", "currency", "unit", "stock",
-    "available", "category_path", "characteristics", "last_seen_job_id", "source_sha256", "source_sheet",
-    "source_row", "created_at", "updated_at",
-)
-_FIELD_OF = {"supplier_id": "supplier"}
+def _main_currency(previous: dict[str, Previous]) -> str | None:
+    counts: dict[str, int] = {}
+    for p in previous.values():
+        if p.currency:
+            counts[p.currency] = counts.get(p.currency, 0) + 1
+    return max(counts, key=lambda c: counts[c]) if counts else None
+
+
+# --- PostgreSQL: staged rows go in by COPY (DESIGN §8) -----------------------------------
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -330,89 +489,75 @@ def _copy_text(value: Any) -> str:
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False, default=str)
-    elif isinstance(value, dt.datetime):
-        value = value.isoformat(sep=" ")
+        return json.dumps(value, ensure_ascii=False, default=str).translate(_COPY_ESCAPES)
     return str(value).translate(_COPY_ESCAPES)
 
 
-_BATCH_CONSTANT = ("supplier_id", "last_seen_job_id", "source_sha256", "created_at", "updated_at")
-
-
-def _copy_line(row: dict[str, Any], same: dict[str, str]) -> str:
-    """One COPY line for a row; the hot loop of a large file, so written out by hand."""
-    esc = _COPY_ESCAPES
-    price, stock, available, chars = row["price"], row["stock"], row["available"], row["characteristics"]
-    return "\t".join((
-        str(row["id"]),
-        same["supplier_id"],
-        row["supplier_sku"].translate(esc),
-        "t" if row["sku_from_name"] else "f",
-        row["name"].translate(esc),
-        "\\N" if price is None else str(price),
-        row["currency"] or "\\N",
-        "\\N" if row["unit"] is None else row["unit"].translate(esc),
-        "\\N" if stock is None else str(stock),
-        "\\N" if available is None else ("t" if available else "f"),
-        "\\N" if row["category_path"] is None else row["category_path"].translate(esc),
-        json.dumps(chars, ensure_ascii=False, default=str).translate(esc) if chars else "{}",
-        same["last_seen_job_id"],
-        same["source_sha256"],
-        "\\N" if row["source_sheet"] is None else row["source_sheet"].translate(esc),
-        str(row["source_row"]),
-        same["created_at"],
-        same["updated_at"],
-    )) + "\n"
-
-
-def _copy_upsert(rows: Iterable[dict[str, Any]], job_id: str, now: dt.datetime) -> tuple[int, int]:
-    """Upsert ``rows`` (as :meth:`ItemWriter._row` builds them) through COPY and record price history.
-
-    One statement after the COPY: the items are inserted or updated (product
-    link and match status untouched), and a ``price_history`` row is added for
-    every new item with a price and every item whose price or currency
-    changed.  Returns ``(new items, changed prices)``.
-    """
+def _copy_staged(rows: list[dict[str, Any]]) -> None:
     buf = io.StringIO()
     write = buf.write
-    same: dict[str, str] = {}  # columns equal on every row of a batch, escaped once
     for row in rows:
-        if not same:
-            same = {c: _copy_text(row[_FIELD_OF.get(c, c)]) for c in _BATCH_CONSTANT}
-        write(_copy_line(row, same))
+        write("\t".join([_copy_text(row[c]) for c in STAGED_COLUMNS]))
+        write("\n")
     buf.seek(0)
-    cols = ", ".join(COPY_COLUMNS)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COPY_COLUMNS if c not in ("id", "supplier_id", "supplier_sku", "created_at"))
     cursor = database.connection().cursor()
-    cursor.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS supplier_items_in (LIKE supplier_items INCLUDING DEFAULTS) "
-        "ON COMMIT DELETE ROWS"
-    )
-    cursor.copy_expert(f"COPY supplier_items_in ({cols}) FROM STDIN", buf)
-    cursor.execute(
-        f"""
-        WITH old AS (
-            SELECT s.supplier_id, s.supplier_sku, s.price, s.currency
-            FROM supplier_items s JOIN supplier_items_in i USING (supplier_id, supplier_sku)
-        ), up AS (
-            INSERT INTO supplier_items ({cols}) SELECT {cols} FROM supplier_items_in
-            ON CONFLICT (supplier_id, supplier_sku) DO UPDATE SET {updates}
-            RETURNING id, supplier_id, supplier_sku, price, currency, (xmax = 0) AS inserted
-        ), moved AS (
-            SELECT up.id, up.price, up.currency, up.inserted
-            FROM up LEFT JOIN old USING (supplier_id, supplier_sku)
-            WHERE up.inserted OR old.price IS DISTINCT FROM up.price OR old.currency IS DISTINCT FROM up.currency
-        ), history AS (
-            INSERT INTO price_history (supplier_item_id, price, currency, job_id, recorded_at)
-            SELECT id, price, currency, %s, %s FROM moved WHERE price IS NOT NULL
-        )
-        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM moved
-        """,
-        (job_id, now),
-    )
-    new, changed = cursor.fetchone()
-    cursor.execute("TRUNCATE supplier_items_in")
-    return int(new), int(changed)
+    cursor.copy_expert(f"COPY staged_items ({', '.join(STAGED_COLUMNS)}) FROM STDIN", buf)
+
+
+# --- publishing a run -------------------------------------------------------------------
+@attrs.frozen
+class Published:
+    """What publishing wrote: items inserted or updated, price-history rows, items delisted."""
+
+    upserted: int
+    history: int
+    delisted: int
+
+
+def publish_run(job_id: str, supplier_id: uuid.UUID | str, now: dt.datetime | None = None) -> Published:
+    """Apply a run's staged rows to ``supplier_items`` and drop them (one transaction)."""
+    now = now or utcnow()
+    sid = uuid.UUID(str(supplier_id)).hex
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    p = database.param
+    values = ", ".join(ITEM_VALUE_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in ITEM_VALUE_COLUMNS)
+    with database.atomic():
+        upserted = database.execute_sql(
+            f"INSERT INTO supplier_items (id, supplier_id, supplier_sku, {values}, last_seen_job_id, created_at, updated_at) "
+            f"SELECT item_id, supplier_id, supplier_sku, {values}, job_id, {p}, {p} FROM staged_items "
+            f"WHERE job_id = {p} AND change <> 'gone' "
+            f"ON CONFLICT (supplier_id, supplier_sku) DO UPDATE SET {updates}, "
+            f"last_seen_job_id = excluded.last_seen_job_id, delisted_job_id = NULL, updated_at = excluded.updated_at",
+            (stamp, stamp, job_id),
+        ).rowcount
+        history = database.execute_sql(
+            "INSERT INTO price_history (supplier_item_id, price, currency, job_id, recorded_at) "
+            f"SELECT i.id, s.price, s.currency, s.job_id, {p} FROM staged_items s "
+            "JOIN supplier_items i ON i.supplier_id = s.supplier_id AND i.supplier_sku = s.supplier_sku "
+            f"WHERE s.job_id = {p} AND s.change IN ('new', 'price') AND s.price IS NOT NULL",
+            (stamp, job_id),
+        ).rowcount
+        delisted = database.execute_sql(
+            f"UPDATE supplier_items SET available = FALSE, delisted_job_id = {p}, updated_at = {p} "
+            f"WHERE supplier_id = {p} AND delisted_job_id IS NULL AND supplier_sku IN "
+            f"(SELECT supplier_sku FROM staged_items WHERE job_id = {p} AND change = 'gone')",
+            (job_id, stamp, sid, job_id),
+        ).rowcount
+        drop_run(job_id)
+    return Published(upserted=max(upserted, 0), history=max(history, 0), delisted=max(delisted, 0))
+
+
+def publish(writer: ItemWriter) -> ListDiff:
+    """Finish ``writer`` and publish its run at once (no guard-rails): for tools and tests."""
+    diff = writer.finish()
+    publish_run(writer.job_id, writer.supplier_id)
+    return diff
+
+
+def drop_run(job_id: str) -> int:
+    """Forget a run's staged rows; returns how many."""
+    return int(StagedItem.delete().where(StagedItem.job_id == job_id).execute())
 
 
 def _money(value: Any) -> Decimal | None:
@@ -421,10 +566,14 @@ def _money(value: Any) -> Decimal | None:
     return Decimal(str(value)).quantize(CENT)
 
 
+# --- logs and suppliers -----------------------------------------------------------------
 def problem_to_log(
     problem: Problem, job_id: str | None, supplier_id: uuid.UUID | str | None, now: Any = None
 ) -> dict[str, Any]:
-    """The ``parsing_logs`` row of a problem."""
+    """The ``parsing_logs`` row of a problem (the PDF page, when known, goes into ``row_data``)."""
+    row_data = problem.row_data
+    if problem.page is not None:
+        row_data = {**(row_data or {}), "_page": problem.page}
     return {
         "job_id": job_id,
         "supplier_id": uuid.UUID(str(supplier_id)) if supplier_id else None,
@@ -434,7 +583,7 @@ def problem_to_log(
         "sheet": problem.sheet[:255] if problem.sheet else None,
         "row_number": problem.row,
         "column_name": problem.column[:255] if problem.column else None,
-        "row_data": problem.row_data,
+        "row_data": row_data,
         "created_at": now or utcnow(),
     }
 

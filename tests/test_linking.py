@@ -17,7 +17,7 @@ from ingestion.linking import (
 from ingestion.models import MatchReviewQueue, Product, SupplierItem, database
 from ingestion.reading.model import Item
 from ingestion.settings import Settings
-from ingestion.store import ItemWriter, get_or_create_supplier
+from ingestion.store import ItemWriter, publish, get_or_create_supplier
 
 OPTIONS = {"auto_threshold": 95, "potential_threshold": 70, "max_candidates": 5}
 
@@ -29,7 +29,7 @@ def store(supplier_name: str, rows: list[tuple[str, str, str | None, str | None]
     for n, (sku, name, price, currency) in enumerate(rows, start=2):
         w.add(Item(row=n, sku=sku, name=name, price=Decimal(price) if price else None, currency=currency,
                    available=True if price else None))
-    w.flush()
+    publish(w)
     return str(supplier.id)
 
 

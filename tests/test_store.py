@@ -6,7 +6,7 @@ from ingestion.errors import Problem
 from ingestion.models import ParsingLog, PriceHistory, Product, Supplier, SupplierItem
 from ingestion.reading.model import Item
 from ingestion.settings import Settings
-from ingestion.store import ItemWriter, get_or_create_supplier, item_key
+from ingestion.store import ItemWriter, publish, get_or_create_supplier, item_key
 
 
 def _item(row: int, sku: str | None, name: str, price: str | None, **kw: object) -> Item:
@@ -24,7 +24,7 @@ def test_upsert_history_and_stability(settings: Settings) -> None:
     w.add(_item(6, "002", "Кабель ВВГ 3х2,5", "20"))
     w.add(_item(7, None, "Розетка  двойная", "99.9", prices={"retail": Decimal("99.9"), "wholesale": Decimal("80")}))
     w.add(_item(8, "003", "Без цены", None))
-    w.flush()
+    publish(w)
     assert w.stats.stored == 4 and w.stats.new == 4
     item = SupplierItem.get(SupplierItem.supplier_sku == "001")
     assert Decimal(str(item.price)) == Decimal("10.51")  # numeric(14,2), half up
@@ -41,7 +41,7 @@ def test_upsert_history_and_stability(settings: Settings) -> None:
     w2 = ItemWriter(supplier.id, "job-2", "cd" * 32, batch_size=100)
     w2.add(_item(5, "001", "Кабель ВВГ 3х1,5 (новый)", "10.51"))  # same price after rounding
     w2.add(_item(6, "002", "Кабель ВВГ 3х2,5", "25"))  # price up
-    w2.flush()
+    publish(w2)
     assert (w2.stats.new, w2.stats.price_changed) == (0, 1)
     again = SupplierItem.get(SupplierItem.supplier_sku == "001")
     assert again.id == item.id and again.product_id == product.id and again.match_status == "verified_match"
@@ -59,7 +59,7 @@ def test_duplicates_and_refused_rows_are_logged_not_lost(settings: Settings) -> 
     w.add(_item(5, "x" * 300, "long sku", "1"))
     w.log(Problem(type="bad_price", message="price 'abc' is not a number", sheet="Лист1", row=9, column="Цена",
                   row_data={"Цена": "abc"}))
-    w.flush()
+    publish(w)
     assert SupplierItem.get(SupplierItem.supplier_sku == "A1").name == "second"
     assert w.stats.failed == 2 and w.stats.duplicates == 1
     logs = {log.error_type: log for log in ParsingLog.select().where(ParsingLog.job_id == "job-d")}
@@ -84,7 +84,7 @@ def test_prices_that_cannot_be_stored_fail_their_row(settings: Settings) -> None
     w.add(_item(4, "N3", "negative", "-5"))
     w.add(_item(5, "N4", "fraction", "0.004"))
     w.add(Item(row=6, sku="N5", name="stock", stock=Decimal("1e20"), unit="x" * 40))
-    w.flush()
+    publish(w)
     logs = {(log.row_number, log.error_type, log.level) for log in ParsingLog.select()}
     assert logs == {(2, "price_out_of_range", "error"), (3, "price_out_of_range", "error"),
                     (4, "negative_price", "error"), (5, "price_rounded", "warning"),
@@ -99,7 +99,7 @@ def test_text_with_tabs_newlines_and_backslashes_round_trips(settings: Settings)
     w.add(Item(row=2, sku="T\\1", name=nasty, price=Decimal("1.5"), unit="м\tп", sheet="Лист\\1",
                category_path=("A\nB", "C"), prices={"retail": Decimal("1.5")}, brand="Q\\R"))
     w.add(Item(row=3, sku="\\N", name="literal backslash-N sku", price=None))
-    w.flush()
+    publish(w)
     item = SupplierItem.get(SupplierItem.supplier_sku == "T\\1")
     assert (item.name, item.unit, item.source_sheet, item.category_path) == (nasty, "м\tп", "Лист\\1", "A\nB / C")
     assert item.characteristics == {"prices": {"retail": "1.5"}, "brand": "Q\\R"}

@@ -112,6 +112,9 @@ class SupplierItem(BaseModel):
     source_sha256 = peewee.CharField(max_length=64, null=True)
     source_sheet = peewee.CharField(max_length=255, null=True)
     source_row = peewee.IntegerField(null=True)
+    source_page = peewee.IntegerField(null=True)
+    content_hash = peewee.CharField(max_length=32, null=True)
+    delisted_job_id = peewee.CharField(max_length=64, null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     updated_at = peewee.DateTimeField(default=utcnow)
 
@@ -167,4 +170,79 @@ class MatchReviewQueue(BaseModel):
         table_name = "match_review_queue"
 
 
-ALL_MODELS = [Supplier, Category, Product, SupplierItem, PriceHistory, ParsingLog, MatchReviewQueue]
+class IngestionRun(BaseModel):
+    """One parsed list of a supplier: counts, diff against the previous published list, guard-rail verdict.
+
+    ``status``: ``staged`` (being parsed), ``published``, ``held`` (waiting for
+    ``release_job``/``reject_job``), ``released``, ``rejected``, ``expired``.
+    """
+
+    job_id = peewee.CharField(max_length=64, primary_key=True)
+    supplier = peewee.ForeignKeyField(Supplier, column_name="supplier_id")
+    status = peewee.CharField(max_length=16)
+    source_sha256 = peewee.CharField(max_length=64, null=True)
+    file_type = peewee.CharField(max_length=16, null=True)
+    rows_read = peewee.IntegerField(default=0)
+    items = peewee.IntegerField(default=0)
+    rows_failed = peewee.IntegerField(default=0)
+    previous_job_id = peewee.CharField(max_length=64, null=True)
+    diff = JSONField(null=True)
+    held_reasons = JSONField(null=True)
+    decided_by = peewee.CharField(max_length=255, null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    finished_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "ingestion_runs"
+
+
+class StagedItem(BaseModel):
+    """A row of a run kept until the run is published or dropped.
+
+    ``change``: ``new`` (SKU not in the previous list), ``price`` (price or
+    currency moved), ``other`` (another value changed), ``gone`` (listed before,
+    not now; only the key columns are filled).  ``item_id`` is the id a new item gets.
+    """
+
+    job_id = peewee.CharField(max_length=64)
+    item_id = peewee.UUIDField()
+    supplier_id = peewee.UUIDField()
+    supplier_sku = peewee.CharField(max_length=255)
+    sku_from_name = peewee.BooleanField(default=False)
+    name = peewee.TextField()
+    price = peewee.DecimalField(max_digits=14, decimal_places=2, null=True)
+    currency = peewee.CharField(max_length=3, null=True)
+    unit = peewee.CharField(max_length=32, null=True)
+    stock = peewee.DecimalField(max_digits=14, decimal_places=3, null=True)
+    available = peewee.BooleanField(null=True)
+    category_path = peewee.TextField(null=True)
+    characteristics = JSONField(default=dict)
+    content_hash = peewee.CharField(max_length=32)
+    change = peewee.CharField(max_length=8)
+    source_sha256 = peewee.CharField(max_length=64, null=True)
+    source_sheet = peewee.CharField(max_length=255, null=True)
+    source_row = peewee.IntegerField(null=True)
+    source_page = peewee.IntegerField(null=True)
+
+    class Meta:
+        table_name = "staged_items"
+        primary_key = peewee.CompositeKey("job_id", "supplier_sku")
+
+
+class SupplierLayout(BaseModel):
+    """The layout of a supplier's last good list and its header signature (sha1 hex)."""
+
+    supplier = peewee.ForeignKeyField(Supplier, column_name="supplier_id", primary_key=True)
+    signature = peewee.CharField(max_length=40)
+    layout = JSONField()
+    job_id = peewee.CharField(max_length=64, null=True)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "supplier_layouts"
+
+
+ALL_MODELS = [
+    Supplier, Category, Product, SupplierItem, PriceHistory, ParsingLog, MatchReviewQueue,
+    IngestionRun, StagedItem, SupplierLayout,
+]

@@ -1,0 +1,246 @@
+"""Each supplier's lists over time: runs, guard-rails, held lists, remembered layouts (DESIGN §9).
+
+* :func:`check_guard_rails` — a list whose diff or error rate is implausible is
+  *held*: nothing reaches ``supplier_items`` until someone releases it.  Rules
+  (``GuardRails``, from settings): more than ``max_gone_share`` of the
+  supplier's SKUs gone; more than ``max_price_move_share`` of the SKUs priced in
+  both lists moved by more than ``price_move``; more than ``max_error_share``
+  of the rows failed; the list's main currency changed.  A supplier's first
+  list is only checked for its error rate.
+* :func:`release_run` publishes a held list; :func:`reject_run` drops it;
+  :func:`expire_held_runs` drops the ones nobody decided on in time.
+* Layout memory: :func:`layout_signature` of what the reader decided, kept per
+  supplier after a published list (:func:`remember_layout`); the next list is
+  read with the remembered column roles as overrides (:func:`remembered_options`)
+  and, when its signature differs, a ``layout_changed`` warning is logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+import attrs
+
+from ingestion.errors import PermanentError
+from ingestion.models import IngestionRun, SupplierLayout, database, utcnow
+from ingestion.reading.model import PriceList, ReadOptions
+from ingestion.store import ListDiff, Published, drop_run, publish_run
+
+#: Smallest previous list the SKU-based rules apply to (tiny lists swing too much).
+MIN_ITEMS_FOR_DIFF_RULES = 20
+#: Smallest number of rows the error-rate rule applies to.
+MIN_ROWS_FOR_ERROR_RULE = 10
+
+
+class RunNotHeld(PermanentError):
+    slug = "run_not_held"
+    retryable = False
+
+
+@attrs.frozen
+class GuardRails:
+    """Thresholds as shares (0–1); ``enabled`` false publishes every list."""
+
+    enabled: bool = True
+    max_gone_share: float = 0.5
+    max_price_move_share: float = 0.3
+    price_move: float = 0.5
+    max_error_share: float = 0.2
+    hold_on_currency_change: bool = True
+
+
+def check_guard_rails(rails: GuardRails, diff: ListDiff, rows: int, rows_failed: int) -> list[str]:
+    """Why the list must be held (sentences for a category manager); empty when it may be published."""
+    if not rails.enabled:
+        return []
+    reasons = []
+    if rows >= MIN_ROWS_FOR_ERROR_RULE and rows_failed > rails.max_error_share * rows:
+        reasons.append(
+            f"{rows_failed} of {rows} rows failed ({rows_failed / rows:.0%}, the limit is {rails.max_error_share:.0%})"
+        )
+    if diff.previous_items >= MIN_ITEMS_FOR_DIFF_RULES:
+        if diff.gone > rails.max_gone_share * diff.previous_items:
+            reasons.append(
+                f"{diff.gone} of the {diff.previous_items} SKUs of the previous list are gone "
+                f"({diff.gone / diff.previous_items:.0%}, the limit is {rails.max_gone_share:.0%})"
+            )
+        if diff.priced_in_both and diff.price_moved_over_half > rails.max_price_move_share * diff.priced_in_both:
+            reasons.append(
+                f"{diff.price_moved_over_half} of {diff.priced_in_both} prices moved by more than "
+                f"{rails.price_move:.0%} (the limit is {rails.max_price_move_share:.0%} of them)"
+            )
+    if (
+        rails.hold_on_currency_change
+        and diff.main_currency
+        and diff.previous_main_currency
+        and diff.main_currency != diff.previous_main_currency
+    ):
+        reasons.append(f"the list's currency changed from {diff.previous_main_currency} to {diff.main_currency}")
+    return reasons
+
+
+# --- runs -------------------------------------------------------------------------------
+def previous_run(supplier_id: str, job_id: str) -> IngestionRun | None:
+    """The supplier's last published (or released) run other than ``job_id``."""
+    run: IngestionRun | None = (
+        IngestionRun.select()
+        .where(
+            (IngestionRun.supplier == uuid.UUID(supplier_id))
+            & (IngestionRun.status.in_(("published", "released")))
+            & (IngestionRun.job_id != job_id)
+        )
+        .order_by(IngestionRun.created_at.desc())
+        .first()
+    )
+    return run
+
+
+def start_run(job_id: str, supplier_id: str, sha256: str | None, file_type: str | None) -> IngestionRun:
+    """Create (or, for a redelivered parse, reset) the run of ``job_id``; its staged rows are dropped."""
+    drop_run(job_id)
+    prev = previous_run(supplier_id, job_id)
+    values = {
+        "supplier": uuid.UUID(supplier_id),
+        "status": "staged",
+        "source_sha256": sha256,
+        "file_type": file_type,
+        "previous_job_id": prev.job_id if prev else None,
+        "diff": None,
+        "held_reasons": None,
+        "created_at": utcnow(),
+        "finished_at": None,
+    }
+    with database.atomic():
+        IngestionRun.delete().where(IngestionRun.job_id == job_id).execute()
+        return IngestionRun.create(job_id=job_id, **values)
+
+
+def finish_run(
+    run: IngestionRun, diff: ListDiff, rows: int, rows_failed: int, reasons: list[str]
+) -> Published | None:
+    """Record the run's counts and diff; publish it, or hold it when there are reasons. Returns what was published."""
+    now = utcnow()
+    fields: dict[str, Any] = {
+        "rows_read": rows,
+        "items": diff.items,
+        "rows_failed": rows_failed,
+        "diff": diff.to_dict(),
+        "held_reasons": reasons or None,
+    }
+    if reasons:
+        IngestionRun.update(status="held", **fields).where(IngestionRun.job_id == run.job_id).execute()
+        return None
+    with database.atomic():
+        published = publish_run(run.job_id, str(run.supplier_id), now)  # type: ignore[attr-defined]
+        IngestionRun.update(status="published", finished_at=now, **fields).where(
+            IngestionRun.job_id == run.job_id
+        ).execute()
+    return published
+
+
+def release_run(job_id: str, decided_by: str | None) -> Published:
+    """Publish a held list; raises :class:`RunNotHeld` when the job has no held list."""
+    run = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
+    if run is None or run.status != "held":
+        raise RunNotHeld(f"job {job_id} has no held list (status {run.status if run else 'unknown'})")
+    now = utcnow()
+    with database.atomic():
+        published = publish_run(job_id, str(run.supplier_id), now)  # type: ignore[attr-defined]
+        IngestionRun.update(status="released", decided_by=decided_by, finished_at=now).where(
+            IngestionRun.job_id == job_id
+        ).execute()
+    return published
+
+
+def reject_run(job_id: str, decided_by: str | None) -> int:
+    """Drop a held list (nothing of it is published); returns the staged rows dropped."""
+    run = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
+    if run is None or run.status != "held":
+        raise RunNotHeld(f"job {job_id} has no held list (status {run.status if run else 'unknown'})")
+    with database.atomic():
+        dropped = drop_run(job_id)
+        IngestionRun.update(status="rejected", decided_by=decided_by, finished_at=utcnow()).where(
+            IngestionRun.job_id == job_id
+        ).execute()
+    return dropped
+
+
+def expire_held_runs(older_than: dt.timedelta, now: dt.datetime | None = None) -> list[str]:
+    """Drop held lists older than ``older_than``; returns their job ids."""
+    cutoff = (now or utcnow()) - older_than
+    expired = [
+        r.job_id
+        for r in IngestionRun.select(IngestionRun.job_id).where(
+            (IngestionRun.status == "held") & (IngestionRun.created_at < cutoff)
+        )
+    ]
+    for job_id in expired:
+        with database.atomic():
+            drop_run(job_id)
+            IngestionRun.update(status="expired", finished_at=utcnow()).where(IngestionRun.job_id == job_id).execute()
+    return expired
+
+
+# --- layout memory ----------------------------------------------------------------------
+def layout_of(price_list: PriceList) -> dict[str, Any]:
+    """What the reader decided, in a JSON-able form: file type, details and each sheet's header rows and roles."""
+    return {
+        "file_type": price_list.file_type,
+        "encoding": price_list.details.get("encoding"),
+        "delimiter": price_list.details.get("delimiter"),
+        "sheets": [
+            {"sheet": lay.sheet, "header_rows": list(lay.header_rows), "columns": dict(lay.columns),
+             "currency": lay.currency}
+            for lay in price_list.layouts
+        ],
+    }
+
+
+def layout_signature(layout: dict[str, Any]) -> str:
+    """sha1 hex of the sheets' names and header labels, in order (roles and row numbers left out)."""
+    parts = [[s.get("sheet"), list(s.get("columns") or {})] for s in layout.get("sheets") or []]
+    return hashlib.sha1(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def remembered_layout(supplier_id: str) -> SupplierLayout | None:
+    return SupplierLayout.get_or_none(SupplierLayout.supplier == uuid.UUID(supplier_id))
+
+
+def remembered_options(options: ReadOptions, remembered: SupplierLayout | None) -> ReadOptions:
+    """``options`` with the remembered column roles (by header text) and encoding/delimiter filled in.
+
+    The supplier's own overrides (already in ``options``) win.
+    """
+    if remembered is None:
+        return options
+    layout = remembered.layout or {}
+    mapping: dict[str, str] = {}
+    for sheet in layout.get("sheets") or []:
+        for header, role in (sheet.get("columns") or {}).items():
+            mapping.setdefault(header, role)
+    mapping.update(options.column_mapping)
+    return attrs.evolve(
+        options,
+        column_mapping=mapping,
+        encoding=options.encoding or layout.get("encoding"),
+        delimiter=options.delimiter or layout.get("delimiter"),
+    )
+
+
+def remember_layout(supplier_id: str, job_id: str, layout: dict[str, Any]) -> None:
+    """Keep ``layout`` as the supplier's (replacing the one before)."""
+    signature = layout_signature(layout)
+    now = utcnow()
+    (
+        SupplierLayout.insert(supplier=uuid.UUID(supplier_id), signature=signature, layout=layout, job_id=job_id,
+                              updated_at=now)
+        .on_conflict(
+            conflict_target=[SupplierLayout.supplier],
+            preserve=[SupplierLayout.signature, SupplierLayout.layout, SupplierLayout.job_id, SupplierLayout.updated_at],
+        )
+        .execute()
+    )
