@@ -1,7 +1,8 @@
 """``ingestion`` command line: a face over the same functions the actors use.
 
 Commands: ``health`` (are the database, Redis and RabbitMQ up),
-``ingest`` (run a job in this process on the embedded default),
+``ingest`` (run a job in this process on the embedded default), ``diff``
+(what a list changed),
 ``preview`` (what the reader sees, writes nothing), ``match`` (the matcher on
 two CSV files, writes nothing), ``publish ingest`` (send
 the public message to RabbitMQ), ``job`` (print a job's state), ``migrate``.
@@ -90,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("job", help="print a job's state as JSON")
     p.add_argument("job_id")
     p.set_defaults(handler=cmd_job)
+
+    p = sub.add_parser("diff", help="what a job's list changed against the supplier's previous list")
+    p.add_argument("job_id")
+    p.add_argument("--json", action="store_true", help="print the diff as JSON")
+    p.set_defaults(handler=cmd_diff)
 
     p = sub.add_parser("migrate", help="apply the database migrations")
     p.set_defaults(handler=cmd_migrate)
@@ -296,6 +302,52 @@ def cmd_job(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             pass
     print(json.dumps(state, ensure_ascii=False, indent=2))
+    return 0
+
+
+# --- diff -------------------------------------------------------------------------------
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from ingestion.models import IngestionRun, open_database
+
+    open_database(settings.database_url)
+    run = IngestionRun.get_or_none(IngestionRun.job_id == args.job_id)
+    if run is None or run.diff is None:
+        print(f"ingestion: no list diff for job {args.job_id!r} (unknown job, or its file was never read)",
+              file=sys.stderr)
+        return 1
+    doc = {
+        "job_id": run.job_id,
+        "supplier_id": str(run.supplier_id),  # type: ignore[attr-defined]
+        "status": run.status,
+        "previous_job_id": run.previous_job_id,
+        "rows_read": run.rows_read,
+        "rows_failed": run.rows_failed,
+        "held_reasons": run.held_reasons or [],
+        "diff": run.diff,
+    }
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+        return 0
+    d = run.diff
+    lines = [
+        f"job {run.job_id}: {run.status}" + (f" (against job {run.previous_job_id})" if run.previous_job_id else
+                                             " (the supplier's first list)"),
+        f"  {d['items']} items: {d['new']} new, {d['gone']} gone, {d['changed']} changed, {d['unchanged']} unchanged",
+        f"  prices: {d['price_up']} up, {d['price_down']} down, {d['price_moved_over_half']} moved by more than 50%,"
+        f" {d['currency_changed']} changed currency; stock changed for {d['stock_changed']}",
+    ]
+    for reason in run.held_reasons or []:
+        lines.append(f"  HELD: {reason}")
+    if d["largest_moves"]:
+        lines.append("  largest price moves:")
+        for m in d["largest_moves"]:
+            lines.append(f"    {m['sku']:<20} {m['old']:>12} -> {m['new']:<12} {m.get('currency') or '':<4} "
+                         f"{m['change_pct']:+.1f}%  {m.get('name') or ''}")
+    if d["new_skus"]:
+        lines.append("  new: " + ", ".join(d["new_skus"][:20]) + (" …" if d["new"] > 20 else ""))
+    if d["gone_skus"]:
+        lines.append("  gone: " + ", ".join(d["gone_skus"][:20]) + (" …" if d["gone"] > 20 else ""))
+    print("\n".join(lines))
     return 0
 
 

@@ -114,6 +114,25 @@ class MatchDecisionMessage:
         return errors
 
 
+@attrs.frozen
+class JobDecisionMessage:
+    """``release_job`` / ``reject_job``: a decision on a held list.
+
+    * ``job_id`` — the held job; ``decided_by`` — who decided (kept on the run).
+    """
+
+    job_id: str
+    decided_by: str | None = None
+
+    def check(self) -> list[str]:
+        errors = []
+        if not JOB_ID_RE.match(self.job_id):
+            errors.append("job_id: must be 1-64 characters of letters, digits, '_', '.', ':' or '-'")
+        if self.decided_by is not None and len(self.decided_by) > 255:
+            errors.append("decided_by: longer than 255 characters")
+        return errors
+
+
 def _uuid_errors(field: str, value: str) -> list[str]:
     try:
         uuid.UUID(value)

@@ -1,4 +1,5 @@
-"""``retry_job_task``: re-run a failed job from the step that failed."""
+"""Decisions on jobs: ``retry_job_task`` (re-run a failed job from the step that failed),
+``release_job`` / ``reject_job`` (publish or drop a held list)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import dramatiq
 
 from ingestion.actors.ingest import continue_from_download, start_pipeline
 from ingestion.actors.matching import match_items_task
-from ingestion.errors import InvalidMessage, PermanentError
-from ingestion.messages import JOB_ID_RE
-from ingestion.pipeline import get_runtime
+from ingestion.errors import InvalidMessage, PermanentError, Problem
+from ingestion.messages import JOB_ID_RE, JobDecisionMessage, structure_message
+from ingestion.pipeline import fail_job, get_runtime
 from ingestion.retry import plan_retry
+from ingestion.runs import reject_run, release_run
+from ingestion.store import log_problem
 from ingestion.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -40,3 +43,37 @@ def retry_job_task(job_id: str) -> dict[str, Any]:
         start_pipeline("ml" if plan.step == "trigger_ml" else "local", job_id, plan.supplier_id, plan.source_url,
                        plan.file_type)
     return {"job_id": job_id, "step": plan.step, "retry_count": plan.retry_count}
+
+
+@dramatiq.actor(queue_name=QUEUE, store_results=True, max_retries=3, throws=(PermanentError,))
+def release_job(**kwargs: Any) -> dict[str, Any]:
+    """Publish a held list and go on to matching (kwargs: :class:`~ingestion.messages.JobDecisionMessage`).
+
+    Returns ``{job_id, upserted, history, delisted}``; raises
+    :class:`~ingestion.runs.RunNotHeld` when the job holds no list.
+    """
+    msg = structure_message(kwargs, JobDecisionMessage)
+    rt = get_runtime()
+    published = release_run(msg.job_id, msg.decided_by)
+    state = rt.jobs.get(msg.job_id) or {}
+    supplier_id = state.get("supplier_id", "")
+    rt.jobs.update(msg.job_id, phase="matching", status="processing", error="")
+    log_problem(Problem(type="list_released", level="info",
+                        message=f"held list released by {msg.decided_by or 'someone'}: {published.upserted} items written, "
+                                f"{published.delisted} delisted"), msg.job_id, supplier_id or None)
+    match_items_task.send(supplier_id, msg.job_id)
+    return {"job_id": msg.job_id, "upserted": published.upserted, "history": published.history,
+            "delisted": published.delisted}
+
+
+@dramatiq.actor(queue_name=QUEUE, store_results=True, max_retries=3, throws=(PermanentError,))
+def reject_job(**kwargs: Any) -> dict[str, Any]:
+    """Drop a held list; nothing of it is published (kwargs: :class:`~ingestion.messages.JobDecisionMessage`)."""
+    msg = structure_message(kwargs, JobDecisionMessage)
+    rt = get_runtime()
+    dropped = reject_run(msg.job_id, msg.decided_by)
+    fail_job(rt, msg.job_id,
+             Problem(type="list_rejected", level="error",
+                     message=f"held list rejected by {msg.decided_by or 'someone'}; nothing was published"),
+             can_retry=False)
+    return {"job_id": msg.job_id, "dropped": dropped}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -10,10 +11,11 @@ import dramatiq
 from periodiq import cron
 
 from ingestion.actors._jobs import job_step
-from ingestion.errors import PermanentError
+from ingestion.errors import PermanentError, Problem
 from ingestion.linking import apply_decision, expire_reviews
 from ingestion.messages import MatchDecisionMessage, MatchItemsMessage, structure_message
-from ingestion.pipeline import get_runtime, match_step
+from ingestion.pipeline import fail_job, get_runtime, match_step
+from ingestion.runs import expire_held_runs
 from ingestion.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ def match_items_task(supplier_id: str, job_id: str | None = None, parsed: dict[s
     rt = get_runtime()
     if msg.job_id is None:
         return match_step(rt, msg.supplier_id)
+    if (rt.jobs.get(msg.job_id) or {}).get("phase") == "held":
+        return {"supplier_id": msg.supplier_id, "job_id": msg.job_id, "skipped": "the list is held"}
     with job_step(rt, msg.job_id, msg.supplier_id, step="match_items_task"):
         return match_step(rt, msg.supplier_id, msg.job_id, parsed if isinstance(parsed, dict) else None)
 
@@ -60,8 +64,13 @@ def match_decision(**kwargs: Any) -> dict[str, Any]:
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, periodic=cron("17 3 * * *"))
 def expire_review_queue_task() -> int:
-    """Daily (03:17): expire review requests past their ``expires_at``; returns how many."""
-    get_runtime()
+    """Daily (03:17): expire review requests past their ``expires_at``, and held lists older
+    than ``HELD_TTL_DAYS`` (their jobs fail as expired); returns how many review requests expired."""
+    rt = get_runtime()
     count = expire_reviews()
     logger.info("expired %d review request(s)", count)
+    for job_id in expire_held_runs(dt.timedelta(days=rt.settings.held_ttl_days)):
+        fail_job(rt, job_id, Problem(type="list_expired", message=f"held list expired: nobody released or rejected it "
+                                                                  f"within {rt.settings.held_ttl_days} days (HELD_TTL_DAYS)"),
+                 can_retry=True)
     return count

@@ -1,0 +1,128 @@
+"""Knowing each supplier: diffs between lists, guard-rails that hold a list, identical re-sends,
+remembered layouts — through the real pipeline on the in-process broker."""
+
+import csv
+import json
+import uuid
+from pathlib import Path
+from typing import Any, Sequence
+
+from ingestion.models import IngestionRun, ParsingLog, PriceHistory, StagedItem, SupplierItem, SupplierLayout
+from ingestion.pipeline import get_runtime
+from test_actors import run
+
+HEADER = ["Артикул", "Наименование", "Цена, руб", "Остаток"]
+
+
+def price_list(path: Path, rows: Sequence[Sequence[Any]], header: Sequence[str] = HEADER) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f, delimiter=";")
+        out.writerow(["Прайс-лист ООО «Пример»"])
+        out.writerow(header)
+        out.writerows(rows)
+    return path
+
+
+def base_rows(n: int = 40) -> list[list[Any]]:
+    return [[f"S{i:03d}", f"Товар {i}", f"{100 + i},00", str(i % 5)] for i in range(n)]
+
+
+def ingest(worker: Any, path: Path, supplier: str = "Постоянный") -> dict[str, str]:
+    return run(worker, source_url=str(path), supplier_name=supplier, job_id=uuid.uuid4().hex)
+
+
+def test_diff_new_gone_repriced_and_stock(stub_worker: Any, tmp_path: Path) -> None:
+    first = ingest(stub_worker, price_list(tmp_path / "w1.csv", base_rows()))
+    assert first["phase"] == "complete"
+    rows = base_rows()
+    rows = [r for r in rows if r[0] not in ("S000", "S001")]  # two SKUs gone
+    rows[0][2] = "110,00"  # S002: 102 -> 110
+    rows[1][2] = "90,00"  # S003: 103 -> 90
+    rows[2][3] = "99"  # S004: stock change only
+    rows.append(["S900", "Новинка", "55,00", "1"])
+    second = ingest(stub_worker, price_list(tmp_path / "w2.csv", rows))
+    assert second["phase"] == "complete", second
+    assert "1 new, 2 gone, 1 price up, 1 price down" in second["diff_summary"]
+    diff = IngestionRun.get(IngestionRun.job_id == second["job_id"]).diff
+    assert (diff["new"], diff["gone"], diff["price_up"], diff["price_down"]) == (1, 2, 1, 1)
+    assert diff["new_skus"] == ["S900"] and sorted(diff["gone_skus"]) == ["S000", "S001"]
+    assert diff["stock_changed"] == 1 and diff["unchanged"] == 35 and diff["changed"] == 3
+    assert {m["sku"] for m in diff["largest_moves"]} == {"S002", "S003"}
+    gone = SupplierItem.get(SupplierItem.supplier_sku == "S000")
+    assert gone.available is False and gone.delisted_job_id == second["job_id"]  # kept, never deleted
+    assert SupplierItem.select().count() == 41
+    assert PriceHistory.select().where(PriceHistory.job_id == second["job_id"]).count() == 3  # 2 moves + 1 new
+    assert StagedItem.select().count() == 0
+
+    from test_cli import cli  # the diff command, as a manager runs it
+
+    shown = cli("diff", second["job_id"], "--json", cwd=tmp_path, DATABASE_URL=get_runtime().settings.database_url)
+    if get_runtime().settings.database_url.startswith("sqlite"):
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["diff"]["gone"] == 2
+
+
+def test_an_identical_resend_writes_nothing(stub_worker: Any, tmp_path: Path) -> None:
+    path = price_list(tmp_path / "same.csv", base_rows())
+    first = ingest(stub_worker, path)
+    history = PriceHistory.select().count()
+    stamps = {i.supplier_sku: i.updated_at for i in SupplierItem.select()}
+    again = ingest(stub_worker, price_list(tmp_path / "same-again.csv", base_rows()))
+    assert first["phase"] == again["phase"] == "complete"
+    assert "0 new, 0 gone" in again["diff_summary"] and "40 unchanged" in again["diff_summary"]
+    assert PriceHistory.select().count() == history
+    assert {i.supplier_sku: i.updated_at for i in SupplierItem.select()} == stamps  # no row rewritten
+    assert IngestionRun.get(IngestionRun.job_id == again["job_id"]).diff["unchanged"] == 40
+
+
+def test_a_list_that_lost_most_skus_is_held_then_released(stub_worker: Any, tmp_path: Path) -> None:
+    ingest(stub_worker, price_list(tmp_path / "full.csv", base_rows()))
+    before = {i.supplier_sku: (i.price, i.available) for i in SupplierItem.select()}
+    held = ingest(stub_worker, price_list(tmp_path / "short.csv", base_rows(10)))
+    assert (held["phase"], held["status"]) == ("held", "pending")
+    assert "30 of the 40 SKUs" in held["error"]
+    assert json.loads(held["error_details"])[0]["type"] == "list_held"
+    assert {i.supplier_sku: (i.price, i.available) for i in SupplierItem.select()} == before  # nothing published
+    assert StagedItem.select().where(StagedItem.job_id == held["job_id"]).count() == 30  # the gone SKUs, kept
+    assert IngestionRun.get(IngestionRun.job_id == held["job_id"]).status == "held"
+    assert held["job_id"] not in get_runtime().jobs.active()
+
+    stub_worker.release_job.send(job_id=held["job_id"], decided_by="anna")
+    stub_worker.broker.join(stub_worker.release_job.queue_name, fail_fast=False)
+    state = get_runtime().jobs.get(held["job_id"])
+    assert state is not None and state["phase"] == "complete"
+    assert SupplierItem.select().where(SupplierItem.delisted_job_id == held["job_id"]).count() == 30
+    run_row = IngestionRun.get(IngestionRun.job_id == held["job_id"])
+    assert (run_row.status, run_row.decided_by) == ("released", "anna")
+
+
+def test_a_held_list_can_be_rejected(stub_worker: Any, tmp_path: Path) -> None:
+    ingest(stub_worker, price_list(tmp_path / "rub.csv", base_rows()))
+    eur = [[r[0], r[1], r[2], r[3]] for r in base_rows()]
+    held = ingest(stub_worker, price_list(tmp_path / "eur.csv", eur, header=["Артикул", "Наименование", "Цена, EUR", "Остаток"]))
+    assert held["phase"] == "held" and "currency changed from RUB to EUR" in held["error"]
+    stub_worker.reject_job.send(job_id=held["job_id"], decided_by="ivan")
+    stub_worker.broker.join(stub_worker.reject_job.queue_name, fail_fast=False)
+    state = get_runtime().jobs.get(held["job_id"])
+    assert state is not None and state["phase"] == "failed" and "rejected by ivan" in state["error"]
+    assert {i.currency for i in SupplierItem.select()} == {"RUB"}
+    assert StagedItem.select().count() == 0
+    # a second decision on the same job is refused, not retried
+    stub_worker.release_job.send(job_id=held["job_id"])
+    stub_worker.broker.join(stub_worker.release_job.queue_name, fail_fast=False)
+    assert IngestionRun.get(IngestionRun.job_id == held["job_id"]).status == "rejected"
+
+
+def test_layout_is_remembered_and_a_change_is_reported(stub_worker: Any, tmp_path: Path) -> None:
+    first = ingest(stub_worker, price_list(tmp_path / "a.csv", base_rows()))
+    layout = SupplierLayout.get()
+    assert layout.job_id == first["job_id"] and layout.layout["sheets"][0]["columns"]["Артикул"] == "sku"
+    same = ingest(stub_worker, price_list(tmp_path / "b.csv", base_rows()))
+    assert not ParsingLog.select().where((ParsingLog.job_id == same["job_id"]) & (ParsingLog.error_type == "layout_changed")).exists()
+    other_header = ["Код", "Товар", "Стоимость, руб", "Наличие"]
+    changed = ingest(stub_worker, price_list(tmp_path / "c.csv", base_rows(), header=other_header))
+    assert changed["phase"] == "complete"
+    warning = ParsingLog.get((ParsingLog.job_id == changed["job_id"]) & (ParsingLog.error_type == "layout_changed"))
+    assert warning.level == "warning" and "Артикул" in json.dumps(warning.row_data, ensure_ascii=False)
+    assert any(d["type"] == "layout_changed" for d in json.loads(changed["error_details"]))
+    assert SupplierLayout.get().job_id == changed["job_id"]  # the new layout is the one remembered now
