@@ -467,7 +467,9 @@ class ItemWriter:
     def _write_logs(self) -> None:
         batch, self._logs = self._logs, []
         now = utcnow()
-        ParsingLog.insert_many([problem_to_log(p, self.job_id, self.supplier_id, now) for p in batch]).execute()
+        ParsingLog.insert_many(
+            [problem_to_log(p, self.job_id, self.supplier_id, now, self.sha256) for p in batch]
+        ).execute()
 
 
 def _main_currency(previous: dict[str, Previous]) -> str | None:
@@ -568,12 +570,13 @@ def _money(value: Any) -> Decimal | None:
 
 # --- logs and suppliers -----------------------------------------------------------------
 def problem_to_log(
-    problem: Problem, job_id: str | None, supplier_id: uuid.UUID | str | None, now: Any = None
+    problem: Problem,
+    job_id: str | None,
+    supplier_id: uuid.UUID | str | None,
+    now: Any = None,
+    sha256: str | None = None,
 ) -> dict[str, Any]:
-    """The ``parsing_logs`` row of a problem (the PDF page, when known, goes into ``row_data``)."""
-    row_data = problem.row_data
-    if problem.page is not None:
-        row_data = {**(row_data or {}), "_page": problem.page}
+    """The ``parsing_logs`` row of a problem, with its provenance (file sha256, sheet, row, page)."""
     return {
         "job_id": job_id,
         "supplier_id": uuid.UUID(str(supplier_id)) if supplier_id else None,
@@ -583,7 +586,9 @@ def problem_to_log(
         "sheet": problem.sheet[:255] if problem.sheet else None,
         "row_number": problem.row,
         "column_name": problem.column[:255] if problem.column else None,
-        "row_data": row_data,
+        "page": problem.page,
+        "source_sha256": sha256,
+        "row_data": problem.row_data,
         "created_at": now or utcnow(),
     }
 

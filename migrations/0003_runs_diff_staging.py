@@ -36,6 +36,8 @@ def apply(conn: Any) -> None:
         "ALTER TABLE supplier_items ADD COLUMN content_hash CHAR(32)",
         "ALTER TABLE supplier_items ADD COLUMN delisted_job_id VARCHAR(64)",
         "ALTER TABLE supplier_items ADD COLUMN source_page INTEGER",
+        "ALTER TABLE parsing_logs ADD COLUMN source_sha256 CHAR(64)",
+        "ALTER TABLE parsing_logs ADD COLUMN page INTEGER",
         f"""CREATE TABLE ingestion_runs (
             job_id VARCHAR(64) PRIMARY KEY,
             supplier_id {uuid_type} NOT NULL REFERENCES suppliers (id),
@@ -92,6 +94,8 @@ def rollback(conn: Any) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
     for column in ("content_hash", "delisted_job_id", "source_page"):
         cursor.execute(f"ALTER TABLE supplier_items DROP COLUMN {column}")
+    for column in ("source_sha256", "page"):
+        cursor.execute(f"ALTER TABLE parsing_logs DROP COLUMN {column}")
 
 
 steps = [step(apply, rollback)]

@@ -126,3 +126,13 @@ def test_layout_is_remembered_and_a_change_is_reported(stub_worker: Any, tmp_pat
     assert warning.level == "warning" and "Артикул" in json.dumps(warning.row_data, ensure_ascii=False)
     assert any(d["type"] == "layout_changed" for d in json.loads(changed["error_details"]))
     assert SupplierLayout.get().job_id == changed["job_id"]  # the new layout is the one remembered now
+
+
+def test_provenance_of_items_and_problems(stub_worker: Any, tmp_path: Path) -> None:
+    rows = base_rows(3) + [["BAD", "Плохая цена", "abc", "1"]]
+    state = ingest(stub_worker, price_list(tmp_path / "prov.csv", rows))
+    sha = json.loads((Path(get_runtime().settings.uploads_dir) / f"{state['job_id']}_prov.csv.meta.json").read_text())["sha256"]
+    item = SupplierItem.get(SupplierItem.supplier_sku == "S001")
+    assert (item.source_sha256, item.source_row, item.source_sheet) == (sha, 4, None)
+    bad = ParsingLog.get((ParsingLog.job_id == state["job_id"]) & (ParsingLog.level == "error"))
+    assert (bad.source_sha256, bad.row_number, bad.column_name) == (sha, 6, "Цена, руб")

@@ -147,6 +147,8 @@ class ParsingLog(BaseModel):
     sheet = peewee.CharField(max_length=255, null=True)
     row_number = peewee.IntegerField(null=True)
     column_name = peewee.CharField(max_length=255, null=True)
+    page = peewee.IntegerField(null=True)
+    source_sha256 = peewee.CharField(max_length=64, null=True)
     row_data = JSONField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
 
