@@ -77,10 +77,13 @@ def item_key(item: Item) -> tuple[str, bool]:
 
 
 def content_hash(row: dict[str, Any]) -> str:
-    """32 hex characters over the values a list sets for an item (not its provenance)."""
+    """32 hex characters over the values a list sets for an item (not its provenance).
+
+    ``row`` has the item's values and ``characteristics_json`` (sorted keys).
+    """
     text = "\x1f".join(
-        "" if row[c] is None else (json.dumps(row[c], sort_keys=True, ensure_ascii=False) if c == "characteristics" else str(row[c]))
-        for c in ("name", "price", "currency", "unit", "stock", "available", "category_path", "characteristics")
+        "" if row[c] is None else str(row[c])
+        for c in ("name", "price", "currency", "unit", "stock", "available", "category_path", "characteristics_json")
     )
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
@@ -221,9 +224,10 @@ class ItemWriter:
     # --- public -------------------------------------------------------------------
     def add(self, item: Item) -> None:
         """Compare ``item`` with the current list; stage it when it is new or differs."""
-        checked = self._check(item)
-        if checked is None:
+        adjusted = self._check(item)
+        if adjusted is None:
             return
+        checked = item
         key, from_name = item_key(checked)
         earlier = self._seen_row.get(key)
         if earlier is not None:
@@ -243,7 +247,7 @@ class ItemWriter:
             )
             self._forget(key)
         self._seen_row[key] = checked.row
-        row = self._row(checked, key, from_name)
+        row = self._row(checked, key, from_name, adjusted)
         if row["currency"]:
             self._currencies[row["currency"]] = self._currencies.get(row["currency"], 0) + 1
         old = self.previous.get(key)
@@ -349,8 +353,9 @@ class ItemWriter:
         self.problems_found.append(problem)
         self.log(problem)
 
-    def _check(self, item: Item) -> Item | None:
-        """The item with values the schema can hold, or ``None`` (logged) when it cannot be stored.
+    def _check(self, item: Item) -> dict[str, Any] | None:
+        """The item's values as the schema holds them (price, stock, currency, unit, sheet),
+        or ``None`` (logged) when it cannot be stored.
 
         A price that is not a finite number, is negative or does not fit
         ``NUMERIC(14, 2)`` fails the row; a price with more than two decimals is
@@ -387,14 +392,14 @@ class ItemWriter:
                                      level="warning"))
             unit = unit[:32]
         sheet = item.sheet[:255] if item.sheet else None
-        return attrs.evolve(item, price=price, stock=stock, currency=currency, unit=unit or None, sheet=sheet)
+        return {"price": price, "stock": stock, "currency": currency, "unit": unit or None, "sheet": sheet}
 
     def _fail(self, problem: Problem) -> None:
         self.stats.failed += 1
         self._found(problem)
 
     # --- writing ------------------------------------------------------------------
-    def _row(self, item: Item, key: str, from_name: bool) -> dict[str, Any]:
+    def _row(self, item: Item, key: str, from_name: bool, adjusted: dict[str, Any]) -> dict[str, Any]:
         characteristics: dict[str, Any] = {}
         if item.prices:
             characteristics["prices"] = {k: str(v) for k, v in item.prices.items()}
@@ -406,14 +411,15 @@ class ItemWriter:
             "supplier_sku": key,
             "sku_from_name": from_name,
             "name": item.name,
-            "price": item.price,
-            "currency": item.currency,
-            "unit": item.unit,
-            "stock": item.stock,
+            "price": adjusted["price"],
+            "currency": adjusted["currency"],
+            "unit": adjusted["unit"],
+            "stock": adjusted["stock"],
             "available": item.available,
             "category_path": " / ".join(item.category_path) or None,
             "characteristics": characteristics,
-            "source_sheet": item.sheet,
+            "characteristics_json": json.dumps(characteristics, ensure_ascii=False, sort_keys=True) if characteristics else "{}",
+            "source_sheet": adjusted["sheet"],
             "source_row": item.row,
             "source_page": item.page,
         }
@@ -433,12 +439,13 @@ class ItemWriter:
             else:
                 try:
                     with database.atomic():
-                        StagedItem.insert_many(rows).execute()
+                        StagedItem.insert_many([_model_row(r) for r in rows]).execute()
                 except (peewee.DataError, peewee.IntegrityError):
                     self._insert_one_by_one(rows)
         self._written.update(batch)
 
     def _staged(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A ``staged_items`` row (with ``characteristics_json`` for the COPY path)."""
         out = {c: row.get(c) for c in STAGED_COLUMNS}
         out.update(
             job_id=self.job_id,
@@ -446,6 +453,7 @@ class ItemWriter:
             supplier_id=self.supplier_id,
             source_sha256=self.sha256 if row["change"] != "gone" else None,
             characteristics=row.get("characteristics") or {},
+            characteristics_json=row.get("characteristics_json") or "{}",
             content_hash=row.get("content_hash") or "",
             sku_from_name=bool(row.get("sku_from_name")),
         )
@@ -455,7 +463,7 @@ class ItemWriter:
         for row in rows:
             try:
                 with database.atomic():
-                    StagedItem.insert(row).execute()
+                    StagedItem.insert(_model_row(row)).execute()
             except (peewee.DataError, peewee.IntegrityError) as exc:
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 key = row["supplier_sku"]
@@ -470,6 +478,10 @@ class ItemWriter:
         ParsingLog.insert_many(
             [problem_to_log(p, self.job_id, self.supplier_id, now, self.sha256) for p in batch]
         ).execute()
+
+
+def _model_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {c: row[c] for c in STAGED_COLUMNS}
 
 
 def _main_currency(previous: dict[str, Previous]) -> str | None:
@@ -495,12 +507,47 @@ def _copy_text(value: Any) -> str:
     return str(value).translate(_COPY_ESCAPES)
 
 
+def _copy_staged_line(row: dict[str, Any], same: str) -> str:
+    """One COPY line of a staged row (the hot loop of a large file, so written out by hand).
+
+    ``same`` is the escaped ``job_id``; the columns follow :data:`STAGED_COLUMNS`.
+    """
+    esc = _COPY_ESCAPES
+    price, stock, available, unit, path, sheet, page = (
+        row["price"], row["stock"], row["available"], row["unit"], row["category_path"], row["source_sheet"],
+        row["source_page"],
+    )
+    return "\t".join((
+        same,
+        str(row["item_id"]),
+        str(row["supplier_id"]),
+        row["supplier_sku"].translate(esc),
+        "t" if row["sku_from_name"] else "f",
+        row["name"].translate(esc),
+        "\\N" if price is None else str(price),
+        row["currency"] or "\\N",
+        "\\N" if unit is None else unit.translate(esc),
+        "\\N" if stock is None else str(stock),
+        "\\N" if available is None else ("t" if available else "f"),
+        "\\N" if path is None else path.translate(esc),
+        row["characteristics_json"].translate(esc),
+        row["content_hash"],
+        row["change"],
+        row["source_sha256"] or "\\N",
+        "\\N" if sheet is None else sheet.translate(esc),
+        "\\N" if row["source_row"] is None else str(row["source_row"]),
+        "\\N" if page is None else str(page),
+    )) + "\n"
+
+
 def _copy_staged(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
     buf = io.StringIO()
     write = buf.write
+    same = _copy_text(rows[0]["job_id"])
     for row in rows:
-        write("\t".join([_copy_text(row[c]) for c in STAGED_COLUMNS]))
-        write("\n")
+        write(_copy_staged_line(row, same))
     buf.seek(0)
     cursor = database.connection().cursor()
     cursor.copy_expert(f"COPY staged_items ({', '.join(STAGED_COLUMNS)}) FROM STDIN", buf)
