@@ -21,6 +21,8 @@ a manager's ``link``/``unlink``/``reset_match``/``approve_match``/
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 import uuid
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Literal
@@ -62,6 +64,7 @@ class MatchStats:
     """Counts of one matching run; ``products`` are the ids whose aggregates were recalculated."""
 
     processed: int = 0
+    remaining: int = 0
     auto: int = 0
     review: int = 0
     new: int = 0
@@ -109,18 +112,22 @@ def match_supplier_items(
     *,
     batch_size: int = MATCH_BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    deadline: float | None = None,
 ) -> MatchStats:
-    """Match every ``unmatched`` item of ``supplier_id``; returns the counts.
+    """Match the ``unmatched`` items of ``supplier_id``; returns the counts.
 
     ``matcher_options`` are :class:`~ingestion.matching.Matcher` keywords
     (``auto_threshold``, ``potential_threshold``, ``max_candidates``).
-    ``progress(done, total)`` is called after each batch.
+    ``progress(done, total)`` is called after each batch.  With ``deadline``
+    (a ``time.monotonic()`` value) it stops after the batch that passes it and
+    reports what is left in ``remaining``, so the caller can continue in a new
+    message instead of running into its time limit.  Products whose linked
+    items' prices may have changed with this list count as touched.
     """
     sid = uuid.UUID(str(supplier_id))
     unmatched = (SupplierItem.supplier == sid) & (SupplierItem.match_status == "unmatched")
     total = SupplierItem.select().where(unmatched).count()
     stats = MatchStats()
-    # Prices of items linked earlier may have changed with this list: their products count as touched.
     linked = (
         SupplierItem.select(SupplierItem.product)
         .where((SupplierItem.supplier == sid) & SupplierItem.product.is_null(False))
@@ -141,14 +148,58 @@ def match_supplier_items(
             batch = list(query)
             if not batch:
                 break
-            now = utcnow()
+            writes = _BatchWrites(utcnow())
             for item in batch:
                 result = matcher.match_one(as_match_item(item))
-                _apply_result(item, result, catalog, categories, stats, now)
+                _apply_result(item, result, catalog, categories, stats, writes)
+            writes.flush()
         if progress:
             progress(stats.processed, total)
+        if deadline is not None and time.monotonic() > deadline:
+            stats.remaining = SupplierItem.select().where(unmatched).count()
+            if stats.remaining:
+                break
     recalc_products(stats.products | already)
     return stats
+
+
+class _BatchWrites:
+    """The writes of one batch of decisions, made in a few statements instead of one per item."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.products: list[dict[str, Any]] = []
+        self.items: list[tuple[Any, ...]] = []
+        self.reviews: list[dict[str, Any]] = []
+
+    def flush(self) -> None:
+        if self.products:
+            Product.insert_many(self.products).execute()
+        if self.items:
+            pg = isinstance(database.obj, peewee.PostgresqlDatabase)
+            p = database.param
+            sql = (f"UPDATE supplier_items SET product_id = {p}, match_status = {p}, match_score = {p}, "
+                   f"match_candidates = {p}, updated_at = {p} WHERE id = {p}")
+            rows = [
+                (
+                    (str(product) if pg else product.hex) if product else None,
+                    status,
+                    score,
+                    json.dumps(candidates) if candidates is not None else None,
+                    self.now,
+                    str(item_id) if pg else uuid.UUID(str(item_id)).hex,
+                )
+                for item_id, product, status, score, candidates in self.items
+            ]
+            cursor = database.cursor()
+            if pg:
+                from psycopg2.extras import execute_batch
+
+                execute_batch(cursor, sql, rows, page_size=500)
+            else:
+                cursor.executemany(sql, rows)
+        for review in self.reviews:
+            _queue_review(review["item_id"], review["candidates"], review["best"], self.now)
 
 
 def _apply_result(
@@ -157,26 +208,27 @@ def _apply_result(
     catalog: Catalog,
     categories: dict[tuple[int | None, str], int],
     stats: MatchStats,
-    now: dt.datetime,
+    writes: _BatchWrites,
 ) -> None:
     stats.processed += 1
     candidates = _candidates_json(result)
+    score = round(result.score, 2)
     if result.decision == "auto" and result.product_id:
         stats.auto += 1
         stats.products.add(result.product_id)
-        _update_item(item, product=uuid.UUID(result.product_id), status="auto_matched", score=result.score,
-                     candidates=candidates, now=now)
+        writes.items.append((item.id, uuid.UUID(result.product_id), "auto_matched", score, candidates))
     elif result.decision == "review":
         stats.review += 1
-        _update_item(item, product=None, status="potential_match", score=result.score, candidates=candidates, now=now)
-        _queue_review(item.id, candidates, result.score, now)
+        writes.items.append((item.id, None, "potential_match", score, candidates))
+        writes.reviews.append({"item_id": item.id, "candidates": candidates, "best": result.score})
     else:
         stats.new += 1
-        product = create_draft_product(item, categories, now)
-        catalog.add(MatchProduct(id=str(product.id), name=product.name, brand=product.brand,
+        product = draft_product(item, categories, writes.now)
+        writes.products.append(product)
+        catalog.add(MatchProduct(id=str(product["id"]), name=product["name"], brand=product["brand"],
                                  category=item.category_path.split(" / ")[-1] if item.category_path else None))
-        stats.products.add(str(product.id))
-        _update_item(item, product=product.id, status="auto_matched", score=None, candidates=candidates, now=now)
+        stats.products.add(str(product["id"]))
+        writes.items.append((item.id, product["id"], "auto_matched", None, candidates))
 
 
 def _update_item(
@@ -236,20 +288,29 @@ def _category_id(path: str | None, cache: dict[tuple[int | None, str], int]) -> 
     return parent
 
 
+def draft_product(
+    item: SupplierItem, categories: dict[tuple[int | None, str], int], now: dt.datetime
+) -> dict[str, Any]:
+    """The row of a ``draft`` product made from ``item`` (name, brand, category path), not yet inserted."""
+    return {
+        "id": uuid.uuid4(),
+        "internal_sku": f"DRAFT-{uuid.uuid4().hex[:12].upper()}",
+        "name": item.name,
+        "brand": (item.characteristics or {}).get("brand"),
+        "category": _category_id(item.category_path, categories),
+        "status": "draft",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def create_draft_product(
     item: SupplierItem, categories: dict[tuple[int | None, str], int], now: dt.datetime
 ) -> Product:
-    """A ``draft`` product made from ``item`` (name, brand, category path)."""
-    return Product.create(
-        id=uuid.uuid4(),
-        internal_sku=f"DRAFT-{uuid.uuid4().hex[:12].upper()}",
-        name=item.name,
-        brand=(item.characteristics or {}).get("brand"),
-        category=_category_id(item.category_path, categories),
-        status="draft",
-        created_at=now,
-        updated_at=now,
-    )
+    """A ``draft`` product made from ``item`` and inserted."""
+    row = draft_product(item, categories, now)
+    Product.insert(row).execute()
+    return Product.get_by_id(row["id"])
 
 
 # --- aggregates -------------------------------------------------------------------------

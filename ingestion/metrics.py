@@ -19,13 +19,23 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 
-@functools.cache
+_lock = threading.Lock()
+
+
 def _metrics() -> dict[str, Any] | None:
+    """The metrics, made once per process (worker threads may race here)."""
+    with _lock:
+        return _make()
+
+
+@functools.cache
+def _make() -> dict[str, Any] | None:
     try:
         import prometheus_client as prom
     except ImportError:  # metrics are optional in the embedded mode

@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 #: How many problems the job state keeps in ``error_details``.
 MAX_ERROR_DETAILS = 20
+#: One matching message works this long (seconds) at most, then hands the rest to the next.
+MATCH_STEP_SECONDS = 10 * 60
 #: Download progress is written at most this often (seconds).
 DOWNLOAD_PROGRESS_INTERVAL = 0.5
 #: ``suppliers.meta`` keys that are reading overrides, and the option each sets.
@@ -393,7 +395,9 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
     counting items matched so far; at the end ``matches_found`` (automatic
     links), ``review_queue_count`` (review requests) and phase ``complete``
     (then ``items_processed`` is again the rows the parse read, when there was
-    one).  Returns ``{supplier_id, job_id, matched, auto, review, new, products}``.
+    one).  Returns ``{supplier_id, job_id, matched, auto, review, new, products,
+    remaining}``; ``remaining`` above zero means time ran out
+    (:data:`MATCH_STEP_SECONDS`) and the caller must send the step again.
     """
     from ingestion.linking import match_supplier_items
 
@@ -419,9 +423,10 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
             "max_candidates": s.match_max_candidates,
         },
         progress=progress,
+        deadline=time.monotonic() + MATCH_STEP_SECONDS,
     )
     metrics.match_decisions(stats.auto, stats.review, stats.new)
-    summary = {
+    summary: dict[str, Any] = {
         "supplier_id": supplier_id,
         "job_id": job_id,
         "matched": stats.processed,
@@ -429,7 +434,15 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
         "review": stats.review,
         "new": stats.new,
         "products": len(stats.products),
+        "remaining": stats.remaining,
     }
+    earlier = parsed or {}
+    auto = stats.auto + int(earlier.get("auto_so_far", 0))
+    review = stats.review + int(earlier.get("review_so_far", 0))
+    if stats.remaining:
+        # Time is up for this message: the caller sends the next one, which goes on where this stopped.
+        summary["carry"] = {**earlier, "auto_so_far": auto, "review_so_far": review}
+        return summary
     if job_id:
         rows = int(parsed["rows"]) if parsed and "rows" in parsed else stats.processed
         rt.jobs.update(
@@ -438,8 +451,8 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
             status="completed",
             items_processed=rows,
             items_total=rows,
-            matches_found=stats.auto,
-            review_queue_count=stats.review,
+            matches_found=auto,
+            review_queue_count=review,
             can_retry=False,
             completed_at=now_iso(),
         )

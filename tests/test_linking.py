@@ -152,3 +152,14 @@ def test_two_workers_share_the_items_without_doing_any_twice(settings: Settings)
         t.join()
     assert sum(r.processed for r in results) == 120
     assert SupplierItem.select().where(SupplierItem.match_status == "unmatched").count() == 0
+
+
+def test_a_run_out_of_time_reports_what_is_left(settings: Settings) -> None:
+    import time
+
+    sid = store("Долгий", [(f"D{n}", f"Дрель модель DX-{n}", "100", "RUB") for n in range(30)])
+    first = match_supplier_items(sid, OPTIONS, batch_size=10, deadline=time.monotonic() - 1)
+    assert (first.processed, first.remaining) == (10, 20)
+    rest = match_supplier_items(sid, OPTIONS, batch_size=10)
+    assert (rest.processed, rest.remaining) == (20, 0)
+    assert SupplierItem.select().where(SupplierItem.match_status == "unmatched").count() == 0

@@ -42,11 +42,17 @@ def match_items_task(supplier_id: str, job_id: str | None = None, parsed: dict[s
     msg = structure_message({"supplier_id": supplier_id, "job_id": job_id}, MatchItemsMessage)
     rt = get_runtime()
     if msg.job_id is None:
-        return match_step(rt, msg.supplier_id)
+        summary = match_step(rt, msg.supplier_id)
+        if summary.get("remaining"):
+            match_items_task.send(msg.supplier_id)
+        return summary
     if (rt.jobs.get(msg.job_id) or {}).get("phase") == "held":
         return {"supplier_id": msg.supplier_id, "job_id": msg.job_id, "skipped": "the list is held"}
     with job_step(rt, msg.job_id, msg.supplier_id, step="match_items_task"):
-        return match_step(rt, msg.supplier_id, msg.job_id, parsed if isinstance(parsed, dict) else None)
+        summary = match_step(rt, msg.supplier_id, msg.job_id, parsed if isinstance(parsed, dict) else None)
+    if summary.get("remaining"):
+        match_items_task.send(msg.supplier_id, msg.job_id, summary["carry"])
+    return summary
 
 
 @dramatiq.actor(queue_name=QUEUE, store_results=True, max_retries=3, throws=(PermanentError,))
