@@ -10,13 +10,21 @@ services read (contract in ``shared/tools/score_samples.py``)::
      "layouts": [{"sheet", "header_rows", "columns": {label: role}, "currency",
                   "rows_read", "items"}],
      "counts": {"items": int, "errors": int, "warnings": int, "info": int},
-     "details": {...},        # encoding, delimiter, BIFF version ...
-     "items": [{"sheet", "row", "sku", "name", "price": "12.50" | None,
+     "details": {...},        # encoding, delimiter, BIFF version, pdf_tables [{page, order, ...}] ...
+     "items": [{"sheet", "row", "page": int | None, "sku", "name", "price": "12.50" | None,
                 "prices": {kind: "12.50"}, "currency", "unit", "stock",
                 "available", "brand", "category_path": [str], "description"}],
      "problems": [Problem.to_dict()]}
 
-It never raises for a bad file: ``status`` is ``failed`` and ``error`` says why.
+``page`` is the 1-based PDF page an item was read from (``None`` for other
+formats).  ``details`` keeps every reader detail that is JSON data (scalars,
+and lists/dicts of them, such as ``pdf_tables``); other values are left out.
+
+It never raises for a bad file: ``status`` is ``failed`` and ``error`` says why
+(a missing path: "No such file: …"; a directory: "Not a file: …").  The
+command line refuses a ``--currency`` that is not an ISO 4217 code the reader
+knows (:func:`~ingestion.reading.currency.known_code`) and a ``--header-row``
+below 1 with exit status 2, before reading anything.
 :func:`render_text` makes the human report; :func:`main` is the command line
 (``python -m ingestion.preview [--json] ... FILE``), also used by the
 ``ingestion preview`` CLI.
@@ -32,6 +40,7 @@ from typing import Any
 
 from ingestion.errors import IngestionError, Problem
 from ingestion.reading import Item, ReadOptions, open_price_list
+from ingestion.reading.currency import KNOWN_CODES, known_code
 from ingestion.reading.normalize import format_money
 
 
@@ -41,11 +50,25 @@ def _dec(value: Decimal | None) -> str | None:
     return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
 
 
+def _is_json_data(value: Any, depth: int = 0) -> bool:
+    """True for JSON data: scalars, and lists/tuples/dicts (string keys) of JSON data, nested at most 8 deep."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if depth >= 8:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(_is_json_data(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json_data(v, depth + 1) for k, v in value.items())
+    return False
+
+
 def item_to_dict(item: Item) -> dict[str, Any]:
     """The JSON form of one item (money as text with two or more decimals)."""
     return {
         "sheet": item.sheet,
         "row": item.row,
+        "page": item.page,
         "sku": item.sku,
         "name": item.name,
         "price": format_money(item.price),
@@ -102,9 +125,15 @@ def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | 
         doc["status"] = "failed"
         doc["error"] = exc.message
         problems.append(exc.problem.to_dict())
-    except FileNotFoundError as exc:
+    except FileNotFoundError:
         doc["status"] = "failed"
-        doc["error"] = f"File not found: {exc}"
+        doc["error"] = f"No such file: {path}"
+    except IsADirectoryError:
+        doc["status"] = "failed"
+        doc["error"] = f"Not a file: {path} is a directory or another non-regular file"
+    except OSError as exc:
+        doc["status"] = "failed"
+        doc["error"] = f"The file cannot be read: {path} ({exc.strerror or exc})"
     except Exception as exc:  # a reader bug must not look like a crash to the caller
         doc["status"] = "failed"
         doc["error"] = f"The file could not be read ({type(exc).__name__}: {exc})"
@@ -112,7 +141,7 @@ def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | 
         details = dict(price_list.details)
         doc["sheets"] = details.pop("sheets", [])
         doc["skipped_sheets"] = details.pop("skipped_sheets", [])
-        doc["details"] = {k: v for k, v in details.items() if isinstance(v, (str, int, float, bool, type(None)))}
+        doc["details"] = {k: v for k, v in details.items() if _is_json_data(v)}
         doc["layouts"] = [
             {
                 "sheet": lay.sheet,
@@ -176,13 +205,34 @@ def render_text(doc: dict[str, Any], rows: int = 10, max_problems: int = 20) -> 
     return "\n".join(out)
 
 
+def _header_row(text: str) -> int:
+    """``--header-row``: a whole number ≥ 1 (rows are 1-based as the file shows them)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a row number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} is not a row number: rows are counted from 1")
+    return n
+
+
+def _currency(text: str) -> str:
+    """``--currency``: an ISO 4217 code the reader knows (``EUR``, ``PLN``, ``RUB`` …), returned upper-case."""
+    code = known_code(text)
+    if code is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 4217 currency code this reader knows ({', '.join(sorted(KNOWN_CODES))})"
+        )
+    return code
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ingestion preview", description="Show how a price list would be read, without storing it.")
     ap.add_argument("file")
     ap.add_argument("--json", action="store_true", help="print the JSON document instead of the report")
     ap.add_argument("--sheet", help="read only this sheet (name or 1-based number)")
-    ap.add_argument("--header-row", type=int, help="1-based header row, as the file shows it")
-    ap.add_argument("--currency", help="ISO 4217 currency when the file does not say")
+    ap.add_argument("--header-row", type=_header_row, help="1-based header row, as the file shows it")
+    ap.add_argument("--currency", type=_currency, help="ISO 4217 currency when the file does not say")
     ap.add_argument("--decimal-separator", choices=[",", "."], help="decimal mark of the price columns")
     ap.add_argument("--encoding", help="text encoding of a CSV (or code page of an old XLS)")
     ap.add_argument("--delimiter", help="CSV delimiter (use '\\t' or 'tab' for TAB)")
@@ -214,7 +264,11 @@ def options_from_args(args: argparse.Namespace) -> ReadOptions:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line entry point; returns 0 when the file was read, 1 when it failed."""
+    """Command line entry point; returns 0 when the file was read, 1 when it failed.
+
+    Bad options (an unknown ``--currency``, ``--header-row`` below 1) exit with
+    status 2 and a message on stderr (argparse's ``SystemExit``).
+    """
     args = _parser().parse_args(argv)
     doc = build_preview(args.file, options_from_args(args))
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -40,6 +41,21 @@ def write_xlsx(path: Path, rows: Sequence[Sequence[Any]], *, merges: Sequence[st
             other.append(list(r))
     wb.save(path)
     return path
+
+
+def patch_zip_text(src: Path, dst: Path, replacements: dict[str, str]) -> Path:
+    """Copy the ZIP ``src`` to ``dst`` with placeholder texts replaced in every part.
+
+    openpyxl cuts strings to 32,767 characters when a workbook is written, so
+    over-long cells are made by writing a placeholder and replacing it here.
+    """
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            for old, new in replacements.items():
+                data = data.replace(old.encode("utf-8"), new.encode("utf-8"))
+            zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    return dst
 
 
 def read_all(path: Path, options: ReadOptions = ReadOptions()) -> tuple[list[Item], list[Problem]]:

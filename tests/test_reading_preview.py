@@ -19,7 +19,7 @@ def test_document_shape(tmp_path: Path) -> None:
     assert doc["file_type"] == "xlsx" and doc["sheets"] == ["Прайс"]
     (item,) = doc["items"]
     assert item == {
-        "sheet": "Прайс", "row": 2, "sku": "A1", "name": "Насос", "price": "12.50", "prices": {"price": "12.50"},
+        "sheet": "Прайс", "row": 2, "page": None, "sku": "A1", "name": "Насос", "price": "12.50", "prices": {"price": "12.50"},
         "currency": "EUR", "unit": None, "stock": None, "available": None, "brand": None, "category_path": [],
         "description": None,
     }

@@ -9,7 +9,11 @@ The format is chosen by content, never by the file name:
 * anything else that decodes as text → CSV/TSV.
 
 Per sheet: the first rows are buffered for layout detection, then the rest
-is streamed, so memory stays flat for big files.  Hidden sheets, sheets
+is streamed, so memory stays flat for big files.  Every row passes
+:class:`RowGuard` first: a text cell over :data:`MAX_CELL_CHARS` characters
+(Excel's cell limit) is cut with a warning ``cell_truncated``, and a row the
+reader could not read (a CSV field over the size limit) gives an error
+``unreadable_row`` instead of failing the file.  Hidden sheets, sheets
 without a header row and empty sheets are skipped (listed in
 ``PriceList.details["skipped_sheets"]``) unless ``ReadOptions.sheet`` names
 one.  When no sheet has a header, ``records()`` raises :class:`NoItems`.
@@ -17,6 +21,7 @@ one.  When no sheet has a header, ``records()`` raises :class:`NoItems`.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import zipfile
@@ -42,6 +47,77 @@ from ingestion.reading.xls_reader import open_xls
 from ingestion.reading.xlsx_reader import open_xlsx
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: Longest text kept in one cell, in characters: Excel's own cell limit.  Longer texts are cut to it.
+MAX_CELL_CHARS = 32_767
+
+
+@attrs.frozen
+class _Held:
+    """A row-level finding of :class:`RowGuard`, turned into a :class:`Problem` once the layout is known."""
+
+    raw: RawRow
+    column: int | None
+    type: str
+    level: str
+    message: str
+
+
+class RowGuard:
+    """Wraps one sheet's row stream and enforces the per-cell limits for every format.
+
+    * A text cell longer than :data:`MAX_CELL_CHARS` characters is cut to that
+      length; a warning ``cell_truncated`` (row, column) is held for it.
+    * A row the reader could not read (``RawRow.error``, e.g. a CSV field over
+      :data:`~ingestion.reading.csv_reader.MAX_CSV_FIELD_CHARS`) is not passed
+      on; an error ``unreadable_row`` is held for it.
+
+    Held findings are handed out in row order by :meth:`take`.
+    """
+
+    def __init__(self, rows: Iterator[RawRow]) -> None:
+        self._rows = rows
+        self.held: list[_Held] = []
+
+    def __iter__(self) -> "RowGuard":
+        return self
+
+    def __next__(self) -> RawRow:
+        while True:
+            raw = next(self._rows)
+            if raw.error is not None:
+                self.held.append(_Held(raw, None, "unreadable_row", "error", raw.error))
+                continue
+            values = raw.values
+            if any(type(v) is str and len(v) > MAX_CELL_CHARS for v in values):
+                values = list(values)
+                for i, v in enumerate(values):
+                    if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
+                        values[i] = v[:MAX_CELL_CHARS]
+                        self.held.append(_Held(
+                            raw, i, "cell_truncated", "warning",
+                            f"The cell holds {len(v):,} characters; it was cut to {MAX_CELL_CHARS:,} "
+                            "(Excel's cell limit).",
+                        ))
+                raw = attrs.evolve(raw, values=values)
+            return raw
+
+    def take(self, sheet: str | None, labels: list[str], upto: int | None = None) -> list[Problem]:
+        """Problems for the held findings of rows up to ``upto`` (all when ``None``), in row order."""
+        out: list[Problem] = []
+        keep: list[_Held] = []
+        for h in self.held:
+            if upto is not None and h.raw.row > upto:
+                keep.append(h)
+                continue
+            column = None
+            if h.column is not None:
+                column = labels[h.column] if h.column < len(labels) else column_letter(h.column)
+            out.append(Problem(
+                type=h.type, level=h.level, message=h.message,  # type: ignore[arg-type]
+                sheet=sheet, row=h.raw.row, column=column, page=h.raw.page,
+            ))
+        self.held = keep
+        return out
 
 
 def sniff_format(path: str) -> str:
@@ -92,13 +168,17 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
 
     Raises :class:`UnsupportedFormat` (non-workbook archives, binary files,
     PDFs without a text layer or over ``MAX_PDF_PAGES`` pages),
-    :class:`CorruptFile` (damaged XLS/XLSX/PDF, empty file) and
-    :class:`FileNotFoundError` for a missing path.  Row-level trouble is
-    yielded as :class:`Problem` values by ``records()``.
+    :class:`CorruptFile` (damaged XLS/XLSX/PDF, empty file),
+    :class:`FileNotFoundError` for a missing path and
+    :class:`IsADirectoryError` for a directory (or anything else that is not
+    a regular file).  Row-level trouble is yielded as :class:`Problem` values
+    by ``records()``.
     """
     p = os.fspath(path)
+    if not os.path.exists(p):
+        raise FileNotFoundError(errno.ENOENT, "No such file", p)
     if not os.path.isfile(p):
-        raise FileNotFoundError(p)
+        raise IsADirectoryError(errno.EISDIR, "Not a file", p)
     kind = sniff_format(p)
     sources, details = _sources(p, kind, options)
     all_names = [s.name for s in sources if s.name is not None]
@@ -126,7 +206,7 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
             if src.hidden and not forced:
                 details["skipped_sheets"].append({"sheet": src.name, "reason": "hidden sheet"})
                 continue
-            rows = src.rows()
+            rows = RowGuard(src.rows())
             head: list[RawRow] = []
             for raw in rows:
                 if any(v is not None for v in raw.values):
@@ -135,14 +215,17 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
                     break
             if not head:
                 details["skipped_sheets"].append({"sheet": src.name, "reason": "empty sheet"})
+                yield from rows.take(src.name, [])
                 continue
             found = detect_layout(head, options)
             if found is None:
                 details["skipped_sheets"].append({"sheet": src.name, "reason": "no header row found"})
+                yield from rows.take(src.name, [])
                 continue
             layout, data_idx = found
             if not forced and is_table_of_contents(head[data_idx:], layout, all_names, src.name):
                 details["skipped_sheets"].append({"sheet": src.name, "reason": "table of contents"})
+                yield from rows.take(src.name, layout.labels)
                 continue
             read_any = True
             yield from _read_sheet(src.name, layout, data_idx, head, rows, options, result)
@@ -190,7 +273,7 @@ def _read_sheet(
     layout: Layout,
     data_idx: int,
     head: list[RawRow],
-    rows: Iterator[RawRow],
+    rows: RowGuard,
     options: ReadOptions,
     result: PriceList,
 ) -> Iterator[Item | Problem]:
@@ -229,7 +312,13 @@ def _read_sheet(
         interp = SheetInterpreter(sheet, lay, options, outline=any(r.level for r in head))
         interps.append((lo, hi, interp, sheet_layout))
     last_header = layout.last_header_row
+    first_interp = interps[0][2]
     for raw in itertools.chain(head[data_idx:], rows):
+        if rows.held:
+            for problem in rows.take(sheet, layout.labels, raw.row):
+                if problem.level == "error":
+                    first_interp.failed_rows += 1
+                yield problem
         if raw.row <= last_header:
             continue
         for lo, hi, interp, sheet_layout in interps:
@@ -238,6 +327,10 @@ def _read_sheet(
                 yield rec
             sheet_layout.rows_read = interp.rows_read
             sheet_layout.items = interp.items
+    for problem in rows.take(sheet, layout.labels):
+        if problem.level == "error":
+            first_interp.failed_rows += 1
+        yield problem
     for _lo, _hi, interp, _sl in interps:
         data_rows = interp.items + interp.failed_rows
         if data_rows >= 4 and interp.failed_rows * 2 > data_rows:

@@ -8,6 +8,14 @@ splits the sample's records into the most rows of one consistent width.
 Row numbers are the physical line where a record starts (a quoted field may
 span lines).
 
+Limits: fields up to :data:`MAX_CSV_FIELD_CHARS` characters are read (the
+csv module's process-wide limit is raised to it); a record with a longer
+field is not read — the reader yields it as a :class:`RawRow` with ``error``
+set, which becomes an error problem ``unreadable_row`` for that row only.
+A file is binary (refused) when more than one byte in twenty of the sample
+is a control character other than NUL, TAB, CR, LF, or more than
+:data:`MAX_NUL_SHARE` of it is NUL (and it is not UTF-16).
+
 Damage tolerated: a UTF-8 file with a few stray invalid bytes stays UTF-8
 (the bytes become U+FFFD); stray NUL bytes, a leading BOM or a BOM that was
 itself mis-decoded (``ï»¿``) are dropped; a file without a BOM whose bytes
@@ -34,6 +42,11 @@ from ingestion.reading.source import RawRow, SheetSource
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
+#: Longest CSV field read, in characters (10 Mi; the csv module's default is 128 Ki).  A record with a
+#: longer field is not read: it gives an error problem ``unreadable_row`` and reading goes on.
+MAX_CSV_FIELD_CHARS = 10 * 1024 * 1024
+#: Share of NUL bytes in the sample above which a file without a UTF-16 pattern is binary, not text with stray NULs.
+MAX_NUL_SHARE = 0.3
 
 _RU_COMMON = set("оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфъёіїєґ")
 _BOXES = set(range(0x2500, 0x25A0))
@@ -152,6 +165,14 @@ _LEADING_JUNK = re.compile("^(?:\ufeff|\u00ef\u00bb\u00bf|[\x00-\x08\x1a])+")
 
 
 def _csv_rows(path: str, encoding: str, delimiter: str, repair: bool = False) -> Iterator[RawRow]:
+    """The records of a CSV file as rows; a record the csv module refuses is a row with ``error`` set.
+
+    Such a record (a field over :data:`MAX_CSV_FIELD_CHARS`, …) is skipped
+    and reading goes on with the next physical line.  Raises
+    :class:`CorruptFile` only when the parser stops making progress.
+    """
+    if csv.field_size_limit() < MAX_CSV_FIELD_CHARS:
+        csv.field_size_limit(MAX_CSV_FIELD_CHARS)
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         lines: Iterator[str] = (line.replace("\x00", "") for line in fh)
         reader = csv.reader(lines, delimiter=delimiter)
@@ -163,7 +184,15 @@ def _csv_rows(path: str, encoding: str, delimiter: str, repair: bool = False) ->
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise CorruptFile(f"The CSV file cannot be parsed near line {last_line + 1}: {exc}") from exc
+                if reader.line_num <= last_line:
+                    raise CorruptFile(f"The CSV file cannot be parsed near line {last_line + 1}: {exc}") from exc
+                start, last_line = last_line + 1, reader.line_num
+                if "field larger than field limit" in str(exc):
+                    why = f"a field is longer than {MAX_CSV_FIELD_CHARS:,} characters"
+                else:
+                    why = str(exc)
+                yield RawRow(row=start, values=[], error=f"The CSV record could not be read ({why}); the row is skipped.")
+                continue
             start = last_line + 1
             last_line = reader.line_num
             if first and record:
@@ -186,20 +215,21 @@ def open_csv(path: str, encoding: str | None = None, delimiter: str | None = Non
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     enc = encoding or detect_encoding(sample)
-    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    nuls = sample.count(0)
+    control = sum(1 for b in sample if 0 < b < 9 or 13 < b < 32)
     if (
-        control * 20 > len(sample)
+        (control * 20 > len(sample) or nuls > len(sample) * MAX_NUL_SHARE)
         and not enc.replace("_", "-").startswith("utf-16")
         and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     ):
         raise UnsupportedFormat(
-            "The file is binary but not a spreadsheet this service reads (CSV, TSV, XLS, XLSX)."
+            "The file is binary but not a spreadsheet this service reads (CSV, TSV, XLS, XLSX, PDF)."
         )
     try:
         codecs.lookup(enc)
     except LookupError as exc:
         raise CorruptFile(f"Unknown text encoding {enc!r}; use a name such as utf-8, cp1251 or cp866.") from exc
-    text = sample.decode(enc, errors="replace")
+    text = sample.decode(enc, errors="replace").replace("\x00", "")
     if text.startswith("\ufeff"):
         text = text[1:]
     if delimiter == "\\t" or (delimiter or "").lower() == "tab":

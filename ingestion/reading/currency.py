@@ -14,6 +14,9 @@ _ISO_CODES: Final = frozenset(
     "UZS KGS TJS TRY CNY JPY CAD AUD LTL LVL EEK".split()
 )
 
+#: The ISO 4217 codes a currency setting may name (old codes ``RUR``/``BYR`` map to ``RUB``/``BYN``).
+KNOWN_CODES: Final = _ISO_CODES
+
 # (pattern on case-folded text, ISO code); checked in order, first hit wins.
 _MARKS: Final[list[tuple[re.Pattern[str], str]]] = [
     (re.compile(r"бел\w*\.?\s*р(?:уб)?|\bbyn\b|\bbyr\b|\bбр\b|\bbr\b(?!\w)"), "BYN"),
@@ -69,6 +72,20 @@ def currency_from_format(number_format: str | None) -> str | None:
     # bare currency symbols outside quotes (e.g. "#,##0.00 €" or "₽#,##0")
     literals.append(re.sub(r'"[^"]*"|\[[^\]]*\]|[#0.,;?%\s_()\\*-]', " ", number_format))
     return currency_from_text(" ".join(literals))
+
+
+def known_code(value: str | None) -> str | None:
+    """``value`` as one of the ISO 4217 codes this reader knows (case ignored; ``RUR`` → ``RUB``), else ``None``.
+
+    Only codes are accepted, not marks: ``"eur"`` → ``"EUR"``, ``"руб"`` → ``None``.
+    Used to validate a supplier's or the command line's currency setting.
+    """
+    if not value:
+        return None
+    v = value.strip().upper()
+    if v not in _ISO_CODES:
+        return None
+    return "RUB" if v == "RUR" else ("BYN" if v == "BYR" else v)
 
 
 def iso_code(value: str | None) -> str | None:

@@ -9,6 +9,13 @@ the output is a :class:`Layout` or ``None`` when no header row is found.
    it names at least two different roles (or the supplier's ``header_row``
    option says where it is).  Logo, contact and title blocks above it score
    nothing and are skipped.
+1b. **Header without a name word** (``'' | '' | DN | Cena PLN``: the cell over
+   the names is blank): when no row qualifies, a row of short words that
+   names a price or SKU (and maybe other item roles, not the name) is still the
+   header if the values below confirm it — its price columns hold amounts
+   and an untitled column holds long, mostly distinct texts, which becomes
+   the name (:func:`find_nameless_header`, the test :func:`infer_headerless`
+   uses for names); an ``info`` problem ``name_from_values`` says so.
 2. **Two-row headers**: when the next row holds only short words that name a
    role, a price kind ("опт", "розница", "netto") or a currency, it is a
    sub-header: each column's text becomes "parent child" and the child's own
@@ -64,6 +71,8 @@ from ingestion.reading.synonyms import LINK_RE, OPTION_RE, header_role, norm_hea
 
 HEADER_SCAN_ROWS = 60
 VALUE_SAMPLE_ROWS = 300
+#: Priced rows with a SKU needed before the SKU shapes they show are trusted to tell items from sections.
+SKU_EVIDENCE_ROWS = 5
 SINGLE_ROLES = ("sku", "name", "currency", "unit", "brand", "category", "description", "group")
 #: Decimal mark of prices by currency, used only when a column's values cannot tell.
 _DOT_CURRENCIES = frozenset("USD GBP CHF CNY JPY CAD AUD".split())
@@ -118,8 +127,10 @@ class Layout:
     findings: list[Problem] = attrs.field(factory=list)
     #: indices of columns naming a variant's options (see module docstring, 7)
     option_cols: list[int] = attrs.field(factory=list)
-    #: shape classes of the SKUs of priced sample rows; ``None`` when too few to tell
+    #: shape classes of the SKUs of priced sample rows; ``None`` when no priced row has a SKU
     sku_classes: frozenset[tuple[bool, bool, bool]] | None = None
+    #: how many priced sample rows had a SKU (below :data:`SKU_EVIDENCE_ROWS` the classes are a weak hint)
+    sku_evidence: int = 0
     #: columns in which the sample's text-only rows (sections) start
     section_cols: frozenset[int] = frozenset()
 
@@ -187,6 +198,74 @@ def find_header_row(rows: list[RawRow]) -> int | None:
             continue
         if score > best_score:
             best, best_score = i, score
+    return best
+
+
+#: Roles a header row may name without naming the name column (step 1b).
+_NAMELESS_ROLES = frozenset({"price", "sku", "unit", "stock", "currency", "brand", "category"})
+
+
+def find_nameless_header(rows: list[RawRow]) -> tuple[int, int] | None:
+    """A header row that names a price but no name column, and the name column below it (step 1b).
+
+    For headers like ``'' | '' | DN | Cena PLN`` whose cell over the names is
+    blank.  A candidate row names a price or a SKU (and maybe other item
+    roles, never ``name``) in at least two short text cells and holds no
+    number.  It is kept only when the values below confirm it: every price
+    column it names (when it names none: the first column under a blank
+    header cell) reads as amounts in four of five filled cells (at least
+    three), and a
+    column whose header cell names no role holds what
+    :func:`infer_headerless` takes for names — filled on half the rows or
+    more, mostly lettered texts of eight characters or more on average, and
+    mostly distinct (half or more of the values differ).  Returns
+    ``(index into rows, name column index)`` of the best-scoring such row,
+    or ``None``.
+    """
+    best: tuple[int, int] | None = None
+    best_score = 0.0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score, roles = score_header_row(row)
+        if not roles & {"price", "sku"} or not roles <= _NAMELESS_ROLES or score <= best_score:
+            continue
+        texts = [v for v in row.values if _short_text(v)]
+        if len(texts) < 2 or any(is_number(v) for v in row.values):
+            continue
+        below = [r for r in rows[i + 1 : i + 1 + VALUE_SAMPLE_ROWS] if any(v is not None for v in r.values)]
+        if len(below) < 3:
+            continue
+        width = max(len(row.values), max(len(r.values) for r in below))
+        stats = _column_stats(below, width)
+        head_roles: list[str | None] = []
+        for j in range(width):
+            t = _short_text(row.values[j]) if j < len(row.values) else None
+            head_roles.append(header_role(t)[0] if t else None)
+        price_idx = [j for j, r in enumerate(head_roles) if r == "price"]
+        if not price_idx:
+            # a SKU header over codes, prices under a blank cell: _resolve takes the first such column
+            price_idx = [
+                j for j in range(width)
+                if head_roles[j] is None and not (j < len(row.values) and _short_text(row.values[j]))
+                and stats[j].filled >= 3 and _price_fit(stats[j]) >= 0.8
+            ][:1]
+            if not price_idx:
+                continue
+        if not all(stats[j].filled >= 3 and _price_fit(stats[j]) >= 0.8 for j in price_idx):
+            continue
+        pool: list[int] = []
+        for j in range(width):
+            s = stats[j]
+            if head_roles[j] not in (None, "ignore") or j in price_idx or s.filled * 2 < len(below) or not s.texts:
+                continue
+            if s.text_len / s.texts < 8 or s.lettered * 10 < s.filled * 6:
+                continue
+            values = {clean_text(r.values[j]) for r in below if j < len(r.values) and r.values[j] is not None}
+            if len(values) * 2 < s.filled:
+                continue
+            pool.append(j)
+        if pool:
+            best = (i, max(pool, key=lambda j: (_name_fit(stats[j]), -j)))
+            best_score = score
     return best
 
 
@@ -317,12 +396,17 @@ def detect_layout(rows: list[RawRow], options: ReadOptions = ReadOptions()) -> t
     """
     if not rows:
         return None
+    name_from_values: int | None = None
     if options.header_row is not None:
         idx = next((i for i, r in enumerate(rows) if r.row == options.header_row), None)
         if idx is None:
             return None
     else:
         found = find_header_row(rows)
+        if found is None:
+            nameless = find_nameless_header(rows)
+            if nameless is not None:
+                found, name_from_values = nameless
         if found is None and not options.column_mapping:
             return infer_headerless(rows, options)
         idx = found if found is not None else 0
@@ -348,11 +432,25 @@ def detect_layout(rows: list[RawRow], options: ReadOptions = ReadOptions()) -> t
 
     sample = rows[data_idx : data_idx + VALUE_SAMPLE_ROWS]
     stats = _column_stats(sample, width)
+    if name_from_values is not None and name_from_values < width:
+        columns[name_from_values].role, columns[name_from_values].weight = "name", 1
     _resolve(columns, stats)
     notes: list[str] = []
     _apply_overrides(columns, options, notes)
 
     layout = _finish(columns, stats, sample, options, header_rows, notes)
+    name_col = layout.first("name")
+    if name_from_values is not None and name_col is not None and name_col.index == name_from_values:
+        layout.findings.insert(0, Problem(
+            type="name_from_values",
+            level="info",
+            column=layout.labels[name_col.index],
+            message=(
+                f"The header row {header.row} names no name column; column {column_letter(name_col.index)} "
+                "was taken as the name from its values (long, mostly distinct texts). "
+                "Map this supplier's columns if it is wrong."
+            ),
+        ))
     return layout, data_idx
 
 
@@ -404,7 +502,7 @@ def _finish(
         c.index for c in columns
         if c.role is None and c.header and OPTION_RE.search(norm_header(c.header))
     ] if any(c.role == "group" for c in columns) else []
-    sku_classes, section_cols = _learn_rows(columns, sample)
+    sku_classes, sku_evidence, section_cols = _learn_rows(columns, sample)
     return Layout(
         header_rows=header_rows,
         columns=columns,
@@ -414,6 +512,7 @@ def _finish(
         findings=findings,
         option_cols=option_cols,
         sku_classes=sku_classes,
+        sku_evidence=sku_evidence,
         section_cols=section_cols,
     )
 
@@ -470,8 +569,17 @@ def sku_class(value: CellValue) -> tuple[bool, bool, bool] | None:
     return (digit, letter, " " in t)
 
 
-def _learn_rows(columns: list[Column], sample: list[RawRow]) -> tuple[frozenset[tuple[bool, bool, bool]] | None, frozenset[int]]:
-    """SKU shape classes of priced rows and the columns where text-only rows start (step 8)."""
+def _learn_rows(
+    columns: list[Column], sample: list[RawRow]
+) -> tuple[frozenset[tuple[bool, bool, bool]] | None, int, frozenset[int]]:
+    """What the sample teaches the row classifier (step 8).
+
+    Returns the shape classes (:func:`sku_class`) of the SKUs of priced rows
+    (``None`` when no priced row has a SKU; with :data:`SKU_EVIDENCE_ROWS` or
+    more such rows, shapes seen on fewer than one in twenty are dropped as
+    noise), the number of priced rows with a SKU, and the columns in which
+    two or more text-only rows start (section rows).
+    """
     sku = next((c for c in columns if c.role == "sku"), None)
     prices = [c for c in columns if c.role == "price"]
     classes: Counter[tuple[bool, bool, bool]] = Counter()
@@ -490,11 +598,14 @@ def _learn_rows(columns: list[Column], sample: list[RawRow]) -> tuple[frozenset[
             if len(texts) == 1:
                 starts[next(i for i, v in enumerate(vals) if v is not None and clean_text(v))] += 1
     total = sum(classes.values())
-    sku_classes = (
-        frozenset(k for k, n in classes.items() if n >= max(1, total // 20)) if total >= 5 else None
-    )
+    if total == 0:
+        sku_classes = None
+    elif total >= SKU_EVIDENCE_ROWS:
+        sku_classes = frozenset(k for k, n in classes.items() if n >= max(1, total // 20))
+    else:
+        sku_classes = frozenset(classes)  # few examples: every shape seen counts
     section_cols = frozenset(i for i, n in starts.items() if n >= 2)
-    return sku_classes, section_cols
+    return sku_classes, total, section_cols
 
 
 def _find_group(columns: list[Column], sample: list[RawRow]) -> None:

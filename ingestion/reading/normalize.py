@@ -27,7 +27,17 @@ ERROR_LITERALS: Final = frozenset(
     "#ЗНАЧ! #ЗНАЧЕН! #Н/Д #ССЫЛКА! #ДЕЛ/0! #ИМЯ? #ЧИСЛО! #ПУСТО! #АРГ!".split()
 )
 
+#: Largest price magnitude read, in the currency's major unit (10^15).  Larger values (``"1e300"``,
+#: a 20-digit number) are typos or junk, not prices: ``ParsedPrice.error`` says "too large".
+MAX_AMOUNT: Final = Decimal(10) ** 15
+
 _TAG = re.compile(r"<[^>]{0,200}>")
+_NOT_FINITE = re.compile(r"^[-+−–]?\s*(?:nan|inf|infinity|∞)$", re.IGNORECASE)
+_SCIENTIFIC = re.compile(r"^([-+−–]?)\s*(\d+(?:[.,]\d+)?[eE][-+−]?\d{1,6})$")
+#: "(5)", "$(5.00)", "(1 234,50) руб": the accounting way of writing a negative amount.
+_ACCOUNTING = re.compile(r"^([^\d()]{0,8})\(\s*(\d[^()]*?)\s*\)([^\d()]{0,12})$")
+#: "-5", "−7", "-$5.00", "– 5 €": a minus before the number, maybe with a currency sign between.
+_LEADING_MINUS = re.compile(r"^[-−–]\s*[^\w\s]{0,3}\s*\d")
 _WS = re.compile(r"\s+")
 _NUMBER = re.compile(r"[-−–]?\s?\d[\d\s\u00a0\u202f'’`.,]*")
 _KOPECKS = re.compile(r"^\s*(\d[\d\s]*)\s*[=-]\s*(\d{2})\s*$")
@@ -147,15 +157,28 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     (``"$8.00"``, ``"41.00р."``, ``"2 CHF"``, ``"1 234,56 руб."``), HTML, or
     roubles=kopecks (``"11=90"``); "on request" words give ``on_request``.
     Spreadsheet errors (``#VALUE!``) and blanks give ``empty``.
+
+    Negative amounts are read as negative (refusing them is the store's
+    business): a leading minus (``"-5"``, ``"−7"``, ``"-$5.00"``) or the
+    accounting parentheses (``"(5)"``, ``"$(5.00)"``, ``"(1 234,50) руб"``;
+    only a currency mark may stand outside them).  Scientific notation
+    (``"1.5e3"``) is read when the value is in range.  ``error`` is set to
+    ``"not a finite number"`` for NaN/Infinity (text or float cells) and to
+    ``"too large"`` for magnitudes over :data:`MAX_AMOUNT` (``"1e300"``,
+    ``"1e400"``).
     """
     if value is None or isinstance(value, bool):
         return ParsedPrice(empty=True)
-    if isinstance(value, (int, Decimal)):
-        return ParsedPrice(amount=Decimal(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return ParsedPrice(error="not a finite number")
+        return _bounded(value, None)
+    if isinstance(value, int):
+        return _bounded(Decimal(value), None)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            return ParsedPrice(empty=True)
-        return ParsedPrice(amount=_decimal_from_float(value))
+            return ParsedPrice(error="not a finite number")
+        return _bounded(_decimal_from_float(value), None)
     if isinstance(value, (datetime, date)):
         return ParsedPrice(error="a date, not a price")
     text = clean_text(value)
@@ -163,7 +186,33 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
         return ParsedPrice(empty=True)
     if ON_REQUEST_RE.search(text):
         return ParsedPrice(on_request=True, currency=currency_from_text(text))
+    if _NOT_FINITE.match(text):
+        return ParsedPrice(error="not a finite number")
+    m = _SCIENTIFIC.match(text)
+    if m:
+        try:
+            sci = Decimal(m.group(2).replace(",", ".").replace("−", "-"))
+        except InvalidOperation:
+            return ParsedPrice(error=f"unreadable number {text[:40]!r}")
+        if abs(sci) > MAX_AMOUNT:
+            return _bounded(sci, None)  # before formatting: "1e999999" has a million digits
+        exp = sci.as_tuple().exponent
+        if isinstance(exp, int) and exp > 0:
+            sci = sci.quantize(Decimal(1))  # 1.5E+3 -> 1500
+        elif isinstance(exp, int) and exp < -6:
+            sci = sci.quantize(Decimal("0.000001"))  # as floats are: six places
+        return _bounded(-sci if m.group(1) else sci, None)
     currency = currency_from_text(text)
+    negative = False
+    acc = _ACCOUNTING.match(text)
+    outside = (acc.group(1) + " " + acc.group(3)) if acc else ""
+    words = re.findall(r"[^\W\d_]{3,}", outside)
+    if acc and (not words or (len(words) == 1 and currency_from_text(outside))):
+        # "(5)", "$(5.00)", "(5) руб": only a currency mark may stand outside the parentheses
+        negative = True
+        text = f"{acc.group(1)} {acc.group(2)} {acc.group(3)}".strip()
+    elif _LEADING_MINUS.match(text):
+        negative = True
     m = _KOPECKS.match(text)
     if m:
         return ParsedPrice(amount=Decimal(m.group(1).replace(" ", "") + "." + m.group(2)), currency=currency)
@@ -179,6 +228,15 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     amount = parse_number(numbers[0], decimal_separator)
     if amount is None:
         return ParsedPrice(error=f"unreadable number {text[:40]!r}", currency=currency)
+    if negative and amount > 0:
+        amount = -amount
+    return _bounded(amount, currency)
+
+
+def _bounded(amount: Decimal, currency: str | None) -> ParsedPrice:
+    """``amount`` as a price, or an error when its magnitude exceeds :data:`MAX_AMOUNT`."""
+    if abs(amount) > MAX_AMOUNT:
+        return ParsedPrice(error=f"too large: over {MAX_AMOUNT:,.0f}", currency=currency)
     return ParsedPrice(amount=amount, currency=currency)
 
 

@@ -19,11 +19,19 @@ Rules, in order (a sheet "has prices" when a price column was found):
 4. a price cell holds text that is a price *header word* ("Стоимость") → a
    caption: section.
 5. a price cell holds other unreadable text → error ``bad_price``.
-6. no price at all: a row with a name and a unit or stock value, or a SKU of
-   the shape the sheet's priced rows use (:func:`~ingestion.reading.layout.sku_class`;
-   without enough priced rows to tell: name + SKU + one more value), or a
-   name beside another mapped value (brand, description, category), is an
-   item without price (``missing_price`` warning); so is a name-only row
+6. no price at all (the price cells are empty or hold a spreadsheet error
+   such as ``#DIV/0!``): a row with a name and a unit or stock value, or a
+   name and a SKU of a shape the sheet's priced rows use
+   (:func:`~ingestion.reading.layout.sku_class`: digits, letters, inner
+   space — learnt from every priced sample row with a SKU, even one or two),
+   is an item without price (``missing_price`` warning).  While fewer than
+   :data:`~ingestion.reading.layout.SKU_EVIDENCE_ROWS` priced rows show
+   SKUs (or none does), a name with a bare code (:func:`plain_code`: no
+   space, no lower-case word) or with a SKU and one more value is an item
+   too.  A SKU of another shape with a short text beside it and no
+   price is a group/section row (Wilo's ``008_Star-ZD | PG1`` above items
+   with SKUs like ``4111288``).  A name beside another mapped value (brand,
+   description, category) is an item without price; so is a name-only row
    that does not look like this sheet's sections: sitting at the items'
    outline level, or only in the name column while the sheet's sections
    start in a column left of it.  A row whose text is a note/total/contact
@@ -58,12 +66,13 @@ price column's header ("Цена, руб") → ``ReadOptions.currency`` → ``No
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 from ingestion.errors import Problem
 from ingestion.reading.currency import currency_from_format, iso_code
-from ingestion.reading.layout import Column, Layout, header_like, sku_class
+from ingestion.reading.layout import SKU_EVIDENCE_ROWS, Column, Layout, header_like, sku_class
 from ingestion.reading.model import Item, ReadOptions
 from ingestion.reading.normalize import (
     ParsedPrice,
@@ -80,6 +89,23 @@ from ingestion.reading.synonyms import LINK_RE, NOTE_RE, header_role
 
 KIND_ORDER = ("retail", "price", "sale", "brutto", "netto", "special", "dealer", "wholesale", "purchase", "compare_at")
 MAX_DEPTH = 8
+
+
+_LOWER_WORD = re.compile(r"[^\W\d_A-ZА-ЯЁ]{3}")
+
+
+def plain_code(value: Any) -> bool:
+    """A SKU cell that reads as a bare code: no inner space and no lower-case word.
+
+    ``"A2"``, ``"KX-100"``, ``"4111288"``, ``"00123"`` are plain codes;
+    ``"008_Star-ZD"`` (a group name with a word in it) and ``"PG 1 group"`` are
+    not.  Used only while the sheet's priced rows show too few SKUs to learn
+    their shapes from (rule 6).
+    """
+    k = sku_class(value)
+    if k is None or k[2]:
+        return False
+    return not _LOWER_WORD.search(clean_text(value))
 
 
 class SheetInterpreter:
@@ -333,7 +359,10 @@ class SheetInterpreter:
     def _item_without_price(self, row: RawRow, name: str, sku_raw: Any, texts: list[str]) -> bool:
         """Rule 6: a named row without price that is an item, not a section."""
         like = self._sku_like(sku_raw)
-        if like is True or (like is None and sku_raw is not None and len(texts) >= 3):
+        if like is True:
+            return True
+        weak = like is None or self.layout.sku_evidence < SKU_EVIDENCE_ROWS
+        if weak and sku_class(sku_raw) is not None and (len(texts) >= 3 or plain_code(sku_raw)):
             return True
         for col in (self.brand_col, self.desc_col, self.category_col):
             if col is None or self.name_col is None or col.index == self.name_col.index:

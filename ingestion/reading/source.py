@@ -19,13 +19,19 @@ from ingestion.reading.normalize import CellValue
 
 @attrs.define(slots=True)
 class RawRow:
-    """One row of one sheet: ``row`` is 1-based; ``formats`` parallels ``values``; ``page`` is 1-based (PDF)."""
+    """One row of one sheet: ``row`` is 1-based; ``formats`` parallels ``values``; ``page`` is 1-based (PDF).
+
+    ``error`` is set (and ``values`` empty) when the reader could not read the
+    row at all, e.g. a CSV record with a field over the size limit; the row
+    then becomes an error problem ``unreadable_row``.
+    """
 
     row: int
     values: list[CellValue]
     formats: list[str | None] | None = None
     level: int | None = None
     page: int | None = None
+    error: str | None = None
 
 
 @attrs.define

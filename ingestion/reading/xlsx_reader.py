@@ -12,6 +12,16 @@
 * Hidden rows, including rows of collapsed outline groups, are data like any
   other; hidden sheets are marked ``hidden``.
 * Number formats are kept per cell (a currency may live only there).
+* **Resource limits, checked before openpyxl parses anything** (a "zip
+  bomb" is a small file that unpacks to gigabytes): the ZIP directory's
+  uncompressed sizes must not add up to more than
+  :data:`MAX_UNCOMPRESSED_BYTES`, and no part larger than
+  :data:`RATIO_CHECK_BYTES` may be compressed more than
+  :data:`MAX_COMPRESSION_RATIO` to 1 (real sheet XML compresses 5–30:1);
+  otherwise :class:`~ingestion.errors.UnsupportedFormat`.  The stated sizes
+  can be trusted as upper bounds: :mod:`zipfile` stops at the stated size
+  and fails on the CRC when a part holds more.  Over-long cells are cut
+  later, for every format (:data:`ingestion.reading.api.MAX_CELL_CHARS`).
 """
 
 from __future__ import annotations
@@ -25,12 +35,54 @@ from typing import Any, Iterator
 import openpyxl
 from openpyxl.utils.cell import range_boundaries
 
-from ingestion.errors import CorruptFile
+from ingestion.errors import CorruptFile, UnsupportedFormat
 from ingestion.reading.normalize import CellValue
 from ingestion.reading.source import RawRow, SheetSource
 
 #: Workbooks stating at most this many cells are loaded fully (merged cells resolved).
 FULL_LOAD_CELLS = 400_000
+#: Upper bound of the sum of the uncompressed sizes of a workbook's ZIP parts, in bytes (500 MiB).
+MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+#: A part compressed more than this many times (uncompressed / compressed size) is a zip bomb …
+MAX_COMPRESSION_RATIO = 200
+#: … when it also unpacks to more than this many bytes (50 MiB); small parts may compress well.
+RATIO_CHECK_BYTES = 50 * 1024 * 1024
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):,.0f} MB"
+
+
+def check_zip_limits(path: str) -> None:
+    """Refuse a workbook whose parts would unpack to too much (module docstring, resource limits).
+
+    Reads only the ZIP directory.  Raises :class:`UnsupportedFormat` when the
+    uncompressed sizes add up to more than :data:`MAX_UNCOMPRESSED_BYTES` or a
+    part over :data:`RATIO_CHECK_BYTES` is compressed more than
+    :data:`MAX_COMPRESSION_RATIO`:1, and :class:`CorruptFile` when the ZIP
+    directory cannot be read.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CorruptFile(f"The .xlsx file cannot be opened ({exc}); re-save it from Excel and send it again.") from exc
+    total = 0
+    for info in infos:
+        size = max(int(info.file_size), 0)
+        total += size
+        ratio = size / max(int(info.compress_size), 1)
+        if size > RATIO_CHECK_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise UnsupportedFormat(
+                f"The .xlsx part {info.filename!r} unpacks to {_mib(size)} from {info.compress_size:,} bytes "
+                f"({ratio:,.0f}:1, limit {MAX_COMPRESSION_RATIO}:1): the file is not read (a ZIP bomb or a damaged "
+                "workbook). Re-save it from Excel or send it as .csv."
+            )
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise UnsupportedFormat(
+            f"The .xlsx file unpacks to {_mib(total)} (limit {_mib(MAX_UNCOMPRESSED_BYTES)}): it is too large to read. "
+            "Split it into smaller files or send it as .csv."
+        )
 
 
 def _value(cell: Any) -> CellValue:
@@ -155,7 +207,13 @@ def _full_rows(ws: Any) -> Iterator[RawRow]:
 
 
 def open_xlsx(path: str) -> tuple[list[SheetSource], dict[str, Any]]:
-    """One :class:`SheetSource` per worksheet, plus what was learnt (read mode)."""
+    """One :class:`SheetSource` per worksheet, plus what was learnt (``{"read_only": bool}``).
+
+    Raises :class:`UnsupportedFormat` for a workbook over the resource limits
+    (:func:`check_zip_limits`) and :class:`CorruptFile` for one openpyxl
+    cannot open.
+    """
+    check_zip_limits(path)
     try:
         # a file object, not the name: openpyxl refuses names ending in .xls
         handle = open(path, "rb")  # noqa: SIM115 - stays open while the read-only workbook streams
