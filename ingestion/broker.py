@@ -69,6 +69,16 @@ class CheckedJSONEncoder(dramatiq.JSONEncoder):
         return message
 
 
+class FreshDatabaseConnection(Middleware):
+    """Before each message, drop a database connection that died (a PostgreSQL restart), so
+    a worker thread never keeps failing on a dead connection."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        from ingestion.models.db import drop_dead_connection
+
+        drop_dead_connection()
+
+
 class MessageShape(Middleware):
     """Dead-letter at once a message whose envelope had the wrong shape (see :class:`CheckedJSONEncoder`).
 
@@ -98,6 +108,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         backend = StubBackend()
     broker.add_middleware(Results(backend=backend, result_ttl=RESULT_TTL_MS))  # type: ignore[no-untyped-call]
     broker.add_middleware(MessageShape())
+    broker.add_middleware(FreshDatabaseConnection())
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(WorkerLogging())
     broker.add_middleware(PeriodiqMiddleware(skip_delay=PERIODIC_SKIP_DELAY))  # type: ignore[no-untyped-call]

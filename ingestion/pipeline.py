@@ -285,8 +285,13 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     path, sha256 = download["file_path"], download.get("sha256")
 
     def fresh_start() -> None:
-        # A redelivered (or repeated) parse starts clean: its row logs and staged rows go.
-        ParsingLog.delete().where((ParsingLog.job_id == job_id) & ParsingLog.row_number.is_null(False)).execute()
+        # A redelivered (or repeated) parse starts clean: the row logs and file-level notes of an
+        # earlier attempt go (the reasons earlier attempts failed stay), its staged rows too.
+        earlier = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
+        since = ParsingLog.row_number.is_null(False)
+        if earlier is not None:
+            since = since | ((ParsingLog.created_at >= earlier.created_at) & (ParsingLog.level != "error"))
+        ParsingLog.delete().where((ParsingLog.job_id == job_id) & since).execute()
 
     fresh_start()
     options = read_options(supplier.meta)
@@ -453,6 +458,7 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
             items_total=rows,
             matches_found=auto,
             review_queue_count=review,
+            error="",
             can_retry=False,
             completed_at=now_iso(),
         )

@@ -21,7 +21,23 @@ database = peewee.DatabaseProxy()
 
 
 class ReconnectingPostgresqlDatabase(ReconnectMixin, peewee.PostgresqlDatabase):  # type: ignore[misc]
-    """PostgreSQL that reconnects once when the server dropped the connection."""
+    """PostgreSQL that reconnects when the server dropped the connection (a restart, a failover).
+
+    Outside a transaction a statement that meets a dead connection is run again
+    on a new one; inside one the error is raised (the transaction is lost) and
+    the next transaction starts on a new connection.
+    """
+
+    reconnect_errors = (
+        (peewee.OperationalError, "server closed the connection"),
+        (peewee.OperationalError, "terminating connection"),
+        (peewee.OperationalError, "connection already closed"),
+        (peewee.OperationalError, "connection not open"),
+        (peewee.OperationalError, "could not receive data"),
+        (peewee.OperationalError, "ssl connection has been closed"),
+        (peewee.InterfaceError, "connection already closed"),
+        (peewee.InterfaceError, "cursor already closed"),
+    )
 
 
 class JSONField(peewee.Field):
@@ -62,6 +78,22 @@ def open_database(url: str) -> peewee.Database:
         db = ReconnectingPostgresqlDatabase(parsed.database, **parsed.connect_params)
     database.initialize(db)
     return db
+
+
+def drop_dead_connection() -> None:
+    """Close this thread's connection when it is no longer usable, so the next use opens a new one."""
+    db = database.obj
+    if db is None or db.is_closed():
+        return
+    try:
+        usable = db.is_connection_usable()
+    except Exception:
+        usable = False
+    if not usable:
+        try:
+            db.close()
+        except Exception:  # closing a dead connection may fail too; forget it either way
+            db._state.reset()
 
 
 def migrations_dir() -> Path:
