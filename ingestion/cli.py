@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["preview"]:  # the reader's own options; it writes nothing and needs no settings
         from ingestion import preview
 
+        if "--supplier" in argv:
+            return preview_for_supplier(argv[1:])
         code: int = preview.main(argv[1:])
         return code
     if argv[:1] == ["match"]:  # the matcher on two CSV files; writes nothing
@@ -241,6 +243,65 @@ def _render_summary(s: dict[str, Any]) -> str:
             )
             lines.append(f"    [{p['level']}] {where}: {p['message']}" if where else f"    [{p['level']}] {p['message']}")
     return "\n".join(lines)
+
+
+# --- preview --supplier -----------------------------------------------------------------
+def preview_for_supplier(argv: list[str]) -> int:
+    """``preview --supplier NAME FILE``: read as that supplier's next list would be read.
+
+    The supplier's ``meta`` overrides and remembered layout apply (options on
+    the command line win); the report says whether the remembered layout
+    matched this file's headers.  Writes nothing.
+    """
+    from ingestion import preview
+    from ingestion.models import Supplier, open_database
+    from ingestion.pipeline import read_options
+    from ingestion.runs import layout_signature, remembered_layout, remembered_options
+
+    i = argv.index("--supplier")
+    if i + 1 >= len(argv):
+        print("ingestion: --supplier needs a supplier name", file=sys.stderr)
+        return 2
+    name = argv[i + 1]
+    rest = argv[:i] + argv[i + 2:]
+    args = preview._parser().parse_args(rest)
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        print(f"ingestion: bad setting: {exc}", file=sys.stderr)
+        return 2
+    open_database(settings.database_url)
+    supplier = Supplier.get_or_none(Supplier.name_key == Supplier.key_for(name))
+    if supplier is None:
+        print(f"ingestion: no supplier named {name!r}", file=sys.stderr)
+        return 1
+    given = preview.options_from_args(args)
+    meta = read_options(supplier.meta)
+    options = attrs.evolve(
+        meta,
+        **{f.name: getattr(given, f.name) for f in attrs.fields(type(given))
+           if getattr(given, f.name) not in (None, {}, "")},
+        column_mapping={**meta.column_mapping, **given.column_mapping},
+    )
+    remembered = remembered_layout(str(supplier.id))
+    detected = preview.build_preview(args.file, options)
+    signature = layout_signature({"sheets": detected.get("layouts") or []})
+    matches = remembered is not None and remembered.signature == signature
+    doc = preview.build_preview(args.file, remembered_options(options, remembered)) if matches else detected
+    doc["supplier"] = {
+        "name": supplier.name,
+        "remembered_layout": remembered is not None,
+        "layout": ("remembered (the headers match the supplier's last list)" if matches else
+                   "detected afresh — the headers differ from the supplier's last list (layout_changed)"
+                   if remembered is not None else "detected (no list of this supplier was published yet)"),
+        "overrides": {k: v for k, v in attrs.asdict(options).items() if v not in (None, {}, "")},
+    }
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, default=str))
+    else:
+        print(f"Supplier: {supplier.name} — layout {doc['supplier']['layout']}")
+        print(preview.render_text(doc, rows=args.rows))
+    return 0 if doc["status"] == "ok" else 1
 
 
 # --- publish ----------------------------------------------------------------------------

@@ -66,3 +66,17 @@ def test_a_bad_setting_stops_with_the_variable_name(tmp_path: Path) -> None:
 def test_job_needs_redis(tmp_path: Path) -> None:
     out = cli("job", "abc", cwd=tmp_path)
     assert out.returncode == 2 and "REDIS_URL" in out.stderr
+
+
+def test_preview_for_a_supplier_says_which_layout_applies(tmp_path: Path) -> None:
+    src = write_price_list(tmp_path / "price.csv")
+    assert cli("ingest", str(src), "--supplier", "Память", cwd=tmp_path).returncode == 0
+    same = cli("preview", "--supplier", "память", "--json", str(src), cwd=tmp_path)
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout)["supplier"]["layout"].startswith("remembered")
+    other = tmp_path / "other.csv"
+    other.write_text("Код;Товар;Стоимость\nX1;Вещь;5\n", encoding="utf-8")
+    changed = json.loads(cli("preview", "--supplier", "Память", "--json", str(other), cwd=tmp_path).stdout)
+    assert "layout_changed" in changed["supplier"]["layout"]
+    unknown = cli("preview", "--supplier", "Никто", str(other), cwd=tmp_path)
+    assert unknown.returncode == 1 and "no supplier" in unknown.stderr
