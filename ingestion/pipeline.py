@@ -43,6 +43,7 @@ from ingestion.runs import (
     remembered_layout,
     remembered_options,
     start_run,
+    with_remembered_locale,
 )
 from ingestion.store import ItemWriter, drop_run, get_or_create_supplier, log_problem
 
@@ -294,8 +295,8 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
         ParsingLog.delete().where((ParsingLog.job_id == job_id) & since).execute()
 
     fresh_start()
-    options = read_options(supplier.meta)
     remembered = remembered_layout(supplier_id)
+    options = with_remembered_locale(read_options(supplier.meta), remembered)
     price_list = open_price_list(path, options)
     rt.jobs.update(job_id, file_type=price_list.file_type, items_total=price_list.rows_total)
     run = start_run(job_id, supplier_id, sha256, price_list.file_type)
@@ -384,7 +385,7 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
         )
         metrics.phase("held")
         return summary
-    remember_layout(supplier_id, job_id, layout)
+    remember_layout(supplier_id, job_id, layout, remembered)
     rt.jobs.update(
         job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=seen.details,
         diff_summary=diff.summary(),

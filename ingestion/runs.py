@@ -194,7 +194,7 @@ def layout_of(price_list: PriceList) -> dict[str, Any]:
         "delimiter": price_list.details.get("delimiter"),
         "sheets": [
             {"sheet": lay.sheet, "header_rows": list(lay.header_rows), "columns": dict(lay.columns),
-             "currency": lay.currency}
+             "currency": lay.currency, "decimal_separators": dict(lay.decimal_separators)}
             for lay in price_list.layouts
         ],
     }
@@ -208,6 +208,21 @@ def layout_signature(layout: dict[str, Any]) -> str:
 
 def remembered_layout(supplier_id: str) -> SupplierLayout | None:
     return SupplierLayout.get_or_none(SupplierLayout.supplier == uuid.UUID(supplier_id))
+
+
+def with_remembered_locale(options: ReadOptions, remembered: SupplierLayout | None) -> ReadOptions:
+    """``options`` with the decimal marks the supplier's earlier lists showed per price column.
+
+    They only decide columns whose own values cannot (per-column number locale),
+    so they apply whether or not the headers changed.
+    """
+    if remembered is None:
+        return options
+    marks: dict[str, str] = {}
+    for sheet in (remembered.layout or {}).get("sheets") or []:
+        for label, mark in (sheet.get("decimal_separators") or {}).items():
+            marks.setdefault(label, mark)
+    return attrs.evolve(options, column_decimal_separators={**marks, **options.column_decimal_separators})
 
 
 def remembered_options(options: ReadOptions, remembered: SupplierLayout | None) -> ReadOptions:
@@ -231,8 +246,23 @@ def remembered_options(options: ReadOptions, remembered: SupplierLayout | None) 
     )
 
 
-def remember_layout(supplier_id: str, job_id: str, layout: dict[str, Any]) -> None:
-    """Keep ``layout`` as the supplier's (replacing the one before)."""
+def remember_layout(
+    supplier_id: str, job_id: str, layout: dict[str, Any], before: SupplierLayout | None = None
+) -> None:
+    """Keep ``layout`` as the supplier's (replacing the one before).
+
+    Decimal marks the new list's values could not decide keep what ``before``
+    (the layout remembered so far) knew for the same column.
+    """
+    if before is not None:
+        old: dict[str, str] = {}
+        for sheet in (before.layout or {}).get("sheets") or []:
+            old.update(sheet.get("decimal_separators") or {})
+        for sheet in layout.get("sheets") or []:
+            marks = sheet.setdefault("decimal_separators", {})
+            for label in sheet.get("columns") or {}:
+                if label not in marks and label in old:
+                    marks[label] = old[label]
     signature = layout_signature(layout)
     now = utcnow()
     (

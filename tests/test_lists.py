@@ -136,3 +136,19 @@ def test_provenance_of_items_and_problems(stub_worker: Any, tmp_path: Path) -> N
     assert (item.source_sha256, item.source_row, item.source_sheet) == (sha, 4, None)
     bad = ParsingLog.get((ParsingLog.job_id == state["job_id"]) & (ParsingLog.level == "error"))
     assert (bad.source_sha256, bad.row_number, bad.column_name) == (sha, 6, "Цена, руб")
+
+
+def test_an_ambiguous_price_column_is_decided_by_the_suppliers_history(stub_worker: Any, tmp_path: Path) -> None:
+    header = ["Артикул", "Наименование", "Price"]
+    clear = [[f"L{i}", f"Item {i}", f"{i},25"] for i in range(1, 6)]  # decimal comma, told by the values
+    assert ingest(stub_worker, price_list(tmp_path / "clear.csv", clear, header=header), "Локаль")["phase"] == "complete"
+    assert SupplierLayout.get().layout["sheets"][0]["decimal_separators"] == {"Price": ","}
+    ambiguous = [[f"L{i}", f"Item {i}", f"{i},500"] for i in range(1, 6)]  # "1,500" reads either way
+    state = ingest(stub_worker, price_list(tmp_path / "amb.csv", ambiguous, header=header), "Локаль")
+    assert state["phase"] == "complete", state
+    assert str(SupplierItem.get(SupplierItem.supplier_sku == "L2").price) in ("2.50", "2.5")
+    note = ParsingLog.get((ParsingLog.job_id == state["job_id"]) & (ParsingLog.error_type == "ambiguous_number_locale"))
+    assert "earlier lists" in note.message
+    # a new supplier with the same file: English header, no history -> the language decides ("." for English)
+    fresh = ingest(stub_worker, price_list(tmp_path / "amb2.csv", ambiguous, header=header), "Новый")
+    assert fresh["phase"] == "complete"

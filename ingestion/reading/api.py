@@ -299,6 +299,7 @@ def _read_sheet(
             header_rows=list(lay.header_rows),
             columns=lay.mapping(),
             currency=lay.currency,
+            decimal_separators=lay.decimal_separators(),
         )
         result.layouts.append(sheet_layout)
         for note in lay.notes:

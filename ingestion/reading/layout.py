@@ -101,6 +101,8 @@ class Column:
     kind: str | None = None
     currency: str | None = None
     decimal_separator: str | None = None
+    #: True when the column's own values decided its decimal mark (worth remembering).
+    locale_from_values: bool = False
 
     @property
     def label(self) -> str:
@@ -146,6 +148,14 @@ class Layout:
     @property
     def last_header_row(self) -> int:
         return self.header_rows[-1] if self.header_rows else 0
+
+    def decimal_separators(self) -> dict[str, str]:
+        """Column label → decimal mark, for the price columns whose own values decided it."""
+        return {
+            label: c.decimal_separator
+            for c, label in zip(self.columns, self.labels)
+            if c.role == "price" and c.locale_from_values and c.decimal_separator
+        }
 
     def mapping(self) -> dict[str, str]:
         """Column label → role (``price:<kind>`` for prices) for reports."""
@@ -476,14 +486,18 @@ def _finish(
         if col.role != "price":
             continue
         s = stats[col.index]
+        remembered = options.column_decimal_separators.get(labels[col.index])
         if options.decimal_separator in (",", "."):
             col.decimal_separator = options.decimal_separator
         elif s.comma_dec > s.dot_dec:
-            col.decimal_separator = ","
+            col.decimal_separator, col.locale_from_values = ",", True
         elif s.dot_dec > s.comma_dec:
-            col.decimal_separator = "."
+            col.decimal_separator, col.locale_from_values = ".", True
         elif s.ambiguous:
-            sep, why = locale_decimal(col.currency or sheet_currency, _language_texts(columns, sample))
+            if remembered in (",", "."):
+                sep, why = remembered, "as in the supplier's earlier lists, where the values told"
+            else:
+                sep, why = locale_decimal(col.currency or sheet_currency, _language_texts(columns, sample))
             col.decimal_separator = sep
             findings.append(Problem(
                 type="ambiguous_number_locale",

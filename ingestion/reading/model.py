@@ -47,6 +47,9 @@ class ReadOptions:
     decimal_separator: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    #: Column label → decimal mark the supplier's earlier lists showed; used only for a
+    #: price column whose own values cannot tell ("1,234" / "1.500" everywhere).
+    column_decimal_separators: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -90,6 +93,8 @@ class SheetLayout:
     header_rows: list[int] = attrs.field(factory=list)
     columns: dict[str, str] = attrs.field(factory=dict)
     currency: str | None = None
+    #: Price column label → decimal mark, where the column's own values decided it.
+    decimal_separators: dict[str, str] = attrs.field(factory=dict)
     rows_read: int = 0
     items: int = 0
 
