@@ -64,12 +64,14 @@ ITEM_VALUE_COLUMNS = (
 def item_key(item: Item) -> tuple[str, bool]:
     """``(supplier_sku, derived_from_name)`` for an item.
 
-    A name longer than 255 characters is cut and given a hash suffix so two
-    long names that share a beginning stay apart.
+    Without a SKU the key is the name plus the values that qualify it
+    (:attr:`Item.name_parts`: ``Бурт DIZAYN | 63`` — rows that share a name and
+    differ in a size column under the same header stay apart).  A key longer than 255 characters is cut and given a
+    hash suffix so two long keys that share a beginning stay apart.
     """
     if item.sku:
         return item.sku, False
-    key = " ".join(item.name.split()).casefold()
+    key = " | ".join([" ".join(item.name.split()), *(" ".join(v.split()) for v in item.name_parts)]).casefold()
     if len(key) > MAX_KEY_LENGTH:
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
         key = key[: MAX_KEY_LENGTH - 17] + "#" + digest
@@ -407,6 +409,8 @@ class ItemWriter:
             characteristics["brand"] = item.brand
         if item.description:
             characteristics["description"] = item.description
+        if item.attributes:
+            characteristics["attributes"] = item.attributes
         row = {
             "supplier_sku": key,
             "sku_from_name": from_name,

@@ -61,7 +61,8 @@ class Item:
     kind (``retail``, ``wholesale``, ``netto``, ``brutto``, ``price`` …);
     ``price`` is the one chosen as the item's price.  ``currency`` is ISO 4217
     or ``None`` when nothing in the file says.  ``raw`` maps header text to the
-    row's raw cell text so a manager can see the source.
+    row's raw cell text so a manager can see the source; ``attributes`` holds
+    the cells of columns no role took.
     """
 
     row: int
@@ -79,6 +80,12 @@ class Item:
     description: str | None = None
     page: int | None = None
     raw: dict[str, Any] = attrs.field(factory=dict)
+    #: Values of columns no role took (a size, a colour), by column label; they tell apart
+    #: rows that share a name when the file has no SKU.
+    attributes: dict[str, str] = attrs.field(factory=dict)
+    #: Of those, the values that qualify the name (a size column under the name's own
+    #: header, or a column with no header); they tell apart rows that share a name.
+    name_parts: tuple[str, ...] = ()
 
 
 @attrs.define

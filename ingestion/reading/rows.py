@@ -128,6 +128,13 @@ class SheetInterpreter:
         self.stock_cols = layout.role_columns("stock")
         self.price_cols = layout.role_columns("price")
         self.has_prices = bool(self.price_cols)
+        self._roled = {c.index for c in layout.columns if c.role and c.role != "ignore"}
+        name_header = self.name_col.header.split(" (")[0].strip().casefold() if self.name_col and self.name_col.header else None
+        self._qualifier_cols = [
+            c.index for c in layout.columns
+            if c.index not in self._roled
+            and (not c.header or (name_header is not None and c.header.split(" (")[0].strip().casefold() == name_header))
+        ]
         self.default_currency = iso_code(options.currency) if options.currency else None
         self._price_keys = self._kind_keys(self.price_cols)
         self._order = self._price_order(self.price_cols)
@@ -392,6 +399,29 @@ class SheetInterpreter:
                 n += 1
         return n
 
+    def _attributes(self, row: RawRow) -> dict[str, str]:
+        """Values of the columns no role took (a size, a colour, a diameter), by column label."""
+        out: dict[str, str] = {}
+        for i, v in enumerate(row.values):
+            if v is None or i in self._roled:
+                continue
+            text = clean_text(v)
+            if text:
+                label = self.layout.labels[i] if i < len(self.layout.labels) else f"col{i + 1}"
+                out[label] = text[:200]
+        return out
+
+    def _name_parts(self, row: RawRow, name: str) -> tuple[str, ...]:
+        """Values that qualify the name: cells of unroled columns under the name's own header
+        (a merged "Номенклатура" over a size column) or with no header at all."""
+        parts: list[str] = []
+        for i in self._qualifier_cols:
+            v = row.values[i] if i < len(row.values) else None
+            text = clean_text(v) if v is not None else ""
+            if text and text.casefold() != name.casefold() and text not in parts:
+                parts.append(text[:100])
+        return tuple(parts)
+
     def _item(
         self,
         row: RawRow,
@@ -445,6 +475,8 @@ class SheetInterpreter:
             description=clean_text(self._cell(row, self.desc_col))[:4000] or None,
             page=row.page,
             raw=self.row_data(row),
+            attributes=self._attributes(row),
+            name_parts=self._name_parts(row, name),
         )
         self.items += 1
         out: list[Item | Problem] = [item]
