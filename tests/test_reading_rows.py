@@ -128,3 +128,25 @@ def test_no_error_rate_warning_for_a_healthy_sheet(tmp_path: Path) -> None:
     rows = [["Name", "Price"]] + [[f"Item {i}", i + 1] for i in range(6)] + [["Bad", "n/a n/a"]]
     _, problems = read_all(write_xlsx(tmp_path / "h.xlsx", rows))
     assert not [p for p in problems if p.type == "high_error_rate"]
+
+
+def test_a_total_line_in_the_name_column_is_not_an_item(tmp_path: Path) -> None:
+    import openpyxl
+
+    from reading_fixtures import read_all
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Прайс-лист"])
+    ws.append([])
+    ws.append(["Артикул", "Наименование", "Ед.", "Цена, руб", "Остаток"])
+    ws.append(["Кабельно-проводниковая продукция"])
+    for i in range(6):
+        ws.append([f"KG-{i:03d}", f"Кабель ВВГ {i}", "м", 10.5 + i, 3])
+    ws.append([])
+    ws.append([None, "Итого позиций: 6"])
+    ws.append(["* Цены уточняйте у менеджера"])
+    wb.save(tmp_path / "t.xlsx")
+    items, problems = read_all(tmp_path / "t.xlsx")
+    assert [i.sku for i in items] == [f"KG-{i:03d}" for i in range(6)]
+    assert not [p for p in problems if p.level == "error"]

@@ -322,6 +322,8 @@ class SheetInterpreter:
         stock_vals = [self._cell(row, c) for c in self.stock_cols]
         sku = normalize_sku(sku_raw)
         has_stock = any(v is not None for v in stock_vals)
+        if name and not sku and unit is None and not has_stock and NOTE_RE.search(name):
+            return []  # a total or a note in the name column ("Итого позиций: 280"), not an item
         if name:
             if not self.has_prices:
                 if sku or unit is not None or has_stock or len(texts) >= 2 and self._mapped_values(row) >= 2:
