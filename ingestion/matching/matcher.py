@@ -43,6 +43,9 @@ __all__ = [
 MIN_RARE_DF = 50
 #: ... or by at most this fraction of the catalog, whichever is larger.
 RARE_DF_FRACTION = 0.02
+#: A code shared with at most this many products keeps them all as candidates, however many
+#: other candidates there are; a commoner code ("d20", "3м") only adds weight.
+MUST_MAX_ROWS = 8
 #: token_sort_ratio (0–100) a row needs in the whole-catalog fallback (items sharing no rare word).
 FALLBACK_CUTOFF = 60.0
 #: ... and only in catalogs up to this size: in a large one an item sharing no rare word
@@ -106,7 +109,7 @@ class Matcher:
             must.update(cat.sku_index.get(item.sku, ()))
         for code in item.codes:
             rows = cat.code_index.get(code, ())
-            if len(rows) <= rare_df:
+            if len(rows) <= MUST_MAX_ROWS:
                 must.update(rows)
             w = cat.weight(code, True)
             for r in rows if len(rows) <= rare_df else ():
