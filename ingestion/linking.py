@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -88,6 +89,68 @@ def load_catalog() -> Catalog:
     )
 
 
+class _SharedCatalog:
+    """The catalog of this worker process, kept between matching runs (DESIGN §8: building it costs
+    seconds for a large catalog, and every supplier's run needs it).
+
+    Products created since the last run are added incrementally; the whole catalog is read again
+    every :data:`CATALOG_RELOAD_SECONDS` (names edited, products archived) and after a failed run.
+    Matching runs of one process take turns (:data:`lock`): the matcher is CPU-bound, so threads
+    would not run it in parallel anyway, and the catalog must not grow under a running match.
+    """
+
+    lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.catalog: Catalog | None = None
+        self.known: set[str] = set()
+        self.loaded_at = 0.0
+        self.newest: dt.datetime | None = None
+        self.db: object = None
+
+    def get(self) -> Catalog:
+        db = database.obj
+        if self.catalog is None or self.db is not db or time.monotonic() - self.loaded_at > CATALOG_RELOAD_SECONDS:
+            self.catalog, self.known, self.newest = Catalog(), set(), None
+            self.db, self.loaded_at = db, time.monotonic()
+            self._add(Product.select(Product.id, Product.name, Product.brand, Product.category, Product.created_at)
+                      .where(Product.status != "archived"))
+        else:
+            since = self.newest - dt.timedelta(seconds=CATALOG_OVERLAP_SECONDS) if self.newest else None
+            query = Product.select(Product.id, Product.name, Product.brand, Product.category, Product.created_at).where(
+                Product.status != "archived")
+            if since is not None:
+                query = query.where(Product.created_at >= since)
+            self._add(query)
+        return self.catalog
+
+    def _add(self, query: Any) -> None:
+        assert self.catalog is not None
+        names = _category_names()
+        for p in query.iterator():
+            pid = str(p.id)
+            if pid in self.known:
+                continue
+            self.known.add(pid)
+            self.catalog.add(MatchProduct(id=pid, name=p.name, brand=p.brand, category=names.get(p.category_id)))
+            if self.newest is None or p.created_at > self.newest:
+                self.newest = p.created_at
+
+    def added(self, product_id: str, created_at: dt.datetime) -> None:
+        """A product this process created and already added to the catalog."""
+        self.known.add(product_id)
+
+    def forget(self) -> None:
+        self.catalog = None
+
+
+#: Seconds between full reloads of the shared catalog.
+CATALOG_RELOAD_SECONDS = 600
+#: Products created this many seconds before the newest one seen are looked at again (clocks, late commits).
+CATALOG_OVERLAP_SECONDS = 120
+shared_catalog = _SharedCatalog()
+
+
 def as_match_item(item: SupplierItem) -> MatchItem:
     """The matcher's view of a supplier item: name, real SKU (not a name-derived key), brand, leaf category."""
     characteristics = item.characteristics or {}
@@ -137,7 +200,27 @@ def match_supplier_items(
     if total == 0:
         recalc_products(already)
         return stats
-    catalog = load_catalog()
+    with shared_catalog.lock:
+        try:
+            _match_batches(sid, unmatched, total, matcher_options, batch_size, progress, deadline, stats)
+        except BaseException:
+            shared_catalog.forget()  # drafts of a rolled-back batch may be in it
+            raise
+    recalc_products(stats.products | already)
+    return stats
+
+
+def _match_batches(
+    sid: uuid.UUID,
+    unmatched: Any,
+    total: int,
+    matcher_options: dict[str, Any],
+    batch_size: int,
+    progress: ProgressCallback | None,
+    deadline: float | None,
+    stats: MatchStats,
+) -> None:
+    catalog = shared_catalog.get()
     matcher = Matcher(catalog, **matcher_options)
     categories: dict[tuple[int | None, str], int] = {}
     while True:
@@ -159,8 +242,6 @@ def match_supplier_items(
             stats.remaining = SupplierItem.select().where(unmatched).count()
             if stats.remaining:
                 break
-    recalc_products(stats.products | already)
-    return stats
 
 
 class _BatchWrites:
@@ -228,6 +309,7 @@ def _apply_result(
         catalog.add(MatchProduct(id=str(product["id"]), name=product["name"], brand=product["brand"],
                                  category=item.category_path.split(" / ")[-1] if item.category_path else None))
         stats.products.add(str(product["id"]))
+        shared_catalog.added(str(product["id"]), writes.now)
         writes.items.append((item.id, product["id"], "auto_matched", None, candidates))
 
 
