@@ -145,7 +145,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print(_render_summary(summary))
-    return 0 if summary["phase"] == "complete" else 1
+    return 0 if summary["phase"] == "complete" else (3 if summary["phase"] == "held" else 1)
 
 
 def _wait(jobs: Any, job_id: str, started: float, show: bool) -> dict[str, str]:
@@ -158,7 +158,7 @@ def _wait(jobs: Any, job_id: str, started: float, show: bool) -> dict[str, str]:
             if line != last_line:
                 print("\r" + line.ljust(len(last_line)), end="", file=sys.stderr, flush=True)
                 last_line = line
-        if phase in TERMINAL_PHASES and state.get("status") in ("completed", "failed"):
+        if phase == "held" or (phase in TERMINAL_PHASES and state.get("status") in ("completed", "failed")):
             if show:
                 print(file=sys.stderr)
             return state
@@ -222,7 +222,9 @@ def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, An
 def _render_summary(s: dict[str, Any]) -> str:
     lines = [f"job {s['job_id']} for supplier {s['supplier']!r}: {s['phase']}"]
     if s["error"]:
-        lines.append(f"  error: {s['error']}")
+        lines.append(f"  {'held' if s['phase'] == 'held' else 'error'}: {s['error']}")
+    if s["phase"] == "held":
+        lines.append("  nothing was published; to publish it anyway here, run again with GUARD_ENABLED=false")
     lines.append(
         f"  {s['file_type'] or 'file'}: {s['rows_read']} rows read, {s['items_stored']} items stored, "
         f"{s['rows_failed']} rows failed, {s['seconds']} s"
@@ -370,8 +372,15 @@ def cmd_job(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     from ingestion.models import IngestionRun, open_database
 
+    import peewee
+
     open_database(settings.database_url)
-    run = IngestionRun.get_or_none(IngestionRun.job_id == args.job_id)
+    try:
+        run = IngestionRun.get_or_none(IngestionRun.job_id == args.job_id)
+    except peewee.DatabaseError as exc:
+        print(f"ingestion: cannot read the database ({exc}); set DATABASE_URL, and run `ingestion migrate` once",
+              file=sys.stderr)
+        return 2
     if run is None or run.diff is None:
         print(f"ingestion: no list diff for job {args.job_id!r} (unknown job, or its file was never read)",
               file=sys.stderr)

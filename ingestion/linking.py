@@ -399,35 +399,44 @@ def create_draft_product(
 def recalc_products(product_ids: Iterable[str | uuid.UUID]) -> int:
     """Recalculate ``min_prices``/``min_price``/``availability`` of these products; returns how many.
 
-    Over linked items (``auto_matched`` or ``verified_match``): the lowest price
-    per currency (items without a price or currency are left out of prices);
-    availability true when any item is available (``available`` true or stock
-    above zero), false when every item says it is not, null when none says.
+    Over the offers linked to a product (``auto_matched`` or ``verified_match``)
+    that are still listed (not delisted): the lowest price per currency among
+    the available ones (``available`` true, or a stock above zero, or nothing
+    said); when no offer is available, the lowest price among all of them, so
+    a product keeps a reference price.  Availability: true when any offer is
+    available, false when every offer says it is not, null when none says.
     """
     ids = sorted({uuid.UUID(str(p)) for p in product_ids})
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        prices: dict[uuid.UUID, dict[str, Decimal]] = {pid: {} for pid in chunk}
+        in_stock: dict[uuid.UUID, dict[str, Decimal]] = {pid: {} for pid in chunk}
+        any_offer: dict[uuid.UUID, dict[str, Decimal]] = {pid: {} for pid in chunk}
         availability: dict[uuid.UUID, bool | None] = {pid: None for pid in chunk}
         rows = SupplierItem.select(
             SupplierItem.product, SupplierItem.price, SupplierItem.currency, SupplierItem.available, SupplierItem.stock
-        ).where(SupplierItem.product.in_(chunk) & SupplierItem.match_status.in_(LINKED_STATUSES))
+        ).where(
+            SupplierItem.product.in_(chunk)
+            & SupplierItem.match_status.in_(LINKED_STATUSES)
+            & SupplierItem.delisted_job_id.is_null()
+        )
         for row in rows.iterator():
             raw_pid = row.product_id  # type: ignore[attr-defined]
             pid = raw_pid if isinstance(raw_pid, uuid.UUID) else uuid.UUID(str(raw_pid))
-            if row.price is not None and row.currency:
-                price = Decimal(str(row.price))
-                best = prices[pid].get(row.currency)
-                if best is None or price < best:
-                    prices[pid][row.currency] = price
             says = row.available if row.available is not None else (
                 Decimal(str(row.stock)) > 0 if row.stock is not None else None)
             if says is not None:
                 availability[pid] = bool(availability[pid]) or says
+            if row.price is None or not row.currency:
+                continue
+            price = Decimal(str(row.price))
+            for table in (any_offer, in_stock) if says is not False else (any_offer,):
+                best = table[pid].get(row.currency)
+                if best is None or price < best:
+                    table[pid][row.currency] = price
         now = utcnow()
         with database.atomic():
             for pid in chunk:
-                per_currency = prices[pid]
+                per_currency = in_stock[pid] or any_offer[pid]
                 single = next(iter(per_currency.items())) if len(per_currency) == 1 else None
                 Product.update(
                     min_prices={k: f"{v:.2f}" for k, v in sorted(per_currency.items())} or None,

@@ -36,6 +36,8 @@ from ingestion.reading.xlsx_reader import open_xlsx
 from ingestion.store import log_problem
 
 MANAGED_BY = "master_sheet"
+#: The deactivation guard applies once the sheet manages this many suppliers.
+MIN_MANAGED_FOR_GUARD = 3
 HEADER_SEARCH_ROWS = 10
 GOOGLE_SHEET_RE = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]+)")
 
@@ -175,6 +177,11 @@ def read_master_sheet(path: str, sync_id: str) -> Iterator[SheetRow | Problem]:
                 continue
             active = _flag(cell("active")) if "active" in columns and cell("active") is not None else True
             source = cell_text(cell("source_url")).strip() if cell("source_url") is not None else ""
+            if source and not (re.match(r"^https?://", source, re.I) or source.startswith("/")):
+                yield Problem(type="master_sheet_row", sheet=sheet.name, row=raw.row, column="source_url",
+                              row_data=data,
+                              message=f"source {source[:100]!r} is neither an http(s) URL nor an absolute path")
+                continue
             if source and GOOGLE_SHEET_RE.match(source) and not fmt_text:
                 fmt_text = "google sheets"
             yield SheetRow(
@@ -194,13 +201,32 @@ def read_master_sheet(path: str, sync_id: str) -> Iterator[SheetRow | Problem]:
     )
 
 
-def apply_master_rows(rows: Iterator[SheetRow | Problem], sync_id: str) -> SyncResult:
-    """Upsert suppliers from the rows, deactivate those that left the sheet, log bad rows."""
+def apply_master_rows(rows: Iterator[SheetRow | Problem], sync_id: str, force: bool = False) -> SyncResult:
+    """Upsert suppliers from the rows, deactivate those that left the sheet, log bad rows.
+
+    A sheet that would deactivate more than half of the suppliers it manages
+    (at least :data:`MIN_MANAGED_FOR_GUARD` of them) — an empty or truncated
+    export, say — is refused with :class:`PermanentError` and nothing changes,
+    unless ``force``.
+    """
     result = SyncResult(sync_id=sync_id)
     listed: set[str] = set()
     now = utcnow()
+    listed_rows = list(rows)
+    managed = {
+        s.name_key for s in Supplier.select(Supplier.name_key, Supplier.meta).where(Supplier.is_active == True)  # noqa: E712
+        if (s.meta or {}).get("managed_by") == MANAGED_BY
+    }
+    keys = {Supplier.key_for(r.name) for r in listed_rows if isinstance(r, SheetRow)}
+    leaving = managed - keys
+    if not force and len(managed) >= MIN_MANAGED_FOR_GUARD and len(leaving) * 2 > len(managed):
+        raise PermanentError(
+            f"the master sheet would deactivate {len(leaving)} of the {len(managed)} suppliers it manages "
+            f"(it lists {len(keys)}); refusing — check the sheet, or send master_sync_task with force=true",
+            slug="master_sheet_suspicious",
+        )
     with database.atomic():
-        for row in rows:
+        for row in listed_rows:
             if isinstance(row, Problem):
                 result.bad_rows += row.level == "error"
                 log_problem(row, sync_id, None)

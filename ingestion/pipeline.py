@@ -414,7 +414,7 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
     if job_id:
         if rt.jobs.get(job_id) is None:
             rt.jobs.create(job_id, supplier_id=supplier_id, phase="matching", status="processing", started_at=now_iso())
-        rt.jobs.update(job_id, phase="matching", status="processing", items_processed=0)
+        rt.jobs.update(job_id, phase="matching", status="processing")
 
     def progress(done: int, total: int) -> None:
         if job_id:
@@ -450,13 +450,14 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
         summary["carry"] = {**earlier, "auto_so_far": auto, "review_so_far": review}
         return summary
     if job_id:
-        rows = int(parsed["rows"]) if parsed and "rows" in parsed else stats.processed
+        counts: dict[str, Any] = {}
+        if parsed and "rows" in parsed:  # the rows the parse read (the ML path keeps ml-analyze's counts)
+            counts = {"items_processed": int(parsed["rows"]), "items_total": int(parsed["rows"])}
         rt.jobs.update(
             job_id,
             phase="complete",
             status="completed",
-            items_processed=rows,
-            items_total=rows,
+            **counts,
             matches_found=auto,
             review_queue_count=review,
             error="",
@@ -479,6 +480,8 @@ def fail_job(rt: Runtime, job_id: str, problem: Problem, *, can_retry: bool, sup
         except ValueError:
             details = []
     metrics.phase("failed")
+    if can_retry and int(state.get("retry_count") or 0) >= int(state.get("max_retries") or 0) > 0:
+        can_retry = False  # its retries are used up
     rt.jobs.update(
         job_id,
         phase="failed",

@@ -147,6 +147,13 @@ def release_run(job_id: str, decided_by: str | None) -> Published:
     run = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
     if run is None or run.status != "held":
         raise RunNotHeld(f"job {job_id} has no held list (status {run.status if run else 'unknown'})")
+    current = previous_run(str(run.supplier_id), job_id)  # type: ignore[attr-defined]
+    if (current.job_id if current else None) != run.previous_job_id:
+        raise RunNotHeld(
+            f"job {job_id} was compared with the list of job {run.previous_job_id or '(none)'}, but the supplier's "
+            f"current list is now job {current.job_id if current else '(none)'}; its diff is out of date — "
+            "reject it and send the file again"
+        )
     now = utcnow()
     with database.atomic():
         published = publish_run(job_id, str(run.supplier_id), now)  # type: ignore[attr-defined]

@@ -143,8 +143,8 @@ class StoreStats:
 class ListDiff:
     """A list against the supplier's current one (JSON-able with :meth:`to_dict`).
 
-    ``price_up``/``price_down`` count SKUs priced in both lists in the same
-    currency; ``price_moved_over_half`` those that moved by more than 50%;
+    ``priced_in_both`` counts SKUs priced in both lists in the same currency
+    (changed or not); ``price_up``/``price_down`` those whose price moved; ``price_moved_over_half`` those that moved by more than 50%;
     ``currency_changed`` SKUs whose currency changed; ``largest_moves`` the
     biggest relative moves (old and new prices as strings, ``change_pct``).
     ``main_currency``/``previous_main_currency``: the most common currency of
@@ -175,8 +175,9 @@ class ListDiff:
     def summary(self) -> str:
         """One line for the job state and the CLI."""
         return (
-            f"{self.items} items: {self.new} new, {self.gone} gone, {self.price_up} price up, "
-            f"{self.price_down} price down, {self.stock_changed} stock changes, {self.unchanged} unchanged"
+            f"{self.items} items: {self.new} new, {self.gone} gone, {self.changed} changed ({self.price_up} price up, "
+            f"{self.price_down} price down, {self.currency_changed} currency), {self.stock_changed} stock changes, "
+            f"{self.unchanged} unchanged"
         )
 
 
@@ -220,6 +221,7 @@ class ItemWriter:
         self._seen_row: dict[str, int] = {}
         self._moves: dict[str, dict[str, Any]] = {}
         self._stock_changed: set[str] = set()
+        self._priced_both: set[str] = set()
         self._currencies: dict[str, int] = {}
         self._logs: list[Problem] = []
 
@@ -253,6 +255,8 @@ class ItemWriter:
         if row["currency"]:
             self._currencies[row["currency"]] = self._currencies.get(row["currency"], 0) + 1
         old = self.previous.get(key)
+        if old is not None and old.price is not None and row["price"] is not None and old.currency == row["currency"]:
+            self._priced_both.add(key)
         change = self._classify(key, row, old)
         self._state[key] = change
         if change != "same":
@@ -300,13 +304,13 @@ class ItemWriter:
             if move["kind"] == "currency":
                 diff.currency_changed += 1
                 continue
-            diff.priced_in_both += 1
             if move["kind"] == "up":
                 diff.price_up += 1
             elif move["kind"] == "down":
                 diff.price_down += 1
             if abs(move["change_pct"]) > 50:
                 diff.price_moved_over_half += 1
+        diff.priced_in_both = len(self._priced_both)
         diff.largest_moves = heapq.nlargest(
             DIFF_TOP_MOVES,
             (m for m in self._moves.values() if m["kind"] in ("up", "down")),
@@ -346,6 +350,7 @@ class ItemWriter:
         self._pending.pop(key, None)
         self._moves.pop(key, None)
         self._stock_changed.discard(key)
+        self._priced_both.discard(key)
         if key in self._written:
             StagedItem.delete().where((StagedItem.job_id == self.job_id) & (StagedItem.supplier_sku == key)).execute()
             self._written.discard(key)

@@ -42,7 +42,7 @@ def test_diff_new_gone_repriced_and_stock(stub_worker: Any, tmp_path: Path) -> N
     rows.append(["S900", "Новинка", "55,00", "1"])
     second = ingest(stub_worker, price_list(tmp_path / "w2.csv", rows))
     assert second["phase"] == "complete", second
-    assert "1 new, 2 gone, 1 price up, 1 price down" in second["diff_summary"]
+    assert "1 new, 2 gone, 3 changed (1 price up, 1 price down" in second["diff_summary"]
     diff = IngestionRun.get(IngestionRun.job_id == second["job_id"]).diff
     assert (diff["new"], diff["gone"], diff["price_up"], diff["price_down"]) == (1, 2, 1, 1)
     assert diff["new_skus"] == ["S900"] and sorted(diff["gone_skus"]) == ["S000", "S001"]
@@ -152,3 +152,49 @@ def test_an_ambiguous_price_column_is_decided_by_the_suppliers_history(stub_work
     # a new supplier with the same file: English header, no history -> the language decides ("." for English)
     fresh = ingest(stub_worker, price_list(tmp_path / "amb2.csv", ambiguous, header=header), "Новый")
     assert fresh["phase"] == "complete"
+
+
+def test_one_big_price_move_among_many_is_published(stub_worker: Any, tmp_path: Path) -> None:
+    ingest(stub_worker, price_list(tmp_path / "a.csv", base_rows()))
+    rows = base_rows()
+    rows[5][2] = "999,00"  # one SKU of 40 moves by far more than 50%
+    state = ingest(stub_worker, price_list(tmp_path / "b.csv", rows))
+    assert state["phase"] == "complete", state["error"]
+    assert IngestionRun.get(IngestionRun.job_id == state["job_id"]).diff["priced_in_both"] == 40
+
+
+def test_an_out_of_date_held_list_cannot_be_released(stub_worker: Any, tmp_path: Path) -> None:
+    ingest(stub_worker, price_list(tmp_path / "a.csv", base_rows()))
+    first_held = ingest(stub_worker, price_list(tmp_path / "b.csv", base_rows(10)))
+    second_held = ingest(stub_worker, price_list(tmp_path / "c.csv", base_rows(12)))
+    assert first_held["phase"] == second_held["phase"] == "held"
+    for job in (first_held["job_id"], second_held["job_id"]):
+        stub_worker.release_job.send(job_id=job)
+        stub_worker.broker.join(stub_worker.release_job.queue_name, fail_fast=False)
+    assert IngestionRun.get(IngestionRun.job_id == first_held["job_id"]).status == "released"
+    assert IngestionRun.get(IngestionRun.job_id == second_held["job_id"]).status == "held"  # compared with a list now replaced
+
+
+def test_min_price_leaves_out_delisted_and_unavailable_offers(stub_worker: Any, tmp_path: Path) -> None:
+    from ingestion.linking import recalc_products
+    from ingestion.models import Product
+
+    ingest(stub_worker, price_list(tmp_path / "a.csv", [["P1", "Кофемолка Bosch TSM6A013B", "900,00", "5"],
+                                                       ["P2", "Кофемолка Bosch TSM6A013B белая", "500,00", "0"]]))
+    product = Product.create(internal_sku="P-KM", name="Кофемолка Bosch TSM6A013B", status="active")
+    SupplierItem.update(product=product.id, match_status="verified_match").execute()
+    recalc_products([product.id])
+    assert Product.get_by_id(product.id).min_prices == {"RUB": "900.00"}  # P2 is out of stock
+    SupplierItem.update(delisted_job_id="x").where(SupplierItem.supplier_sku == "P1").execute()
+    recalc_products([product.id])
+    assert Product.get_by_id(product.id).min_prices == {"RUB": "500.00"}  # the only listed offer, unavailable
+
+
+def test_local_ingest_returns_when_the_list_is_held(tmp_path: Path) -> None:
+    from test_cli import cli
+
+    good = price_list(tmp_path / "good.csv", base_rows())
+    assert cli("ingest", str(good), "--supplier", "Держатель", cwd=tmp_path).returncode == 0
+    short = price_list(tmp_path / "short.csv", base_rows(5))
+    held = cli("ingest", str(short), "--supplier", "Держатель", cwd=tmp_path)
+    assert held.returncode == 3 and "held" in held.stdout and "GUARD_ENABLED=false" in held.stdout

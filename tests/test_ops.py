@@ -146,3 +146,18 @@ def test_one_master_sync_at_a_time(stub_worker: Any, http_dir: tuple[str, Path])
         assert held
         result = stub_worker.master_sync_task.fn(f"{base}/master.csv")
     assert result == {"skipped": "another master sync is running"}
+
+
+def test_a_master_sheet_that_drops_most_suppliers_is_refused(stub_worker: Any, http_dir: tuple[str, Path]) -> None:
+    base, folder = http_dir
+    for name in ("Один", "Два", "Три", "Четыре"):
+        Supplier.create(name=name, name_key=Supplier.key_for(name), meta={"managed_by": "master_sheet"})
+    (folder / "empty.csv").write_text("Поставщик;Ссылка\n", encoding="utf-8")
+    (folder / "bad.csv").write_text("Поставщик;Ссылка\nОдин;not a url at all\nДва;\nТри;\nЧетыре;\n", encoding="utf-8")
+    with pytest.raises(PermanentError, match="would deactivate 4 of the 4"):
+        stub_worker.master_sync_task.fn(f"{base}/empty.csv")
+    assert Supplier.select().where(Supplier.is_active == True).count() == 4  # noqa: E712
+    result = stub_worker.master_sync_task.fn(f"{base}/bad.csv")
+    assert result["bad_rows"] == 1  # the source that is neither a URL nor a path
+    forced = stub_worker.master_sync_task.fn(f"{base}/empty.csv", force=True)
+    assert forced["deactivated"] == 3  # "Один" left with the bad row of the run before

@@ -23,13 +23,15 @@ QUEUE = get_settings().queue_name
 
 
 @dramatiq.actor(queue_name=QUEUE, store_results=True, max_retries=3, throws=(PermanentError,))
-def retry_job_task(job_id: str) -> dict[str, Any]:
+def retry_job_task(job_id: str | None = None, **unknown: Any) -> dict[str, Any]:
     """Re-run failed job ``job_id`` from its failed step; returns ``{job_id, step, retry_count}``.
 
     Raises :class:`~ingestion.retry.RetryRefused` (with the reason also in the
     job state) for a job that is not failed, cannot be retried or has used its
     ``max_retries``, and :class:`~ingestion.errors.JobNotFound` for an unknown job.
     """
+    if unknown:
+        raise InvalidMessage(f"invalid retry message: unknown fields {', '.join(sorted(unknown))}")
     if not isinstance(job_id, str) or not JOB_ID_RE.match(job_id):
         raise InvalidMessage("invalid retry message: job_id must be a job id string")
     rt = get_runtime()
@@ -54,7 +56,11 @@ def release_job(**kwargs: Any) -> dict[str, Any]:
     """
     msg = structure_message(kwargs, JobDecisionMessage)
     rt = get_runtime()
-    published = release_run(msg.job_id, msg.decided_by)
+    try:
+        published = release_run(msg.job_id, msg.decided_by)
+    except PermanentError as exc:
+        logger.warning("release of job %s refused: %s", msg.job_id, exc.message)
+        raise
     state = rt.jobs.get(msg.job_id) or {}
     supplier_id = state.get("supplier_id", "")
     rt.jobs.update(msg.job_id, phase="matching", status="processing", error="")
@@ -71,7 +77,11 @@ def reject_job(**kwargs: Any) -> dict[str, Any]:
     """Drop a held list; nothing of it is published (kwargs: :class:`~ingestion.messages.JobDecisionMessage`)."""
     msg = structure_message(kwargs, JobDecisionMessage)
     rt = get_runtime()
-    dropped = reject_run(msg.job_id, msg.decided_by)
+    try:
+        dropped = reject_run(msg.job_id, msg.decided_by)
+    except PermanentError as exc:
+        logger.warning("rejection of job %s refused: %s", msg.job_id, exc.message)
+        raise
     fail_job(rt, msg.job_id,
              Problem(type="list_rejected", level="error",
                      message=f"held list rejected by {msg.decided_by or 'someone'}; nothing was published"),

@@ -62,8 +62,12 @@ def match_decision(**kwargs: Any) -> dict[str, Any]:
     Returns ``{supplier_item_id, action, match_status, product_id}``; raises
     :class:`~ingestion.errors.InvalidMessage` or a not-found error (not retried).
     """
-    msg = structure_message(kwargs, MatchDecisionMessage)
-    result = apply_decision(msg.action, msg.supplier_item_id, msg.product_id, msg.decided_by)
+    try:
+        msg = structure_message(kwargs, MatchDecisionMessage)
+        result = apply_decision(msg.action, msg.supplier_item_id, msg.product_id, msg.decided_by)
+    except PermanentError as exc:
+        logger.warning("match decision refused: %s", exc.message)
+        raise
     logger.info("match decision %s on item %s by %s", msg.action, msg.supplier_item_id, msg.decided_by or "-")
     return result
 

@@ -78,10 +78,12 @@ def write_sync_status(**fields: Any) -> None:
 @dramatiq.actor(queue_name=QUEUE, store_results=True, max_retries=3, min_backoff=10_000, max_backoff=300_000,
                 time_limit=20 * 60 * 1000, throws=(PermanentError,),
                 periodic=cron(_sync_cron(settings.sync_interval_hours)))
-def master_sync_task(source: str | None = None) -> dict[str, Any]:
+def master_sync_task(source: str | None = None, force: bool = False) -> dict[str, Any]:
     """Sync suppliers from the master sheet (``source`` or ``MASTER_SHEET_URL``) and start their ingestions.
 
     One sync at a time (a Redis lock); returns the counts, or ``{"skipped": ...}``.
+    A sheet that would deactivate most of the suppliers it manages is refused
+    unless ``force`` (see :func:`~ingestion.master_sync.apply_master_rows`).
     The status is kept in the Redis hash ``master_sync:status``.
     """
     from ingestion.actors.ingest import ingest
@@ -102,7 +104,7 @@ def master_sync_task(source: str | None = None) -> dict[str, Any]:
                           error="")
         try:
             path = fetch_master_sheet(rt.downloader, sheet, sync_id)
-            result = apply_master_rows(read_master_sheet(path, sync_id), sync_id)
+            result = apply_master_rows(read_master_sheet(path, sync_id), sync_id, force=bool(force))
         except Exception as exc:
             message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             write_sync_status(status="failed", error=message, finished_at=now_iso())
