@@ -182,15 +182,20 @@ def is_unit_token(token: str) -> bool:
     return bool(_UNIT_TOKEN_RE.match(token))
 
 
+_DIMENSION = re.compile(r"\d+(?:[.,]\d+)?(?:[x×*]\d+(?:[.,]\d+)?)+[a-zа-я]{0,3}")
+
+
 def is_code(token: str) -> bool:
     """True when ``token`` is a model number / code.
 
     That is: letters and digits ("pslx350h"), dash-joined digit groups ("47-29"),
     or a bare number of 5+ digits (a part / catalogue number: "0100071820").
 
-    Unit tokens ("16gb") and ordinals ("2nd", "4x") are not codes.
+    Unit tokens ("16gb"), ordinals ("2nd", "4x") and dimensions ("5x2.5mm",
+    "3x1.5", "200x150") are not codes: a size is shared by many different
+    products and says nothing about which one this is.
     """
-    if is_unit_token(token) or _ORDINAL.match(token):
+    if is_unit_token(token) or _ORDINAL.match(token) or _DIMENSION.fullmatch(token):
         return False
     if not _HAS_DIGIT.search(token):
         return False
@@ -230,6 +235,8 @@ def normalize_name(name: str) -> NormalizedName:
     Never raises; an empty or punctuation-only name gives empty tokens.
     """
     text = unicodedata.normalize("NFKC", name).casefold().replace("ё", "е")
+    text = re.sub(r"(?<=\d),(?=\d)", ".", text)  # decimal comma: "1,5 л" is "1.5 л"
+    text = re.sub(r"(?<=\d)\s*[хx×*]\s*(?=\d)", "x", text)  # "3 х 1.5" / "3х1,5" → "3x1.5"
     text = apply_brand_aliases(text)
     text = text.replace("”", '"').replace("“", '"').replace("″", '"')
     # Units first (their table knows Cyrillic spellings: "220В" is volts, not "220b"),
