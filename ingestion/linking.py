@@ -77,18 +77,6 @@ def _category_names() -> dict[int, str]:
     return {c.id: c.name for c in Category.select(Category.id, Category.name)}
 
 
-def load_catalog() -> Catalog:
-    """Every product that is not archived, indexed for the matcher."""
-    names = _category_names()
-    query = Product.select(Product.id, Product.name, Product.brand, Product.category).where(
-        Product.status != "archived"
-    )
-    return Catalog(
-        MatchProduct(id=str(p.id), name=p.name, brand=p.brand, category=names.get(p.category_id))
-        for p in query.iterator()
-    )
-
-
 class _SharedCatalog:
     """The catalog of this worker process, kept between matching runs (DESIGN §8: building it costs
     seconds for a large catalog, and every supplier's run needs it).
@@ -136,7 +124,7 @@ class _SharedCatalog:
             if self.newest is None or p.created_at > self.newest:
                 self.newest = p.created_at
 
-    def added(self, product_id: str, created_at: dt.datetime) -> None:
+    def added(self, product_id: str) -> None:
         """A product this process created and already added to the catalog."""
         self.known.add(product_id)
 
@@ -309,7 +297,7 @@ def _apply_result(
         catalog.add(MatchProduct(id=str(product["id"]), name=product["name"], brand=product["brand"],
                                  category=item.category_path.split(" / ")[-1] if item.category_path else None))
         stats.products.add(str(product["id"]))
-        shared_catalog.added(str(product["id"]), writes.now)
+        shared_catalog.added(str(product["id"]))
         writes.items.append((item.id, product["id"], "auto_matched", None, candidates))
 
 
