@@ -20,6 +20,7 @@ import psycopg2
 import pytest
 import redis
 
+import fault_services
 from conftest import RABBITMQ_TEST_URL, REDIS_TEST_URL
 
 pytestmark = pytest.mark.integration
@@ -95,23 +96,8 @@ def worker(pg_url: str, tmp_path: Path) -> Iterator[Worker]:
 
 
 def publish(queue: str, actor: str, kwargs: dict[str, object]) -> None:
-    envelope = {
-        "queue_name": queue,
-        "actor_name": actor,
-        "args": [],
-        "kwargs": kwargs,
-        "options": {},
-        "message_id": str(uuid.uuid4()),
-        "message_timestamp": int(time.time() * 1000),
-    }
-    conn, ch = _channel()
-    ch.basic_publish(
-        exchange="",
-        routing_key=queue,
-        body=json.dumps(envelope).encode("utf-8"),
-        properties=pika.BasicProperties(delivery_mode=2, content_type="application/json"),
-    )
-    conn.close()
+    """The raw envelope, as a non-Python upstream publishes it (shared with the fault tests)."""
+    fault_services.publish(RABBITMQ_TEST_URL, queue, actor, dict(kwargs))
 
 
 def wait_for_job(job_id: str, worker: Worker) -> dict[str, str]:

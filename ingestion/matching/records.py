@@ -26,14 +26,8 @@ class Product:
 
 
 @attrs.frozen
-class Item:
-    """A supplier item to link: same shape as :class:`Product` (``sku`` is the supplier's article/code)."""
-
-    id: str
-    name: str
-    sku: str | None = None
-    brand: str | None = None
-    category: str | None = None
+class Item(Product):
+    """A supplier item to link: the shape of :class:`Product` (``sku`` is the supplier's article/code)."""
 
 
 @attrs.frozen
