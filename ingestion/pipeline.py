@@ -310,7 +310,9 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
         fresh_start()
         price_list = open_price_list(path, remembered_options(options, remembered))
         run = start_run(job_id, supplier_id, sha256, price_list.file_type)
-        writer = ItemWriter(supplier_id, job_id, sha256, rt.settings.upsert_batch_size, previous=writer.previous)
+        writer.discard()
+        writer = ItemWriter(supplier_id, job_id, sha256, rt.settings.upsert_batch_size, previous=writer.previous,
+                            delisted=writer.delisted)
         seen = _read_into(rt, job_id, price_list, writer)
         layout = layout_of(price_list)
         writer.log(Problem(type="layout_remembered", level="info",
@@ -331,6 +333,7 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     if diff.items == 0:
         rt.jobs.update(job_id, items_processed=rows, items_total=rows, error_count=errors, error_details=seen.details)
         IngestionRun.update(status="failed", rows_read=rows, rows_failed=errors).where(IngestionRun.job_id == job_id).execute()
+        writer.discard()
         drop_run(job_id)
         reasons = "; ".join(
             f"row {d.get('row')}: {d['message']}" if d.get("row") else d["message"] for d in seen.details[:3]
@@ -340,7 +343,7 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
             + (f"; first problems: {reasons}" if reasons else "")
         )
     held_reasons = check_guard_rails(guard_rails(rt.settings), diff, rows, errors)
-    finish_run(run, diff, rows, errors, held_reasons)
+    finish_run(run, writer, diff, rows, errors, held_reasons)
     summary = {
         "job_id": job_id,
         "supplier_id": supplier_id,

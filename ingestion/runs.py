@@ -28,7 +28,7 @@ import attrs
 from ingestion.errors import PermanentError
 from ingestion.models import IngestionRun, SupplierLayout, database, utcnow
 from ingestion.reading.model import PriceList, ReadOptions
-from ingestion.store import ListDiff, Published, drop_run, publish_run
+from ingestion.store import ItemWriter, ListDiff, Published, drop_run, publish_run
 
 #: Smallest previous list the SKU-based rules apply to (tiny lists swing too much).
 MIN_ITEMS_FOR_DIFF_RULES = 20
@@ -120,9 +120,10 @@ def start_run(job_id: str, supplier_id: str, sha256: str | None, file_type: str 
 
 
 def finish_run(
-    run: IngestionRun, diff: ListDiff, rows: int, rows_failed: int, reasons: list[str]
+    run: IngestionRun, writer: ItemWriter, diff: ListDiff, rows: int, rows_failed: int, reasons: list[str]
 ) -> Published | None:
-    """Record the run's counts and diff; publish it, or hold it when there are reasons. Returns what was published."""
+    """Record the run's counts and ``diff`` (from ``writer.finish()``); publish the writer's list, or stage it
+    and hold the run when there are ``reasons``.  Returns what was published (``None`` when held)."""
     now = utcnow()
     fields: dict[str, Any] = {
         "rows_read": rows,
@@ -132,10 +133,12 @@ def finish_run(
         "held_reasons": reasons or None,
     }
     if reasons:
-        IngestionRun.update(status="held", **fields).where(IngestionRun.job_id == run.job_id).execute()
+        with database.atomic():
+            writer.stage()
+            IngestionRun.update(status="held", **fields).where(IngestionRun.job_id == run.job_id).execute()
         return None
     with database.atomic():
-        published = publish_run(run.job_id, str(run.supplier_id), now)  # type: ignore[attr-defined]
+        published = writer.publish()
         IngestionRun.update(status="published", finished_at=now, **fields).where(
             IngestionRun.job_id == run.job_id
         ).execute()

@@ -1,25 +1,35 @@
-"""Write what a file gave into the database: staged rows, supplier items, price history, logs.
+"""Write what a file gave into the database: supplier items, price history, staged lists, logs.
 
-A list is stored in two steps, so a suspicious one can be held before it
-touches the catalog (DESIGN §9):
+A list is compared with the supplier's current one before anything of it is
+written, so a suspicious list can be held before it touches the catalog
+(DESIGN §9):
 
-1. :class:`ItemWriter` compares each row with the supplier's *current* list
-   (the items not delisted) by a content hash and stages only what differs —
-   ``new`` SKUs, ``price`` moves (price or currency), ``other`` changes — plus
-   the SKUs the list no longer has (``gone``).  An identical row costs nothing:
-   no write, no price history.  It also builds the :class:`ListDiff`.
-2. :func:`publish_run` applies a run's staged rows in a few set-based
-   statements: upsert by ``(supplier_id, supplier_sku)`` (a re-ingested item
-   keeps its id, product link and match status — a re-ingestion never unlinks
-   a match), a ``price_history`` row for each new priced item and each price
-   move, and ``gone`` items marked unavailable (``delisted_job_id``), never
-   deleted.  :func:`drop_run` forgets a run's staged rows instead.
+1. :class:`ItemWriter` checks each row (:func:`ingestion.checks.check_item`),
+   compares it with the supplier's *current* list (the items not delisted) by
+   a content hash and keeps only what differs — ``new`` SKUs, ``price`` moves
+   (price or currency), ``other`` changes — plus the SKUs the list no longer
+   has (``gone``).  An identical row costs nothing: no write, no price history.
+   What differs is kept as PostgreSQL COPY text in spools (memory, then a
+   temporary file past :data:`SPOOL_MEMORY_BYTES`), so a large list costs
+   little Python per row and no database round trip while it is read.
+   :meth:`ItemWriter.finish` gives the :class:`ListDiff`.
+2. Then either :meth:`ItemWriter.publish` — new items go straight into
+   ``supplier_items`` by COPY, changed ones by one ``UPDATE … FROM`` a COPY'd
+   temporary table, price history by COPY, gone items marked unavailable
+   (``delisted_job_id``), never deleted; a re-ingested item keeps its id,
+   product link and match status — or :meth:`ItemWriter.stage`, which keeps
+   the run in ``staged_items`` for a held list; :func:`publish_run` applies a
+   staged run later (set-based upsert by ``(supplier_id, supplier_sku)``) and
+   :func:`drop_run` forgets it.  When the direct path meets a row the database
+   refuses (or a SKU another job inserted meanwhile) it falls back to staging
+   the run row by row (a refused row is logged as ``store_failed``) and
+   publishing it from there.  SQLite (the embedded mode) always goes through
+   staging.
 
-Checks per row: a price that is not finite, negative or too large for
-``NUMERIC(14, 2)`` fails the row (logged); more than two decimals are rounded
-half up with a warning.  Keys: the item's SKU; when the file has no SKU the key
-is the item's name (whitespace-collapsed, case-folded) and ``sku_from_name`` is
-set.  A repeated key: the later row wins, with a ``duplicate_sku`` warning.
+Keys: the item's SKU; when the file has no SKU the key is the item's name
+(whitespace-collapsed, case-folded) and ``sku_from_name`` is set.  A repeated
+key: the later row wins, with a ``duplicate_sku`` warning.  Prices are
+:class:`~decimal.Decimal` in the item's currency (ISO 4217), two decimals.
 """
 
 from __future__ import annotations
@@ -27,29 +37,29 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
-import io
 import json
+import os
+import re
+import tempfile
 import uuid
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable, NamedTuple
+from decimal import Decimal
+from typing import IO, Any, Iterator, NamedTuple
 
 import attrs
 import peewee
 import psycopg2
 
-from ingestion.errors import Level, Problem
+from ingestion.checks import CENT, MAX_KEY_LENGTH, STOCK_STEP, check_item
+from ingestion.errors import Problem
 from ingestion.models import ParsingLog, StagedItem, Supplier, SupplierItem, database, utcnow
 from ingestion.reading.model import Item
 
-CENT = Decimal("0.01")
-STOCK_STEP = Decimal("0.001")
-MAX_PRICE = Decimal("999999999999.99")  # NUMERIC(14, 2)
-MAX_STOCK = Decimal("99999999999.999")  # NUMERIC(14, 3)
-MAX_KEY_LENGTH = 255
 #: Largest price moves kept in a diff.
 DIFF_TOP_MOVES = 10
 #: SKUs listed by name in a diff (new and gone each).
 DIFF_LISTED_SKUS = 50
+#: COPY text a spool keeps in memory before it moves to a temporary file.
+SPOOL_MEMORY_BYTES = 16 * 1024 * 1024
 STAGED_COLUMNS = (
     "job_id", "item_id", "supplier_id", "supplier_sku", "sku_from_name", "name", "price", "currency", "unit",
     "stock", "available", "category_path", "characteristics", "content_hash", "change", "source_sha256",
@@ -59,6 +69,21 @@ ITEM_VALUE_COLUMNS = (
     "sku_from_name", "name", "price", "currency", "unit", "stock", "available", "category_path",
     "characteristics", "content_hash", "source_sha256", "source_sheet", "source_row", "source_page",
 )
+#: The fields of a spooled line, in order: a COPY into ``supplier_items`` takes them as they are.
+LINE_COLUMNS = (
+    "id", "supplier_id", "supplier_sku", "sku_from_name", "name", "price", "currency", "unit", "stock",
+    "available", "category_path", "characteristics", "content_hash", "source_sha256", "source_sheet",
+    "source_row", "source_page", "last_seen_job_id", "created_at", "updated_at",
+)
+#: The same line as a ``staged_items`` row: the two timestamps give way to ``change``.
+STAGED_LINE_COLUMNS = (
+    "item_id", "supplier_id", "supplier_sku", "sku_from_name", "name", "price", "currency", "unit", "stock",
+    "available", "category_path", "characteristics", "content_hash", "source_sha256", "source_sheet",
+    "source_row", "source_page", "job_id", "change",
+)
+HISTORY_COLUMNS = ("supplier_item_id", "price", "currency", "job_id", "recorded_at")
+#: Spools of changed rows; ``relist`` is a ``new`` SKU the supplier had delisted (its row and id come back).
+KINDS = ("new", "relist", "price", "other")
 
 
 def item_key(item: Item) -> tuple[str, bool]:
@@ -81,17 +106,29 @@ def item_key(item: Item) -> tuple[str, bool]:
 def content_hash(row: dict[str, Any]) -> str:
     """32 hex characters over the values a list sets for an item (not its provenance).
 
-    ``row`` has the item's values and ``characteristics_json`` (sorted keys).
+    ``row`` has the item's values (``name``, ``price``, ``currency``, ``unit``,
+    ``stock``, ``available``, ``category_path``) and ``characteristics_json``
+    (sorted keys).  :meth:`ItemWriter.add` computes the same hash inline.
     """
-    text = "\x1f".join(
-        "" if row[c] is None else str(row[c])
-        for c in ("name", "price", "currency", "unit", "stock", "available", "category_path", "characteristics_json")
-    )
+    return _hash((row["name"], row["price"], row["currency"], row["unit"], row["stock"], row["available"],
+                  row["category_path"], row["characteristics_json"]))
+
+
+def _hash(values: tuple[Any, ...]) -> str:
+    text = "\x1f".join("" if v is None else str(v) for v in values)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+def new_item_id() -> str:
+    """A random (version 4) UUID as 32 hex digits, the form COPY takes; cheaper than ``str(uuid.uuid4())``."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
+
+
 class Previous(NamedTuple):
-    """What the supplier's current list says of one SKU."""
+    """What the supplier's current list says of one SKU (``id`` is the item's UUID as text)."""
 
     content_hash: str | None
     price: Decimal | None
@@ -99,30 +136,45 @@ class Previous(NamedTuple):
     stock: Decimal | None
     available: bool | None
     name: str
+    id: str = ""
 
 
 def load_previous(supplier_id: uuid.UUID | str) -> dict[str, Previous]:
-    """The supplier's current list: every item not delisted, by SKU key."""
+    """The supplier's current list: every item not delisted, by SKU key (one query, no model objects)."""
     sid = uuid.UUID(str(supplier_id))
-    query = (
-        SupplierItem.select(
-            SupplierItem.supplier_sku, SupplierItem.content_hash, SupplierItem.price, SupplierItem.currency,
-            SupplierItem.stock, SupplierItem.available, SupplierItem.name,
-        )
-        .where((SupplierItem.supplier == sid) & SupplierItem.delisted_job_id.is_null())
-        .tuples()
+    postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
+    cursor = database.execute_sql(
+        "SELECT supplier_sku, content_hash, price, currency, stock, available, name, id FROM supplier_items "
+        f"WHERE supplier_id = {database.param} AND delisted_job_id IS NULL",
+        (str(sid) if postgres else sid.hex,),
     )
     out: dict[str, Previous] = {}
-    for sku, chash, price, currency, stock, available, name in query.iterator():  # type: ignore[misc]
+    if postgres:  # NUMERIC comes back as Decimal with its scale, booleans as bool, UUIDs as text
+        for sku, chash, price, currency, stock, available, name, item_id in cursor:
+            out[sku] = Previous(chash, price, currency or None, stock, available, name, str(item_id))
+        return out
+    for sku, chash, price, currency, stock, available, name, item_id in cursor:
         out[sku] = Previous(
             chash,
             _money(price),
             currency or None,
-            Decimal(str(stock)) if stock is not None else None,
+            Decimal(str(stock)).quantize(STOCK_STEP) if stock is not None else None,
             bool(available) if available is not None else None,
             name,
+            uuid.UUID(str(item_id)).hex,
         )
     return out
+
+
+def load_delisted(supplier_id: uuid.UUID | str) -> dict[str, str]:
+    """The supplier's delisted items: SKU key → item id (32 hex digits)."""
+    sid = uuid.UUID(str(supplier_id))
+    query = (
+        SupplierItem.select(SupplierItem.supplier_sku, SupplierItem.id)
+        .where((SupplierItem.supplier == sid) & SupplierItem.delisted_job_id.is_null(False))
+        .tuples()
+    )
+    return {sku: uuid.UUID(str(item_id)).hex for sku, item_id in query.iterator()}  # type: ignore[misc]
 
 
 @attrs.define
@@ -181,23 +233,144 @@ class ListDiff:
         )
 
 
-def _row_problem(
-    item: Item, type_: str, message: str, column: str | None = None, level: Level = "error"
-) -> Problem:
-    return Problem(
-        type=type_, message=message, level=level, sheet=item.sheet, row=item.row, column=column, row_data=item.raw,
-        page=item.page,
-    )
+# --- spools of COPY text ----------------------------------------------------------------
+NULL = "\\N"  # COPY text for NULL
 
 
+def _escape(text: str) -> str:
+    """``text`` as a COPY text field (backslash, tab and line breaks escaped).
+
+    A chain of ``replace`` is several times faster than ``str.translate`` on
+    Cyrillic text, and this runs for every field of every row.
+    """
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+_COPY_UNESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
+
+
+class Spool:
+    """COPY text lines, in memory up to :data:`SPOOL_MEMORY_BYTES` and then in a temporary file.
+
+    Lines are numbered from 0 as written; :meth:`drop` forgets one (a row a
+    later duplicate replaced) and :meth:`reader` gives what is left as a file.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, mode="w+", encoding="utf-8", newline="")
+        self._buffer: list[str] = []
+        self.written = 0
+        self.dropped: set[int] = set()
+
+    def __len__(self) -> int:
+        return self.written - len(self.dropped)
+
+    def write(self, line: str) -> int:
+        """Append one line (ending in ``\\n``); returns its number."""
+        self._buffer.append(line)
+        if len(self._buffer) >= 2000:
+            self._file.write("".join(self._buffer))
+            self._buffer.clear()
+        self.written += 1
+        return self.written - 1
+
+    def drop(self, number: int) -> None:
+        self.dropped.add(number)
+
+    def _rewind(self) -> None:
+        if self._buffer:
+            self._file.write("".join(self._buffer))
+            self._buffer.clear()
+        self._file.seek(0)
+
+    def lines(self) -> Iterator[str]:
+        """The lines kept, in order."""
+        self._rewind()
+        dropped = self.dropped
+        for number, line in enumerate(self._file):
+            if number not in dropped:
+                yield line
+
+    def reader(self) -> IO[str] | LineReader:
+        """The lines kept as a file for ``copy_expert``."""
+        if not self.dropped:
+            self._rewind()
+            return self._file
+        return LineReader(self.lines())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class LineReader:
+    """A read-only text file over an iterator of lines (what ``copy_expert`` needs: ``read(size)``)."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._rest = ""
+
+    def read(self, size: int | None = -1) -> str:
+        want = None if size is None or size < 0 else size
+        parts = [self._rest]
+        have = len(self._rest)
+        while want is None or have < want:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            parts.append(line)
+            have += len(line)
+        text = "".join(parts)
+        if want is None:
+            self._rest = ""
+            return text
+        self._rest = text[want:]
+        return text[:want]
+
+    def readline(self, size: int | None = -1) -> str:
+        if self._rest:
+            line, self._rest = self._rest, ""
+            return line
+        return next(self._lines, "")
+
+
+def _from_copy_text(field: str) -> str | None:
+    """The text of one COPY field (``None`` for ``\\N``)."""
+    if field == "\\N":
+        return None
+    if "\\" not in field:
+        return field
+    return _COPY_UNESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), field)
+
+
+def _staged_row(line: str, tail: int, change: str) -> dict[str, Any]:
+    """A spooled line as a ``staged_items`` row for Peewee (the SQLite path and the row-by-row fallback)."""
+    fields = [_from_copy_text(f) for f in line[:-tail].split("\t")]
+    row: dict[str, Any] = dict(zip(STAGED_LINE_COLUMNS, [*fields, change]))
+    row["item_id"] = uuid.UUID(str(row["item_id"]))
+    row["supplier_id"] = uuid.UUID(str(row["supplier_id"]))
+    row["sku_from_name"] = row["sku_from_name"] == "t"
+    row["available"] = None if row["available"] is None else row["available"] == "t"
+    for column in ("price", "stock"):
+        row[column] = None if row[column] is None else Decimal(row[column])
+    for column in ("source_row", "source_page"):
+        row[column] = None if row[column] is None else int(row[column])
+    row["characteristics"] = json.loads(row["characteristics"] or "{}")
+    row["content_hash"] = row["content_hash"] or ""
+    return row
+
+
+# --- the writer -------------------------------------------------------------------------
 class ItemWriter:
-    """Stages one job's items against the supplier's current list and queues its problems.
+    """Compares one job's items with the supplier's current list, queues its problems, then publishes or stages it.
 
     Use :meth:`add` per item and :meth:`log` per problem, then :meth:`finish`
-    (returns the :class:`ListDiff`), then :func:`publish_run` or :func:`drop_run`.
-    ``previous`` is the current list (:func:`load_previous`), loaded when not given.
-    Problems the store finds (duplicates, values it cannot hold) are logged and
-    also collected in :attr:`problems_found`.
+    (returns the :class:`ListDiff`), then :meth:`publish` (or :meth:`stage`
+    for a held list, or :meth:`discard`).  ``previous`` is the current list
+    (:func:`load_previous`) and ``delisted`` the delisted SKUs
+    (:func:`load_delisted`), loaded when not given.  Problems the store finds
+    (duplicates, values it cannot hold) go to ``parsing_logs`` (in batches of
+    ``batch_size``) and also to :attr:`problems_found`.
     """
 
     def __init__(
@@ -207,63 +380,119 @@ class ItemWriter:
         sha256: str | None,
         batch_size: int = 1000,
         previous: dict[str, Previous] | None = None,
+        delisted: dict[str, str] | None = None,
     ) -> None:
         self.supplier_id = uuid.UUID(str(supplier_id))
         self.job_id = job_id
         self.sha256 = sha256
         self.batch_size = batch_size
         self.previous = load_previous(self.supplier_id) if previous is None else previous
+        self.delisted = load_delisted(self.supplier_id) if delisted is None else delisted
         self.stats = StoreStats()
         self.problems_found: list[Problem] = []
-        self._pending: dict[str, dict[str, Any]] = {}  # staged rows not yet written
-        self._written: set[str] = set()  # keys with a staged row in the database
+        self.stamp = utcnow()
+        stamp = self.stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
+        self._sid = str(self.supplier_id)
+        self._sha = sha256 or "\\N"
+        self._job = _escape(job_id)
+        self._tail = f"\t{self._job}\t{stamp}\t{stamp}\n"
+        self._history_tail = f"\t{self._job}\t{stamp}\n"
+        self._spools = {kind: Spool() for kind in KINDS}
+        self._history = Spool()
+        self._where: dict[str, tuple[str, int, int]] = {}  # key -> (kind, line, history line or -1)
         self._state: dict[str, str] = {}  # key -> new | price | other | same
         self._seen_row: dict[str, int] = {}
+        self._gone: list[str] = []
         self._moves: dict[str, dict[str, Any]] = {}
         self._stock_changed: set[str] = set()
         self._priced_both: set[str] = set()
         self._currencies: dict[str, int] = {}
         self._logs: list[Problem] = []
+        self._finished = False
 
     # --- public -------------------------------------------------------------------
     def add(self, item: Item) -> None:
-        """Compare ``item`` with the current list; stage it when it is new or differs."""
-        adjusted = self._check(item)
-        if adjusted is None:
+        """Check ``item`` and compare it with the current list; keep it when it is new or differs."""
+        checked, problems = check_item(item)
+        for problem in problems:
+            self._found(problem)
+        if checked is None:
+            self.stats.failed += 1
             return
-        checked = item
-        key, from_name = item_key(checked)
+        key, from_name = item_key(item)
         earlier = self._seen_row.get(key)
         if earlier is not None:
             self.stats.duplicates += 1
-            where = f"row {earlier}" + (f" of sheet {checked.sheet!r}" if checked.sheet else "")
+            where = f"row {earlier}" + (f" of sheet {item.sheet!r}" if item.sheet else "")
             self._found(
                 Problem(
                     type="duplicate_sku",
                     level="warning",
                     message=f"{'name' if from_name else 'SKU'} {key!r} already given at {where}; this row's values win",
-                    sheet=checked.sheet,
-                    row=checked.row,
+                    sheet=item.sheet,
+                    row=item.row,
                     column="sku" if not from_name else "name",
-                    row_data=checked.raw,
-                    page=checked.page,
+                    row_data=item.raw,
+                    page=item.page,
                 )
             )
             self._forget(key)
-        self._seen_row[key] = checked.row
-        row = self._row(checked, key, from_name, adjusted)
-        if row["currency"]:
-            self._currencies[row["currency"]] = self._currencies.get(row["currency"], 0) + 1
+        self._seen_row[key] = item.row
+        price, stock, currency, unit, sheet = checked
+        name, available = item.name, item.available
+        characteristics: dict[str, Any] = {}
+        if item.prices:
+            characteristics["prices"] = {k: str(v) for k, v in item.prices.items()}
+        if item.brand:
+            characteristics["brand"] = item.brand
+        if item.description:
+            characteristics["description"] = item.description
+        if item.attributes:
+            characteristics["attributes"] = item.attributes
+        cjson = json.dumps(characteristics, ensure_ascii=False, sort_keys=True) if characteristics else "{}"
+        path = " / ".join(item.category_path) or None
+        chash = hashlib.blake2b("\x1f".join((
+            name, "" if price is None else str(price), currency or "", unit or "", "" if stock is None else str(stock),
+            "" if available is None else str(available), path or "", cjson,
+        )).encode("utf-8"), digest_size=16).hexdigest()  # the same text as content_hash()
+        if currency:
+            self._currencies[currency] = self._currencies.get(currency, 0) + 1
         old = self.previous.get(key)
-        if old is not None and old.price is not None and row["price"] is not None and old.currency == row["currency"]:
+        if old is not None and old.price is not None and price is not None and old.currency == currency:
             self._priced_both.add(key)
-        change = self._classify(key, row, old)
+        change = self._classify(key, name, price, currency, stock, available, chash, old)
         self._state[key] = change
-        if change != "same":
-            row["change"] = change
-            self._pending[key] = row
-            if len(self._pending) >= self.batch_size:
-                self._write_pending()
+        if change == "same":
+            return
+        if old is not None:
+            kind, item_id = change, old.id
+        elif key in self.delisted:
+            kind, item_id = "relist", self.delisted[key]
+        else:
+            kind, item_id = "new", new_item_id()
+        line = "\t".join((
+            item_id,
+            self._sid,
+            _escape(key),
+            "t" if from_name else "f",
+            _escape(name),
+            "\\N" if price is None else str(price),
+            currency or "\\N",
+            "\\N" if unit is None else _escape(unit),
+            "\\N" if stock is None else str(stock),
+            "\\N" if available is None else ("t" if available else "f"),
+            "\\N" if path is None else _escape(path),
+            _escape(cjson),
+            chash,
+            self._sha,
+            "\\N" if sheet is None else _escape(sheet),
+            "\\N" if item.row is None else str(item.row),
+            "\\N" if item.page is None else str(item.page),
+        )) + self._tail
+        history = -1
+        if price is not None and kind != "other":
+            history = self._history.write(f"{item_id}\t{price}\t{currency or NULL}{self._history_tail}")
+        self._where[key] = (kind, self._spools[kind].write(line), history)
 
     def log(self, problem: Problem) -> None:
         """Queue a problem for ``parsing_logs``."""
@@ -272,21 +501,17 @@ class ItemWriter:
             self._write_logs()
 
     def flush(self) -> None:
-        """Write everything queued."""
-        if self._pending:
-            self._write_pending()
+        """Write the queued problems."""
         if self._logs:
             self._write_logs()
 
     def finish(self) -> ListDiff:
-        """Flush, stage the SKUs the list no longer has, and return the diff."""
-        gone = [k for k in self.previous if k not in self._state]
-        for key in gone:
-            self._pending[key] = {"supplier_sku": key, "change": "gone", "name": self.previous[key].name}
-            if len(self._pending) >= self.batch_size:
-                self._write_pending()
+        """Flush the problems, note the SKUs the list no longer has, and return the diff."""
+        self._gone = [k for k in self.previous if k not in self._state]
+        self._finished = True
         self.flush()
         states = list(self._state.values())
+        gone = self._gone
         diff = ListDiff(
             previous_items=len(self.previous),
             items=len(states),
@@ -322,15 +547,53 @@ class ItemWriter:
         self.stats.stored = diff.items
         return diff
 
+    def publish(self) -> Published:
+        """Write the list into ``supplier_items`` and ``price_history`` now (after :meth:`finish`).
+
+        One savepoint: on PostgreSQL new items are COPY'd in, changed ones
+        updated from a COPY'd temporary table, history COPY'd, gone items
+        delisted.  If the database refuses any of it (a value it cannot hold,
+        a SKU another job inserted meanwhile) the run is staged row by row
+        instead (refused rows logged as ``store_failed``) and published from
+        ``staged_items`` by :func:`publish_run`.  SQLite always goes that way.
+        """
+        self._require_finished()
+        try:
+            if isinstance(database.obj, peewee.PostgresqlDatabase):
+                try:
+                    with database.atomic():
+                        return self._copy_publish()
+                except (peewee.DataError, peewee.IntegrityError, psycopg2.DataError, psycopg2.IntegrityError):
+                    pass
+            self._stage()
+            return publish_run(self.job_id, self.supplier_id, self.stamp)
+        finally:
+            self.discard()
+
+    def stage(self) -> int:
+        """Keep the list in ``staged_items`` (a held list; :func:`publish_run` applies it later). Returns rows staged."""
+        self._require_finished()
+        try:
+            return self._stage()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Free the spools (nothing of the list is written)."""
+        for spool in (*self._spools.values(), self._history):
+            spool.close()
+
     # --- comparing ----------------------------------------------------------------
-    def _classify(self, key: str, row: dict[str, Any], old: Previous | None) -> str:
+    def _classify(
+        self, key: str, name: str, price: Decimal | None, currency: str | None, stock: Decimal | None,
+        available: bool | None, chash: str, old: Previous | None,
+    ) -> str:
         if old is None:
             return "new"
-        if old.stock != row["stock"] or old.available != row["available"]:
+        if old.stock != stock or old.available != available:
             self._stock_changed.add(key)
-        if old.content_hash == row["content_hash"]:
+        if old.content_hash == chash:
             return "same"
-        price, currency = row["price"], row["currency"]
         if price == old.price and currency == old.currency:
             return "other"
         if old.price is not None and price is not None:
@@ -339,147 +602,138 @@ class ItemWriter:
             elif old.price > 0:
                 pct = float((price - old.price) / old.price * 100)
                 self._moves[key] = {
-                    "sku": key, "name": row["name"][:120], "old": str(old.price), "new": str(price),
+                    "sku": key, "name": name[:120], "old": str(old.price), "new": str(price),
                     "currency": currency, "change_pct": round(pct, 1),
                     "kind": "up" if price > old.price else ("down" if price < old.price else "same"),
                 }
         return "price"
 
     def _forget(self, key: str) -> None:
-        """Undo what an earlier row of the same key counted; its staged row is replaced."""
-        self._pending.pop(key, None)
+        """Undo what an earlier row of the same key counted; its spooled lines are dropped."""
+        where = self._where.pop(key, None)
+        if where is not None:
+            kind, line, history = where
+            self._spools[kind].drop(line)
+            if history >= 0:
+                self._history.drop(history)
         self._moves.pop(key, None)
         self._stock_changed.discard(key)
         self._priced_both.discard(key)
-        if key in self._written:
-            StagedItem.delete().where((StagedItem.job_id == self.job_id) & (StagedItem.supplier_sku == key)).execute()
-            self._written.discard(key)
 
-    # --- checks -------------------------------------------------------------------
     def _found(self, problem: Problem) -> None:
         self.problems_found.append(problem)
         self.log(problem)
-
-    def _check(self, item: Item) -> dict[str, Any] | None:
-        """The item's values as the schema holds them (price, stock, currency, unit, sheet),
-        or ``None`` (logged) when it cannot be stored.
-
-        A price that is not a finite number, is negative or does not fit
-        ``NUMERIC(14, 2)`` fails the row; a price with more than two decimals is
-        rounded half up with a warning; a stock that does not fit is dropped with
-        a warning; a unit longer than 32 characters is cut with a warning.
-        """
-        if item.sku and len(item.sku) > MAX_KEY_LENGTH:
-            self._fail(_row_problem(item, "sku_too_long", f"SKU longer than {MAX_KEY_LENGTH} characters", "sku"))
-            return None
-        price = item.price
-        if price is not None:
-            if not price.is_finite() or abs(price) > MAX_PRICE:
-                self._fail(_row_problem(item, "price_out_of_range", f"price {item.price} cannot be stored", "price"))
-                return None
-            if price < 0:
-                self._fail(_row_problem(item, "negative_price", f"price {item.price} is negative", "price"))
-                return None
-            price = price.quantize(CENT, rounding=ROUND_HALF_UP)
-            if price != item.price:
-                self._found(_row_problem(item, "price_rounded", f"price {item.price} rounded to {price} (two decimals are kept)",
-                                         "price", level="warning"))
-        stock = item.stock
-        if stock is not None:
-            if not stock.is_finite() or abs(stock) > MAX_STOCK:
-                self._found(_row_problem(item, "stock_out_of_range", f"stock {item.stock} cannot be stored; left empty",
-                                         "stock", level="warning"))
-                stock = None
-            else:
-                stock = stock.quantize(STOCK_STEP, rounding=ROUND_HALF_UP)
-        currency = item.currency if item.currency and len(item.currency) == 3 else None
-        unit = item.unit
-        if unit and len(unit) > 32:
-            self._found(_row_problem(item, "unit_too_long", f"unit {unit[:40]!r}… cut to 32 characters", "unit",
-                                     level="warning"))
-            unit = unit[:32]
-        sheet = item.sheet[:255] if item.sheet else None
-        return {"price": price, "stock": stock, "currency": currency, "unit": unit or None, "sheet": sheet}
 
     def _fail(self, problem: Problem) -> None:
         self.stats.failed += 1
         self._found(problem)
 
-    # --- writing ------------------------------------------------------------------
-    def _row(self, item: Item, key: str, from_name: bool, adjusted: dict[str, Any]) -> dict[str, Any]:
-        characteristics: dict[str, Any] = {}
-        if item.prices:
-            characteristics["prices"] = {k: str(v) for k, v in item.prices.items()}
-        if item.brand:
-            characteristics["brand"] = item.brand
-        if item.description:
-            characteristics["description"] = item.description
-        if item.attributes:
-            characteristics["attributes"] = item.attributes
-        row = {
-            "supplier_sku": key,
-            "sku_from_name": from_name,
-            "name": item.name,
-            "price": adjusted["price"],
-            "currency": adjusted["currency"],
-            "unit": adjusted["unit"],
-            "stock": adjusted["stock"],
-            "available": item.available,
-            "category_path": " / ".join(item.category_path) or None,
-            "characteristics": characteristics,
-            "characteristics_json": json.dumps(characteristics, ensure_ascii=False, sort_keys=True) if characteristics else "{}",
-            "source_sheet": adjusted["sheet"],
-            "source_row": item.row,
-            "source_page": item.page,
-        }
-        row["content_hash"] = content_hash(row)
-        return row
+    def _require_finished(self) -> None:
+        if not self._finished:
+            raise RuntimeError("ItemWriter.finish() must come before publish() or stage()")
 
-    def _write_pending(self) -> None:
-        batch, self._pending = self._pending, {}
-        rows = [self._staged(row) for row in batch.values()]
-        with database.atomic():
-            if isinstance(database.obj, peewee.PostgresqlDatabase):
-                try:
-                    with database.atomic():
-                        _copy_staged(rows)
-                except (peewee.DataError, peewee.IntegrityError, psycopg2.DataError, psycopg2.IntegrityError):
-                    self._insert_one_by_one(rows)
-            else:
-                try:
-                    with database.atomic():
-                        StagedItem.insert_many([_model_row(r) for r in rows]).execute()
-                except (peewee.DataError, peewee.IntegrityError):
-                    self._insert_one_by_one(rows)
-        self._written.update(batch)
-
-    def _staged(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A ``staged_items`` row (with ``characteristics_json`` for the COPY path)."""
-        out = {c: row.get(c) for c in STAGED_COLUMNS}
-        out.update(
-            job_id=self.job_id,
-            item_id=uuid.uuid4(),
-            supplier_id=self.supplier_id,
-            source_sha256=self.sha256 if row["change"] != "gone" else None,
-            characteristics=row.get("characteristics") or {},
-            characteristics_json=row.get("characteristics_json") or "{}",
-            content_hash=row.get("content_hash") or "",
-            sku_from_name=bool(row.get("sku_from_name")),
+    # --- publishing directly (PostgreSQL) -----------------------------------------------
+    def _copy_publish(self) -> Published:
+        cursor = database.connection().cursor()
+        new = self._spools["new"]
+        if len(new):
+            cursor.copy_expert(f"COPY supplier_items ({', '.join(LINE_COLUMNS)}) FROM STDIN", new.reader())
+        changed = [self._spools[k] for k in ("relist", "price", "other") if len(self._spools[k])]
+        if changed:
+            cursor.execute("DROP TABLE IF EXISTS pg_temp.publish_rows")
+            cursor.execute("CREATE TEMP TABLE publish_rows (LIKE supplier_items INCLUDING DEFAULTS) ON COMMIT DROP")
+            for spool in changed:
+                cursor.copy_expert(f"COPY publish_rows ({', '.join(LINE_COLUMNS)}) FROM STDIN", spool.reader())
+            values = ("sku_from_name", "name", "price", "currency", "unit", "stock", "available", "category_path",
+                      "characteristics", "content_hash", "source_sha256", "source_sheet", "source_row", "source_page",
+                      "last_seen_job_id", "updated_at")
+            cursor.execute(
+                f"UPDATE supplier_items i SET {', '.join(f'{c} = p.{c}' for c in values)}, delisted_job_id = NULL "
+                "FROM publish_rows p WHERE i.id = p.id"
+            )
+        if len(self._history):
+            cursor.copy_expert(f"COPY price_history ({', '.join(HISTORY_COLUMNS)}) FROM STDIN", self._history.reader())
+        delisted = 0
+        if self._gone:
+            cursor.execute(
+                "UPDATE supplier_items SET available = FALSE, delisted_job_id = %s, updated_at = %s "
+                "WHERE id = ANY(%s::uuid[]) AND delisted_job_id IS NULL",
+                (self.job_id, self.stamp, [self.previous[k].id for k in self._gone]),
+            )
+            delisted = max(cursor.rowcount, 0)
+        return Published(
+            upserted=sum(len(s) for s in self._spools.values()), history=len(self._history), delisted=delisted
         )
-        return out
 
-    def _insert_one_by_one(self, rows: list[dict[str, Any]]) -> None:
+    # --- staging ------------------------------------------------------------------
+    def _staged_lines(self) -> Iterator[tuple[str, str]]:
+        """``(line, change)`` of every row to stage (spooled rows, then the gone SKUs)."""
+        for kind, spool in self._spools.items():
+            change = "new" if kind == "relist" else kind
+            for line in spool.lines():
+                yield line, change
+        for key in self._gone:
+            old = self.previous[key]
+            yield "\t".join((
+                old.id, self._sid, _escape(key), "f", _escape(old.name),
+                *(["\\N"] * 6), "{}", "", "\\N", "\\N", "\\N", "\\N",
+            )) + self._tail, "gone"
+
+    def _stage(self) -> int:
+        drop_run(self.job_id)
+        tail = len(self._tail) - len(self._job) - 1
+        count = 0
+        if isinstance(database.obj, peewee.PostgresqlDatabase):
+            def lines() -> Iterator[str]:
+                nonlocal count
+                for line, change in self._staged_lines():
+                    count += 1
+                    yield f"{line[:-tail]}\t{change}\n"
+            try:
+                with database.atomic():
+                    database.connection().cursor().copy_expert(
+                        f"COPY staged_items ({', '.join(STAGED_LINE_COLUMNS)}) FROM STDIN", LineReader(lines())
+                    )
+                return count
+            except (peewee.DataError, peewee.IntegrityError, psycopg2.DataError, psycopg2.IntegrityError):
+                pass
+        return self._stage_in_batches(tail)
+
+    def _stage_in_batches(self, tail: int) -> int:
+        """Stage through Peewee in batches; a batch the database refuses goes row by row (refused rows logged)."""
+        count = 0
+        batch: list[dict[str, Any]] = []
+        for line, change in self._staged_lines():
+            batch.append(_staged_row(line, tail, change))
+            if len(batch) >= self.batch_size:
+                count += self._insert_staged(batch)
+                batch = []
+        if batch:
+            count += self._insert_staged(batch)
+        self.flush()
+        return count
+
+    def _insert_staged(self, rows: list[dict[str, Any]]) -> int:
+        try:
+            with database.atomic():
+                StagedItem.insert_many(rows).execute()
+            return len(rows)
+        except (peewee.DataError, peewee.IntegrityError, ValueError):
+            pass
+        count = 0
         for row in rows:
             try:
                 with database.atomic():
-                    StagedItem.insert(_model_row(row)).execute()
-            except (peewee.DataError, peewee.IntegrityError) as exc:
+                    StagedItem.insert(row).execute()
+                count += 1
+            except (peewee.DataError, peewee.IntegrityError, ValueError) as exc:  # ValueError: psycopg2 refuses NUL
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 key = row["supplier_sku"]
                 self._state.pop(key, None)
                 self._fail(Problem(type="store_failed", message=f"the database refused this row: {reason}",
                                    row=row.get("source_row"), sheet=row.get("source_sheet"), page=row.get("source_page"),
                                    row_data={"sku": key, "name": row.get("name")}))
+        return count
 
     def _write_logs(self) -> None:
         batch, self._logs = self._logs, []
@@ -489,77 +743,12 @@ class ItemWriter:
         ).execute()
 
 
-def _model_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {c: row[c] for c in STAGED_COLUMNS}
-
-
 def _main_currency(previous: dict[str, Previous]) -> str | None:
     counts: dict[str, int] = {}
     for p in previous.values():
         if p.currency:
             counts[p.currency] = counts.get(p.currency, 0) + 1
     return max(counts, key=lambda c: counts[c]) if counts else None
-
-
-# --- PostgreSQL: staged rows go in by COPY (DESIGN §8) -----------------------------------
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: Any) -> str:
-    """One value in PostgreSQL's COPY text format (``\\N`` for NULL)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str).translate(_COPY_ESCAPES)
-    return str(value).translate(_COPY_ESCAPES)
-
-
-def _copy_staged_line(row: dict[str, Any], same: str) -> str:
-    """One COPY line of a staged row (the hot loop of a large file, so written out by hand).
-
-    ``same`` is the escaped ``job_id``; the columns follow :data:`STAGED_COLUMNS`.
-    """
-    esc = _COPY_ESCAPES
-    price, stock, available, unit, path, sheet, page = (
-        row["price"], row["stock"], row["available"], row["unit"], row["category_path"], row["source_sheet"],
-        row["source_page"],
-    )
-    return "\t".join((
-        same,
-        str(row["item_id"]),
-        str(row["supplier_id"]),
-        row["supplier_sku"].translate(esc),
-        "t" if row["sku_from_name"] else "f",
-        row["name"].translate(esc),
-        "\\N" if price is None else str(price),
-        row["currency"] or "\\N",
-        "\\N" if unit is None else unit.translate(esc),
-        "\\N" if stock is None else str(stock),
-        "\\N" if available is None else ("t" if available else "f"),
-        "\\N" if path is None else path.translate(esc),
-        row["characteristics_json"].translate(esc),
-        row["content_hash"],
-        row["change"],
-        row["source_sha256"] or "\\N",
-        "\\N" if sheet is None else sheet.translate(esc),
-        "\\N" if row["source_row"] is None else str(row["source_row"]),
-        "\\N" if page is None else str(page),
-    )) + "\n"
-
-
-def _copy_staged(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    buf = io.StringIO()
-    write = buf.write
-    same = _copy_text(rows[0]["job_id"])
-    for row in rows:
-        write(_copy_staged_line(row, same))
-    buf.seek(0)
-    cursor = database.connection().cursor()
-    cursor.copy_expert(f"COPY staged_items ({', '.join(STAGED_COLUMNS)}) FROM STDIN", buf)
 
 
 # --- publishing a run -------------------------------------------------------------------
@@ -609,7 +798,7 @@ def publish_run(job_id: str, supplier_id: uuid.UUID | str, now: dt.datetime | No
 def publish(writer: ItemWriter) -> ListDiff:
     """Finish ``writer`` and publish its run at once (no guard-rails): for tools and tests."""
     diff = writer.finish()
-    publish_run(writer.job_id, writer.supplier_id)
+    writer.publish()
     return diff
 
 
@@ -638,15 +827,26 @@ def problem_to_log(
         "supplier_id": uuid.UUID(str(supplier_id)) if supplier_id else None,
         "level": problem.level,
         "error_type": problem.type[:64],
-        "message": problem.message,
+        "message": problem.message.replace("\x00", ""),
         "sheet": problem.sheet[:255] if problem.sheet else None,
         "row_number": problem.row,
         "column_name": problem.column[:255] if problem.column else None,
         "page": problem.page,
         "source_sha256": sha256,
-        "row_data": problem.row_data,
+        "row_data": _without_nul(problem.row_data),
         "created_at": now or utcnow(),
     }
+
+
+def _without_nul(data: Any) -> Any:
+    """``data`` with NUL characters dropped from its strings (PostgreSQL text and JSON cannot hold them)."""
+    if isinstance(data, str):
+        return data.replace("\x00", "")
+    if isinstance(data, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_without_nul(v) for v in data]
+    return data
 
 
 def log_problem(problem: Problem, job_id: str | None, supplier_id: uuid.UUID | str | None) -> None:

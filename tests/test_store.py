@@ -105,3 +105,75 @@ def test_text_with_tabs_newlines_and_backslashes_round_trips(settings: Settings)
     assert item.characteristics == {"prices": {"retail": "1.5"}, "brand": "Q\\R"}
     other = SupplierItem.get(SupplierItem.supplier_sku == "\\N")
     assert other.price is None and other.name == "literal backslash-N sku"
+
+
+def _store(supplier_id: object, job: str, rows: list[Item]) -> ItemWriter:
+    w = ItemWriter(supplier_id, job, None)  # type: ignore[arg-type]
+    for row in rows:
+        w.add(row)
+    publish(w)
+    return w
+
+
+def test_a_delisted_sku_that_comes_back_keeps_its_row(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Возврат")
+    _store(supplier.id, "l1", [_item(2, "A", "a", "1"), _item(3, "B", "b", "2")])
+    first = SupplierItem.get(SupplierItem.supplier_sku == "B")
+    w2 = _store(supplier.id, "l2", [_item(2, "A", "a", "1")])
+    assert w2.stats.gone == 1
+    gone = SupplierItem.get(SupplierItem.supplier_sku == "B")
+    assert gone.delisted_job_id == "l2" and gone.available is False
+    w3 = _store(supplier.id, "l3", [_item(2, "A", "a", "1"), _item(3, "B", "b again", "3")])
+    assert w3.stats.new == 1 and w3.stats.gone == 0
+    back = SupplierItem.get(SupplierItem.supplier_sku == "B")
+    assert back.id == first.id and back.delisted_job_id is None and back.name == "b again"
+    assert Decimal(str(back.price)) == Decimal("3.00") and back.last_seen_job_id == "l3"
+    prices = [Decimal(str(h.price)) for h in PriceHistory.select().where(PriceHistory.supplier_item == first.id)
+              .order_by(PriceHistory.id)]
+    assert prices == [Decimal("2.00"), Decimal("3.00")]
+    assert SupplierItem.select().count() == 2
+
+
+def test_a_sku_inserted_meanwhile_by_another_job_is_upserted(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Гонка")
+    slow = ItemWriter(supplier.id, "slow", None)
+    slow.add(_item(2, "R1", "from the slow job", "5"))
+    slow.add(_item(3, "R2", "only in the slow job", "6"))
+    _store(supplier.id, "fast", [_item(2, "R1", "from the fast job", "4")])  # publishes R1 first
+    slow.finish()
+    slow.publish()  # R1 is "new" to the slow job but exists now: no error, one row, the later values
+    rows = {i.supplier_sku: i for i in SupplierItem.select()}
+    assert set(rows) == {"R1", "R2"} and rows["R1"].name == "from the slow job"
+    assert rows["R1"].last_seen_job_id == "slow"
+    assert PriceHistory.select().where(PriceHistory.supplier_item == rows["R1"].id).count() == 2
+
+
+def test_a_row_the_database_refuses_is_logged_and_the_rest_stored(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Отказ")
+    rows = [_item(n, f"K{n}", f"item {n}", "1") for n in range(2, 12)]
+    rows[4] = _item(6, "K6", "NUL \x00 inside", "1")  # PostgreSQL text cannot hold NUL; SQLite can
+    w = _store(supplier.id, "refused", rows)
+    stored = {i.supplier_sku for i in SupplierItem.select()}
+    refused = ParsingLog.select().where(ParsingLog.error_type == "store_failed")
+    if settings.database_url.startswith("postgresql"):
+        assert stored == {f"K{n}" for n in range(2, 12)} - {"K6"}
+        assert [(log.row_number, log.level) for log in refused] == [(6, "error")] and w.stats.failed == 1
+        assert PriceHistory.select().count() == 9
+    else:
+        assert len(stored) == 10 and refused.count() == 0
+
+
+def test_large_lists_spill_to_disk_and_duplicates_still_win(settings: Settings) -> None:
+    from unittest import mock
+
+    from ingestion import store
+
+    supplier, _ = get_or_create_supplier("Большой")
+    rows = [_item(n, f"S{n % 300}", f"item {n}", str(n)) for n in range(2, 602)]  # every SKU twice
+    with mock.patch.object(store, "SPOOL_MEMORY_BYTES", 1024):
+        w = _store(supplier.id, "big", rows)
+    assert w.stats.duplicates == 300 and w.stats.new == 300
+    items = {i.supplier_sku: Decimal(str(i.price)) for i in SupplierItem.select()}
+    assert len(items) == 300
+    assert all(items[f"S{n % 300}"] == Decimal(n) for n in range(302, 602))  # the later row of each SKU
+    assert PriceHistory.select().count() == 300

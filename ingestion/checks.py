@@ -1,0 +1,95 @@
+"""Whether an item's values fit the store, row by row (shared by the store and ``preview``).
+
+:func:`check_item` takes one :class:`~ingestion.reading.model.Item` as the
+reader gave it and returns the values as the schema holds them, with the
+problems found:
+
+* a SKU longer than 255 characters fails the row (``sku_too_long``);
+* a price that is not a finite number or does not fit ``NUMERIC(14, 2)``
+  fails the row (``price_out_of_range``), a negative one too
+  (``negative_price``); more than two decimals are rounded half up with a
+  ``price_rounded`` warning (prices are :class:`~decimal.Decimal` in the
+  item's currency, never floats);
+* a stock that is not finite or does not fit ``NUMERIC(14, 3)`` is left empty
+  with a ``stock_out_of_range`` warning, otherwise kept to three decimals;
+* a currency that is not a three-letter ISO 4217 code is left empty;
+* a unit longer than 32 characters is cut with a ``unit_too_long`` warning;
+* a sheet name is cut to 255 characters.
+
+The limits are the column types of ``supplier_items`` (migrations/0001).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from ingestion.errors import Level, Problem
+from ingestion.reading.model import Item
+
+CENT = Decimal("0.01")
+STOCK_STEP = Decimal("0.001")
+MAX_PRICE = Decimal("999999999999.99")  # NUMERIC(14, 2)
+MAX_STOCK = Decimal("99999999999.999")  # NUMERIC(14, 3)
+MAX_KEY_LENGTH = 255
+MAX_UNIT_LENGTH = 32
+MAX_SHEET_LENGTH = 255
+
+_NO_PROBLEMS: tuple[Problem, ...] = ()
+
+
+class Checked(NamedTuple):
+    """An item's values as ``supplier_items`` holds them (``None`` where empty)."""
+
+    price: Decimal | None
+    stock: Decimal | None
+    currency: str | None
+    unit: str | None
+    sheet: str | None
+
+
+def row_problem(item: Item, type_: str, message: str, column: str | None = None, level: Level = "error") -> Problem:
+    """A problem of ``item``'s row (sheet, row, page and raw cells filled from the item)."""
+    return Problem(
+        type=type_, message=message, level=level, sheet=item.sheet, row=item.row, column=column, row_data=item.raw,
+        page=item.page,
+    )
+
+
+def check_item(item: Item) -> tuple[Checked | None, tuple[Problem, ...]]:
+    """``(values, problems)`` for one item; ``values`` is ``None`` when the row cannot be stored.
+
+    ``problems`` holds the error that failed the row, or the warnings of a
+    row that was adjusted (empty for a clean row).  Never raises.
+    """
+    if item.sku and len(item.sku) > MAX_KEY_LENGTH:
+        return None, (row_problem(item, "sku_too_long", f"SKU longer than {MAX_KEY_LENGTH} characters", "sku"),)
+    problems: list[Problem] | None = None
+    price = item.price
+    if price is not None:
+        if not price.is_finite() or abs(price) > MAX_PRICE:
+            return None, (row_problem(item, "price_out_of_range", f"price {item.price} cannot be stored", "price"),)
+        if price < 0:
+            return None, (row_problem(item, "negative_price", f"price {item.price} is negative", "price"),)
+        price = price.quantize(CENT, rounding=ROUND_HALF_UP)
+        if price != item.price:
+            problems = [row_problem(item, "price_rounded", f"price {item.price} rounded to {price} (two decimals are kept)",
+                                    "price", level="warning")]
+    stock = item.stock
+    if stock is not None:
+        if not stock.is_finite() or abs(stock) > MAX_STOCK:
+            problems = (problems or []) + [row_problem(
+                item, "stock_out_of_range", f"stock {item.stock} cannot be stored; left empty", "stock", level="warning"
+            )]
+            stock = None
+        else:
+            stock = stock.quantize(STOCK_STEP, rounding=ROUND_HALF_UP)
+    currency = item.currency if item.currency and len(item.currency) == 3 else None
+    unit = item.unit or None
+    if unit and len(unit) > MAX_UNIT_LENGTH:
+        problems = (problems or []) + [row_problem(
+            item, "unit_too_long", f"unit {unit[:40]!r}… cut to {MAX_UNIT_LENGTH} characters", "unit", level="warning"
+        )]
+        unit = unit[:MAX_UNIT_LENGTH]
+    sheet = item.sheet[:MAX_SHEET_LENGTH] if item.sheet else None
+    return Checked(price, stock, currency, unit, sheet), tuple(problems) if problems else _NO_PROBLEMS
