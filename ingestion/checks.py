@@ -16,13 +16,24 @@ problems found:
 * a unit longer than 32 characters is cut with a ``unit_too_long`` warning;
 * a sheet name is cut to 255 characters.
 
+:func:`item_key` gives the key a supplier's item is stored under;
+:class:`ListKeys` gives the keys of one list row by row: a SKU given twice is
+a duplicate (the later row wins, ``duplicate_sku`` warning), while rows
+without SKUs that share a name are different offers the file does not tell
+apart (sizes or colours left out), so each is kept under the name and its
+occurrence (``name #2``, ``name #3`` …; ``repeated_name`` note) — never
+silently collapsed.
+
 The limits are the column types of ``supplier_items`` (migrations/0001).
 """
 
 from __future__ import annotations
 
+import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
+
+import attrs
 
 from ingestion.errors import Level, Problem
 from ingestion.reading.model import Item
@@ -46,6 +57,23 @@ class Checked(NamedTuple):
     currency: str | None
     unit: str | None
     sheet: str | None
+
+
+def item_key(item: Item) -> tuple[str, bool]:
+    """``(supplier_sku, derived_from_name)`` for an item.
+
+    Without a SKU the key is the name plus the values that qualify it
+    (:attr:`Item.name_parts`: ``Бурт DIZAYN | 63`` — rows that share a name and
+    differ in a size column under the same header stay apart).  A key longer than 255 characters is cut and given a
+    hash suffix so two long keys that share a beginning stay apart.
+    """
+    if item.sku:
+        return item.sku, False
+    key = " | ".join([" ".join(item.name.split()), *(" ".join(v.split()) for v in item.name_parts)]).casefold()
+    if len(key) > MAX_KEY_LENGTH:
+        digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+        key = key[: MAX_KEY_LENGTH - 17] + "#" + digest
+    return key, True
 
 
 def row_problem(item: Item, type_: str, message: str, column: str | None = None, level: Level = "error") -> Problem:
@@ -93,3 +121,69 @@ def check_item(item: Item) -> tuple[Checked | None, tuple[Problem, ...]]:
         unit = unit[:MAX_UNIT_LENGTH]
     sheet = item.sheet[:MAX_SHEET_LENGTH] if item.sheet else None
     return Checked(price, stock, currency, unit, sheet), tuple(problems) if problems else _NO_PROBLEMS
+
+
+def duplicate_problem(item: Item, key: str, from_name: bool, earlier_row: int | None) -> Problem:
+    """The ``duplicate_sku`` warning of a row whose key (SKU, or name when the file has none) came before."""
+    where = f"row {earlier_row}" + (f" of sheet {item.sheet!r}" if item.sheet else "")
+    return Problem(
+        type="duplicate_sku",
+        level="warning",
+        message=f"{'name' if from_name else 'SKU'} {key!r} already given at {where}; this row's values win",
+        sheet=item.sheet,
+        row=item.row,
+        column="name" if from_name else "sku",
+        row_data=item.raw,
+        page=item.page,
+    )
+
+
+def _suffixed(base: str, occurrence: int) -> str:
+    suffix = f" #{occurrence}"
+    return base[: MAX_KEY_LENGTH - len(suffix)] + suffix
+
+
+class ListKey(NamedTuple):
+    """Where a row goes: its ``key``, whether the key came from the name, whether it replaces an earlier row of
+    the same key, and the problem to log about it (``None`` for a first-seen key)."""
+
+    key: str
+    from_name: bool
+    replaces_earlier: bool
+    problem: Problem | None
+
+
+@attrs.define
+class ListKeys:
+    """The keys of one list, given row by row (see the module docstring for the rules)."""
+
+    last_row: dict[str, int | None] = attrs.field(factory=dict)
+    occurrences: dict[str, int] = attrs.field(factory=dict)
+
+    def assign(self, item: Item) -> ListKey:
+        key, from_name = item_key(item)
+        earlier = self.last_row.get(key)
+        if key not in self.last_row:
+            self.last_row[key] = item.row
+            return ListKey(key, from_name, False, None)
+        if not from_name:
+            self.last_row[key] = item.row
+            return ListKey(key, False, True, duplicate_problem(item, key, False, earlier))
+        occurrence = self.occurrences.get(key, 1) + 1
+        while _suffixed(key, occurrence) in self.last_row:
+            occurrence += 1
+        self.occurrences[key] = occurrence
+        suffixed = _suffixed(key, occurrence)
+        self.last_row[suffixed] = item.row
+        where = f"row {earlier}" + (f" of sheet {item.sheet!r}" if item.sheet else "")
+        problem = Problem(
+            type="repeated_name",
+            level="info",
+            message=f"no SKU, and the name {item.name!r} was already given at {where}; kept as a separate item "
+            f"(key {suffixed!r}) — a SKU column would tell such rows apart",
+            sheet=item.sheet,
+            row=item.row,
+            column="name",
+            page=item.page,
+        )
+        return ListKey(suffixed, True, False, problem)

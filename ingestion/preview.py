@@ -16,6 +16,13 @@ services read (contract in ``shared/tools/score_samples.py``)::
                 "available", "brand", "category_path": [str], "description"}],
      "problems": [Problem.to_dict()]}
 
+Items pass the store's row checks (:mod:`ingestion.checks`): a row an
+ingestion would refuse (negative or too large price, SKU too long) is not an
+item here either and its problem is listed; prices are shown rounded as they
+would be stored; a repeated SKU keeps the later row (``duplicate_sku``
+warning) and rows without SKUs that share a name stay separate items
+(``repeated_name`` note), so ``counts.items`` is what an ingestion would store.
+
 ``page`` is the 1-based PDF page an item was read from (``None`` for other
 formats).  ``details`` keeps every reader detail that is JSON data (scalars,
 and lists/dicts of them, such as ``pdf_tables``); other values are left out.
@@ -38,6 +45,9 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
+from ingestion.checks import ListKeys, check_item
 from ingestion.errors import IngestionError, Problem
 from ingestion.reading import Item, ReadOptions, open_price_list
 from ingestion.reading.currency import KNOWN_CODES, known_code
@@ -112,15 +122,38 @@ def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | 
         price_list = open_price_list(path, options)
         doc["file_type"] = price_list.file_type
         doc["rows_total"] = price_list.rows_total
+        listed: dict[str, dict[str, Any]] = {}  # key -> its listed item
+        keys = ListKeys()
+
+        def note(problem: Problem) -> None:
+            counts[{"error": "errors", "warning": "warnings"}.get(problem.level, "info")] += 1
+            problems.append(problem.to_dict())
+
         for rec in price_list.records():
-            if isinstance(rec, Item):
-                counts["items"] += 1
-                if limit is None or len(items) < limit:
-                    items.append(item_to_dict(rec))
+            if not isinstance(rec, Item):
+                note(rec)
+                continue
+            # The store's checks, so the preview shows what an ingestion would keep.
+            checked, found = check_item(rec)
+            for problem in found:
+                note(problem)
+            if checked is None:
+                continue
+            if checked[:4] != (rec.price, rec.stock, rec.currency, rec.unit or None):
+                rec = attrs.evolve(rec, price=checked.price, stock=checked.stock, currency=checked.currency,
+                                   unit=checked.unit)
+            key, _, replaces, key_problem = keys.assign(rec)
+            if key_problem is not None:
+                note(key_problem)
+            if replaces:
+                earlier = listed.pop(key, None)
+                if earlier is not None:
+                    items.remove(earlier)
             else:
-                key = {"error": "errors", "warning": "warnings"}.get(rec.level, "info")
-                counts[key] += 1
-                problems.append(rec.to_dict())
+                counts["items"] += 1
+            if limit is None or len(items) < limit:
+                listed[key] = item_to_dict(rec)
+                items.append(listed[key])
     except IngestionError as exc:
         doc["status"] = "failed"
         doc["error"] = exc.message

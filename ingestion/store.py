@@ -26,9 +26,11 @@ written, so a suspicious list can be held before it touches the catalog
    publishing it from there.  SQLite (the embedded mode) always goes through
    staging.
 
-Keys: the item's SKU; when the file has no SKU the key is the item's name
-(whitespace-collapsed, case-folded) and ``sku_from_name`` is set.  A repeated
-key: the later row wins, with a ``duplicate_sku`` warning.  Prices are
+Keys (:mod:`ingestion.checks`): the item's SKU; when the file has no SKU the
+key is the item's name (whitespace-collapsed, case-folded) and
+``sku_from_name`` is set.  A repeated SKU: the later row wins, with a
+``duplicate_sku`` warning; a repeated name without SKU is another offer, kept
+as ``name #2`` … (``repeated_name`` note).  Prices are
 :class:`~decimal.Decimal` in the item's currency (ISO 4217), two decimals.
 """
 
@@ -49,7 +51,7 @@ import attrs
 import peewee
 import psycopg2
 
-from ingestion.checks import CENT, MAX_KEY_LENGTH, STOCK_STEP, check_item
+from ingestion.checks import CENT, STOCK_STEP, ListKeys, check_item, item_key
 from ingestion.errors import Problem
 from ingestion.models import ParsingLog, StagedItem, Supplier, SupplierItem, database, utcnow
 from ingestion.reading.model import Item
@@ -84,23 +86,6 @@ STAGED_LINE_COLUMNS = (
 HISTORY_COLUMNS = ("supplier_item_id", "price", "currency", "job_id", "recorded_at")
 #: Spools of changed rows; ``relist`` is a ``new`` SKU the supplier had delisted (its row and id come back).
 KINDS = ("new", "relist", "price", "other")
-
-
-def item_key(item: Item) -> tuple[str, bool]:
-    """``(supplier_sku, derived_from_name)`` for an item.
-
-    Without a SKU the key is the name plus the values that qualify it
-    (:attr:`Item.name_parts`: ``Бурт DIZAYN | 63`` — rows that share a name and
-    differ in a size column under the same header stay apart).  A key longer than 255 characters is cut and given a
-    hash suffix so two long keys that share a beginning stay apart.
-    """
-    if item.sku:
-        return item.sku, False
-    key = " | ".join([" ".join(item.name.split()), *(" ".join(v.split()) for v in item.name_parts)]).casefold()
-    if len(key) > MAX_KEY_LENGTH:
-        digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
-        key = key[: MAX_KEY_LENGTH - 17] + "#" + digest
-    return key, True
 
 
 def content_hash(row: dict[str, Any]) -> str:
@@ -401,7 +386,7 @@ class ItemWriter:
         self._history = Spool()
         self._where: dict[str, tuple[str, int, int]] = {}  # key -> (kind, line, history line or -1)
         self._state: dict[str, str] = {}  # key -> new | price | other | same
-        self._seen_row: dict[str, int] = {}
+        self._keys = ListKeys()
         self._gone: list[str] = []
         self._moves: dict[str, dict[str, Any]] = {}
         self._stock_changed: set[str] = set()
@@ -419,25 +404,12 @@ class ItemWriter:
         if checked is None:
             self.stats.failed += 1
             return
-        key, from_name = item_key(item)
-        earlier = self._seen_row.get(key)
-        if earlier is not None:
+        key, from_name, replaces, key_problem = self._keys.assign(item)
+        if key_problem is not None:
+            self._found(key_problem)
+        if replaces:
             self.stats.duplicates += 1
-            where = f"row {earlier}" + (f" of sheet {item.sheet!r}" if item.sheet else "")
-            self._found(
-                Problem(
-                    type="duplicate_sku",
-                    level="warning",
-                    message=f"{'name' if from_name else 'SKU'} {key!r} already given at {where}; this row's values win",
-                    sheet=item.sheet,
-                    row=item.row,
-                    column="sku" if not from_name else "name",
-                    row_data=item.raw,
-                    page=item.page,
-                )
-            )
             self._forget(key)
-        self._seen_row[key] = item.row
         price, stock, currency, unit, sheet = checked
         name, available = item.name, item.available
         characteristics: dict[str, Any] = {}
