@@ -142,6 +142,11 @@ def test_match_decision_messages(stub_worker: Any, tmp_path: Path) -> None:
     dead = [m for m in stub_worker.broker.dead_letters_by_queue[stub_worker.match_decision.queue_name]
             if m.actor_name == "match_decision"]
     assert len(dead) == 1 and dead[0].options.get("retries", 0) == 0
+    from ingestion.models import ParsingLog
+
+    refused = ParsingLog.get(ParsingLog.error_type == "decision_refused")
+    assert "product_id: required for link" in refused.message
+    assert refused.row_data == {"action": "link", "supplier_item_id": str(item.id)}
     assert state["supplier_id"]
 
 

@@ -173,6 +173,11 @@ def test_an_out_of_date_held_list_cannot_be_released(stub_worker: Any, tmp_path:
         stub_worker.broker.join(stub_worker.release_job.queue_name, fail_fast=False)
     assert IngestionRun.get(IngestionRun.job_id == first_held["job_id"]).status == "released"
     assert IngestionRun.get(IngestionRun.job_id == second_held["job_id"]).status == "held"  # compared with a list now replaced
+    # the refusal is kept where people look: the job's error (still held) and parsing_logs
+    state = get_runtime().jobs.get(second_held["job_id"]) or {}
+    assert state["phase"] == "held" and "release by someone refused" in state["error"] and "out of date" in state["error"]
+    refused = ParsingLog.get((ParsingLog.job_id == second_held["job_id"]) & (ParsingLog.error_type == "decision_refused"))
+    assert refused.level == "warning" and "send the file again" in refused.message
 
 
 def test_min_price_leaves_out_delisted_and_unavailable_offers(stub_worker: Any, tmp_path: Path) -> None:

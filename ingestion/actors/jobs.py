@@ -47,6 +47,18 @@ def retry_job_task(job_id: str | None = None, **unknown: Any) -> dict[str, Any]:
     return {"job_id": job_id, "step": plan.step, "retry_count": plan.retry_count}
 
 
+def _note_refusal(job_id: str, what: str, decided_by: str | None, exc: PermanentError) -> None:
+    """Keep a refused release/rejection where people look: the job's ``error`` (its phase unchanged) and
+    ``parsing_logs`` (``decision_refused``).  The message itself goes on to the dead-letter queue."""
+    rt = get_runtime()
+    state = rt.jobs.get(job_id)
+    text = f"{what} by {decided_by or 'someone'} refused: {exc.message}"
+    if state is not None:
+        rt.jobs.update(job_id, error=text)
+    log_problem(Problem(type="decision_refused", level="warning", message=text), job_id,
+                (state or {}).get("supplier_id") or None)
+
+
 @dramatiq.actor(queue_name=QUEUE, store_results=True, max_retries=3, throws=(PermanentError,))
 def release_job(**kwargs: Any) -> dict[str, Any]:
     """Publish a held list and go on to matching (kwargs: :class:`~ingestion.messages.JobDecisionMessage`).
@@ -60,6 +72,7 @@ def release_job(**kwargs: Any) -> dict[str, Any]:
         published = release_run(msg.job_id, msg.decided_by)
     except PermanentError as exc:
         logger.warning("release of job %s refused: %s", msg.job_id, exc.message)
+        _note_refusal(msg.job_id, "release", msg.decided_by, exc)
         raise
     state = rt.jobs.get(msg.job_id) or {}
     supplier_id = state.get("supplier_id", "")
@@ -81,6 +94,7 @@ def reject_job(**kwargs: Any) -> dict[str, Any]:
         dropped = reject_run(msg.job_id, msg.decided_by)
     except PermanentError as exc:
         logger.warning("rejection of job %s refused: %s", msg.job_id, exc.message)
+        _note_refusal(msg.job_id, "rejection", msg.decided_by, exc)
         raise
     fail_job(rt, msg.job_id,
              Problem(type="list_rejected", level="error",

@@ -17,6 +17,7 @@ from ingestion.messages import MatchDecisionMessage, MatchItemsMessage, structur
 from ingestion.pipeline import fail_job, get_runtime, match_step
 from ingestion.runs import expire_held_runs
 from ingestion.settings import get_settings
+from ingestion.store import log_problem
 
 logger = logging.getLogger(__name__)
 QUEUE = get_settings().queue_name
@@ -67,6 +68,10 @@ def match_decision(**kwargs: Any) -> dict[str, Any]:
         result = apply_decision(msg.action, msg.supplier_item_id, msg.product_id, msg.decided_by)
     except PermanentError as exc:
         logger.warning("match decision refused: %s", exc.message)
+        said = {k: str(kwargs.get(k))[:200] for k in ("action", "supplier_item_id", "product_id", "decided_by")
+                if kwargs.get(k) is not None}
+        log_problem(Problem(type="decision_refused", level="warning", message=f"match decision refused: {exc.message}",
+                            row_data=said), None, None)
         raise
     logger.info("match decision %s on item %s by %s", msg.action, msg.supplier_item_id, msg.decided_by or "-")
     return result
