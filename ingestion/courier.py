@@ -1,7 +1,8 @@
 """The ML courier path: hand a downloaded file to ml-analyze and follow its job.
 
 ``download → trigger_ml_step → poll_ml_step … → match``.  The file stays on
-the shared uploads volume; ml-analyze is told its absolute path (``file_url``).
+the shared uploads volume; ml-analyze is told its absolute path (``file_url``),
+or a URL under ``ML_FILE_URL_BASE`` when that is set (:func:`ml_file_url`).
 Polling state lives in the job's private bookkeeping (:meth:`JobStore.get_aux`):
 ``ml_poll_token`` (only the newest poll chain goes on; a chain the sweep
 replaced stops), ``ml_last_polled_at`` and ``ml_progress_changed_at`` (epoch
@@ -15,6 +16,7 @@ import logging
 import mimetypes
 import os
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Any, Literal
@@ -77,6 +79,18 @@ def describe_file(path: str) -> tuple[str, str]:
     return file_type, mime
 
 
+def ml_file_url(settings: Settings, file_path: str) -> str:
+    """What ml-analyze is told for a downloaded file: its absolute path on the shared uploads volume, or, with
+    ``ML_FILE_URL_BASE``, that base joined with the file's path under ``UPLOADS_DIR`` (percent-encoded)."""
+    path = os.path.abspath(file_path)
+    if not settings.ml_file_url_base:
+        return path
+    relative = os.path.relpath(path, os.path.abspath(settings.uploads_dir))
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return path  # not under UPLOADS_DIR (a local source): only its path can name it
+    return settings.ml_file_url_base.rstrip("/") + "/" + urllib.parse.quote(relative.replace(os.sep, "/"))
+
+
 def trigger_ml_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     """Hand the downloaded file to ml-analyze; the job moves to phase ``analyzing``.
 
@@ -100,7 +114,7 @@ def trigger_ml_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
             rt.jobs.update(job_id, file_type=file_type)
             return {**download, "fallback": True}
         raise MLUnavailable(f"ml-analyze at {rt.settings.ml_analyze_url} is not healthy; the job can be retried")
-    answer = client.trigger_analysis(os.path.abspath(download["file_path"]), supplier_id, file_type)
+    answer = client.trigger_analysis(ml_file_url(rt.settings, download["file_path"]), supplier_id, file_type)
     token = uuid.uuid4().hex
     now = time.time()
     rt.jobs.set_aux(job_id, ml_poll_token=token, ml_last_polled_at=now, ml_progress_changed_at=now, ml_progress="")

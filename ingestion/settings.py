@@ -141,6 +141,9 @@ class Settings:
     ml_analyze_url: str = _env_field("ML_ANALYZE_URL", str, DEFAULT_ML_ANALYZE_URL)
     use_ml_processing: bool = _env_field("USE_ML_PROCESSING", _to_bool, True)
     ml_fallback_to_local: bool = _env_field("ML_FALLBACK_TO_LOCAL", _to_bool, False)
+    #: Where ml-analyze finds the uploads folder (``http(s)://…/`` or ``file:///…/``); unset: it is told the
+    #: file's absolute path on the shared volume.
+    ml_file_url_base: str | None = _env_field("ML_FILE_URL_BASE", _to_url(("http", "https", "file")), None)
     #: Read every file here, whatever USE_ML_PROCESSING and the supplier say (the local ``ingest`` command).
     never_use_ml: bool = _env_field("INGESTION_NEVER_USE_ML", _to_bool, False)
     ml_poll_interval_seconds: int = _env_field(

@@ -166,3 +166,21 @@ def test_periodic_schedules(stub_worker: Any) -> None:
     assert str(stub_worker.ml_sweep_task.options["periodic"]).startswith("* * * * *")
     assert str(stub_worker.cleanup_shared_files_task.options["periodic"]).split()[1] == "*/6"
     assert "periodic" in stub_worker.master_sync_task.options
+
+
+def test_file_url_is_the_shared_path_or_a_url_under_the_base(tmp_path: Path) -> None:
+    import attrs
+
+    from ingestion.courier import ml_file_url
+
+    uploads = tmp_path / "uploads"
+    settings = Settings.from_env({"UPLOADS_DIR": str(uploads)})
+    inside = uploads / "job 1" / "прайс.xlsx"
+    assert ml_file_url(settings, str(inside)) == str(inside)
+    based = attrs.evolve(settings, ml_file_url_base="http://files.internal:8080/uploads/")
+    assert ml_file_url(based, str(inside)) == (
+        "http://files.internal:8080/uploads/job%201/%D0%BF%D1%80%D0%B0%D0%B9%D1%81.xlsx")
+    outside = tmp_path / "elsewhere.csv"
+    assert ml_file_url(based, str(outside)) == str(outside)
+    with pytest.raises(Exception, match="ML_FILE_URL_BASE"):
+        Settings.from_env({"ML_FILE_URL_BASE": "ftp://x/"})
