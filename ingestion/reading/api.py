@@ -13,7 +13,8 @@ is streamed, so memory stays flat for big files.  Every row passes
 :class:`RowGuard` first: a text cell over :data:`MAX_CELL_CHARS` characters
 (Excel's cell limit) is cut with a warning ``cell_truncated``, and a row the
 reader could not read (a CSV field over the size limit) gives an error
-``unreadable_row`` instead of failing the file.  Hidden sheets, sheets
+``unreadable_row`` instead of failing the file, and what a reader repaired in
+a row (``RawRow.notes``: an unterminated CSV quote) gives a warning.  Hidden sheets, sheets
 without a header row and empty sheets are skipped (listed in
 ``PriceList.details["skipped_sheets"]``) unless ``ReadOptions.sheet`` names
 one.  When no sheet has a header, ``records()`` raises :class:`NoItems`.
@@ -70,6 +71,8 @@ class RowGuard:
     * A row the reader could not read (``RawRow.error``, e.g. a CSV field over
       :data:`~ingestion.reading.csv_reader.MAX_CSV_FIELD_CHARS`) is not passed
       on; an error ``unreadable_row`` is held for it.
+    * What the reader repaired in a row it did read (``RawRow.notes``, e.g.
+      a CSV quote that was never closed) is held as a warning (row, column).
 
     Held findings are handed out in row order by :meth:`take`.
     """
@@ -84,6 +87,8 @@ class RowGuard:
     def __next__(self) -> RawRow:
         while True:
             raw = next(self._rows)
+            for note in raw.notes:
+                self.held.append(_Held(raw, note.column, note.type, "warning", note.message))
             if raw.error is not None:
                 self.held.append(_Held(raw, None, "unreadable_row", "error", raw.error))
                 continue

@@ -8,6 +8,20 @@ splits the sample's records into the most rows of one consistent width.
 Row numbers are the physical line where a record starts (a quoted field may
 span lines).
 
+Unterminated quotes: a cell that opens a double quote and never closes it
+would make the csv module read every following line into that cell.  A
+quoted field is taken for such a runaway, not a cell with line breaks, when
+it is never closed (it runs to the end of the file or to the field limit),
+when the quote that ends it is followed by other text than the delimiter or
+a line end (it was the opening quote of a later cell), or when the lines it
+spans read as whole records of the file — a line inside it, or both the
+line it opens on and the line it ends on (as many fields as the file's
+usual record, amounts in its numeric columns and text in a text column:
+:class:`RowShape`, learnt from the sample).  The runaway's opening quote is
+then read as a plain character, the lines it took in are read as rows
+again, and the row gets a warning ``unterminated_quote`` with its column.
+A properly closed quoted cell with line breaks in it is read as one cell.
+
 Limits: fields up to :data:`MAX_CSV_FIELD_CHARS` characters are read (the
 csv module's process-wide limit is raised to it); a record with a longer
 field is not read — the reader yields it as a :class:`RawRow` with ``error``
@@ -28,23 +42,28 @@ and an ``info`` problem ``text_repaired`` says so.  Lines before the header
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import io
 import os
 import re
-from collections import Counter
-from typing import Any, Iterator
+from collections import Counter, deque
+from typing import Any, Iterable, Iterator
+
+import attrs
 
 from ingestion.errors import CorruptFile, Problem, UnsupportedFormat
-from ingestion.reading.normalize import CellValue, mojibake_share, repair_mojibake
-from ingestion.reading.source import RawRow, SheetSource
+from ingestion.reading.normalize import CellValue, mojibake_share, parse_price, repair_mojibake
+from ingestion.reading.source import RawRow, RowNote, SheetSource
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 #: Longest CSV field read, in characters (10 Mi; the csv module's default is 128 Ki).  A record with a
 #: longer field is not read: it gives an error problem ``unreadable_row`` and reading goes on.
 MAX_CSV_FIELD_CHARS = 10 * 1024 * 1024
+#: Lines of the sample read to learn the file's usual record (:func:`row_shape`) and its delimiter.
+SHAPE_SAMPLE_LINES = 400
 #: Share of NUL bytes in the sample above which a file without a UTF-16 pattern is binary, not text with stray NULs.
 MAX_NUL_SHARE = 0.3
 
@@ -138,16 +157,20 @@ def _utf8_with_strays(sample: bytes) -> bool:
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter among ``, ; TAB |`` giving the most records of one width (≥ 2 fields)."""
+    """The delimiter among ``, ; TAB |`` giving the most records of one width (≥ 2 fields).
+
+    Records are read as :func:`_records` reads them (with the delimiter's own
+    :func:`row_shape`), so a quote that is never closed does not hide the
+    lines after it from the count.
+    """
     best, best_key = ",", (-1, 0)
-    lines = text.splitlines(keepends=True)
-    if len(lines) > 1 and not text.endswith(("\n", "\r")):
-        lines = lines[:-1]  # the sample may end in the middle of a record
-    sample = "".join(lines[:400])
+    lines = _sample_lines(text)[:SHAPE_SAMPLE_LINES]
     for delim in DELIMITERS:
         try:
-            widths = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delim) if any(c.strip() for c in r)]
-        except csv.Error:
+            shape = row_shape(lines, delim)
+            records = _records(lines, delim, shape)
+            widths = [len(values) for _, values, _, _ in records if any(c.strip() for c in values)]
+        except (csv.Error, CorruptFile):
             continue
         if not widths:
             continue
@@ -162,46 +185,336 @@ def sniff_delimiter(text: str) -> str:
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _LEADING_JUNK = re.compile("^(?:\ufeff|\u00ef\u00bb\u00bf|[\x00-\x08\x1a])+")
+#: Stands in a line for a quote read as a plain character: NUL bytes are dropped before parsing, so it is
+#: free (the csv module reads NUL as an ordinary character since Python 3.11).
+_LITERAL_QUOTE = "\x00"
+#: Characters that may follow the quote closing a well-formed quoted field.
+_AFTER_CLOSE = ("", "\r", "\n", " ", "\t")
 
 
-def _csv_rows(path: str, encoding: str, delimiter: str, repair: bool = False) -> Iterator[RawRow]:
-    """The records of a CSV file as rows; a record the csv module refuses is a row with ``error`` set.
+def _sample_lines(text: str) -> list[str]:
+    """The whole physical lines of a sample (line ends kept); the last is dropped when the sample cut it."""
+    lines = list(io.StringIO(text, newline=""))
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may end in the middle of a record
+    return lines
 
-    Such a record (a field over :data:`MAX_CSV_FIELD_CHARS`, …) is skipped
-    and reading goes on with the next physical line.  Raises
+
+@attrs.frozen
+class RowShape:
+    """What an ordinary record of a CSV file looks like.
+
+    ``width`` fields; amounts in the ``numeric`` columns and mostly other
+    text in the ``text`` columns (0-based indexes).
+    """
+
+    width: int
+    numeric: tuple[int, ...]
+    text: tuple[int, ...] = ()
+
+    def row_like(self, fields: list[str]) -> bool:
+        """Whether the fields of one physical line read as a whole record of this shape.
+
+        Exactly ``width`` fields; every filled numeric cell (at least one)
+        reads as an amount; and, when the file has text columns, one of
+        them holds something that is not an amount.  Always false for a file
+        without a numeric column: then there is no telling a row from text.
+        """
+        if len(fields) != self.width or not self.numeric:
+            return False
+        numbers = [fields[i] for i in self.numeric if fields[i].strip()]
+        if not numbers or any(parse_price(v).amount is None for v in numbers):
+            return False
+        return not self.text or any(fields[i].strip() and parse_price(fields[i]).amount is None for i in self.text)
+
+
+def row_shape(lines: Iterable[str], delimiter: str) -> RowShape | None:
+    """The usual record of ``lines`` (physical lines of a sample): its width, numeric and text columns.
+
+    ``None`` when the commonest width is under two fields.  Among the
+    records of that width, a column is numeric when at least two of its
+    cells and seven in ten of its filled cells read as amounts, and text
+    when that holds for cells that do not.
+    """
+    records = [
+        values for _, values, _, error in _records(lines, delimiter) if error is None and any(v.strip() for v in values)
+    ]
+    if not records:
+        return None
+    width = Counter(len(r) for r in records).most_common(1)[0][0]
+    if width < 2:
+        return None
+    numeric: list[int] = []
+    text: list[int] = []
+    for i in range(width):
+        cells = [r[i] for r in records if len(r) == width and r[i].strip()]
+        amounts = sum(1 for c in cells if parse_price(c).amount is not None)
+        if amounts >= 2 and amounts * 10 >= len(cells) * 7:
+            numeric.append(i)
+        elif len(cells) - amounts >= 2 and (len(cells) - amounts) * 10 >= len(cells) * 7:
+            text.append(i)
+    return RowShape(width, tuple(numeric), tuple(text))
+
+
+def _line_fields(line: str, delimiter: str, literal: int | None = None) -> list[str]:
+    """The fields of one physical line read on its own; the quote at offset ``literal`` is a plain character."""
+    if literal is not None:
+        line = line[:literal] + _LITERAL_QUOTE + line[literal + 1 :]
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
+#: One CSV record: the physical line it starts on, its fields, what was repaired in it (notes), and why it
+#: could not be read (``None`` when it was; the fields are then empty).  A plain tuple: one is made per line.
+_Record = tuple[int, list[str], tuple[RowNote, ...], str | None]
+
+
+class _Feed:
+    """Numbered physical lines for the csv module (NUL bytes dropped); lines may be handed out again.
+
+    ``taken`` collects ``(line number, text)`` of the lines handed out since
+    the caller last cleared it; ``exhausted`` turns true once the file has
+    no more lines.
+    """
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._numbered = enumerate(lines, 1)
+        self._back: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []
+        self.exhausted = False
+
+    def lines(self) -> Iterator[str]:
+        """The lines still to parse: those handed back first, then the file's.
+
+        Call it again after :meth:`push_back`; the iterator it gave before
+        must not be used any more.
+        """
+        back, taken = self._back, self.taken
+        while back:
+            item = back.popleft()
+            taken.append(item)
+            yield item[1]
+        for item in self._numbered:
+            if "\x00" in item[1]:
+                item = (item[0], item[1].replace("\x00", ""))
+            taken.append(item)
+            yield item[1]
+        self.exhausted = True
+
+    def push_back(self, lines: list[tuple[int, str]]) -> None:
+        """Hand ``lines`` out again, in order, before any further line of the file."""
+        self._back.extendleft(reversed(lines))
+
+
+@attrs.frozen
+class _Quoted:
+    """A quoted field of a record: offsets (in the record's text) of its opening and closing quote
+    (``end`` ``None``: never closed), its 0-based column, and whether the closing quote is followed by
+    the delimiter, a line end or a blank, as in a well-formed file."""
+
+    start: int
+    end: int | None
+    column: int
+    clean: bool
+
+
+def _quoted_fields(text: str, delimiter: str, ends: re.Pattern[str]) -> Iterator[_Quoted]:
+    """The quoted fields of one record's text, found the way the csv module reads them.
+
+    A quote opens a field only at the field's start; inside it ``""`` is an
+    escaped quote and a lone quote closes it (text after it, up to the next
+    delimiter, still belongs to the field).  ``ends`` matches the delimiter
+    or a line-end character.  Stops at the first line end outside quotes.
+    """
+    pos, column, n = 0, 0, len(text)
+    while pos < n:
+        if text[pos] == '"':
+            close = pos + 1
+            while True:
+                close = text.find('"', close)
+                if close < 0 or text[close + 1 : close + 2] != '"':
+                    break
+                close += 2
+            if close < 0:
+                yield _Quoted(pos, None, column, False)
+                return
+            after = text[close + 1 : close + 2]
+            yield _Quoted(pos, close, column, after == delimiter or after in _AFTER_CLOSE)
+            pos = close + 1
+        m = ends.search(text, pos)
+        if m is None or m.group() != delimiter:
+            return
+        pos, column = m.end(), column + 1
+
+
+def _runaway(
+    lines: list[str], delimiter: str, shape: RowShape | None, ends: re.Pattern[str]
+) -> tuple[int, int, int, int] | None:
+    """The first quoted field of a record that is not a real multi-line cell, or ``None``.
+
+    ``lines`` are the record's physical lines.  A quoted field is a runaway
+    when it is never closed (it ran to the end of the file, or to the field
+    limit); or when it spans lines and its closing quote is followed by
+    something other than the delimiter, a line end or a blank (that quote
+    opened a later cell); or when it spans lines that read as whole records
+    of the file's ``shape`` (:meth:`RowShape.row_like`): a line inside it,
+    or both the line where it opens and the line where it closes, each read
+    on its own with that quote as a plain character.  Returns ``(index of
+    the line where it opens, offset of its quote in that line, its column,
+    number of lines after that line it took in)``.
+    """
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line))
+    for q in _quoted_fields("".join(lines), delimiter, ends):
+        first = bisect.bisect_right(starts, q.start) - 1
+        opening = q.start - starts[first]
+        if q.end is None:
+            return first, opening, q.column, len(lines) - 1 - first
+        last = bisect.bisect_right(starts, q.end) - 1
+        if last == first:
+            continue
+        closing = q.end - starts[last]
+        if not q.clean or (shape is not None and _spans_rows(lines, first, opening, last, closing, delimiter, shape)):
+            return first, opening, q.column, last - first
+    return None
+
+
+def _spans_rows(
+    lines: list[str], first: int, opening: int, last: int, closing: int, delimiter: str, shape: RowShape
+) -> bool:
+    """Whether the quoted field from ``lines[first]`` (its quote at offset ``opening``) to ``lines[last]``
+    (closing quote at ``closing``) spans whole records of ``shape``."""
+    if any(shape.row_like(_line_fields(line, delimiter)) for line in lines[first + 1 : last]):
+        return True
+    return shape.row_like(_line_fields(lines[first], delimiter, opening)) and shape.row_like(
+        _line_fields(lines[last], delimiter, closing)
+    )
+
+
+def _quote_note(line: str, offset: int, column: int, swallowed: int, delimiter: str, cut: bool = False) -> RowNote:
+    """The ``unterminated_quote`` note for the cell whose quote opens at ``offset`` of ``line``.
+
+    ``swallowed`` is the number of lines the cell took in (at least that many
+    when ``cut``: the csv module stopped at the field limit).
+    """
+    cell = line[offset:].rstrip("\r\n").split(delimiter, 1)[0]
+    shown = cell if len(cell) <= 40 else cell[:40] + "…"
+    if swallowed:
+        message = (
+            f"The cell {shown!r} starts with a double quote that is never closed, which made the next "
+            f"{'at least ' if cut else ''}{swallowed} line(s) part of this cell; the quote was read as a plain "
+            "character and those lines as rows of their own."
+        )
+    else:
+        message = f"The cell {shown!r} starts with a double quote that is never closed; it was read as a plain character."
+    return RowNote(type="unterminated_quote", message=message, column=column)
+
+
+def _record_error(exc: csv.Error) -> str:
+    """Why the csv module refused a record, for a person."""
+    if "field larger than field limit" in str(exc):
+        return f"a field is longer than {MAX_CSV_FIELD_CHARS:,} characters"
+    return str(exc)
+
+
+def _records(lines: Iterable[str], delimiter: str, shape: RowShape | None = None) -> Iterator[_Record]:
+    """The CSV records of ``lines`` (physical lines, line ends kept), with runaway quotes repaired.
+
+    A quoted field that is not a real multi-line cell (:func:`_runaway`) has
+    its opening quote read as a plain character: its record is parsed again
+    from its first line, so the lines the quote took in come back as records
+    of their own, and the record gets a note ``unterminated_quote`` (its
+    column and the lines concerned).  A record the csv module refuses (a
+    field over :data:`MAX_CSV_FIELD_CHARS`) has ``error`` set and no values;
+    reading goes on with the next line.  NUL bytes are dropped.  Raises
     :class:`CorruptFile` only when the parser stops making progress.
     """
     if csv.field_size_limit() < MAX_CSV_FIELD_CHARS:
         csv.field_size_limit(MAX_CSV_FIELD_CHARS)
+    feed = _Feed(lines)
+    reader = csv.reader(feed.lines(), delimiter=delimiter)
+    ends = re.compile("[" + re.escape(delimiter) + "\r\n]")
+    notes: dict[int, list[RowNote]] = {}
+    taken = feed.taken
+    last = 0
+    while True:
+        taken.clear()
+        error: str | None = None
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if not taken:
+                raise CorruptFile(f"The CSV file cannot be parsed near line {last + 1}: {exc}") from exc
+            record, error = [], _record_error(exc)
+        if (len(taken) > 1 or (feed.exhausted and '"' in taken[0][1])) and _repair(
+            taken, delimiter, shape, ends, feed, notes, cut=error is not None
+        ):
+            reader = csv.reader(feed.lines(), delimiter=delimiter)
+            continue
+        last = taken[-1][0]
+        found = tuple(n for number, _ in taken for n in notes.pop(number, ())) if notes else ()
+        if found and error is None:
+            record = [v.replace(_LITERAL_QUOTE, '"') for v in record]
+        yield taken[0][0], record, found, error
+
+
+def _repair(
+    taken: list[tuple[int, str]],
+    delimiter: str,
+    shape: RowShape | None,
+    ends: re.Pattern[str],
+    feed: _Feed,
+    notes: dict[int, list[RowNote]],
+    cut: bool = False,
+) -> bool:
+    """Read the runaway quote of the record made of ``taken`` as a plain character and queue its lines again.
+
+    Adds the note to ``notes`` under the record's first line (``cut``: the
+    csv module refused the record at the field limit).  False (and nothing
+    done) when the record has no runaway quote.
+    """
+    found = _runaway([line for _, line in taken], delimiter, shape, ends)
+    if found is None:
+        return False
+    index, offset, column, swallowed = found
+    number, line = taken[index]
+    notes.setdefault(taken[0][0], []).append(_quote_note(line, offset, column, swallowed, delimiter, cut))
+    again = list(taken)
+    again[index] = (number, line[:offset] + _LITERAL_QUOTE + line[offset + 1 :])
+    feed.push_back(again)
+    return True
+
+
+def _csv_rows(
+    path: str, encoding: str, delimiter: str, repair: bool = False, shape: RowShape | None = None
+) -> Iterator[RawRow]:
+    """The records of a CSV file as rows (:func:`_records`); a record the csv module refuses is a row with ``error`` set.
+
+    ``shape`` is the file's usual record (:func:`row_shape`), used to tell a
+    runaway quote from a cell with line breaks; ``repair`` undoes mojibake
+    cell by cell.
+    """
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
-        lines: Iterator[str] = (line.replace("\x00", "") for line in fh)
-        reader = csv.reader(lines, delimiter=delimiter)
-        last_line = 0
         first = True
-        while True:
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                if reader.line_num <= last_line:
-                    raise CorruptFile(f"The CSV file cannot be parsed near line {last_line + 1}: {exc}") from exc
-                start, last_line = last_line + 1, reader.line_num
-                if "field larger than field limit" in str(exc):
-                    why = f"a field is longer than {MAX_CSV_FIELD_CHARS:,} characters"
-                else:
-                    why = str(exc)
-                yield RawRow(row=start, values=[], error=f"The CSV record could not be read ({why}); the row is skipped.")
+        for line, record, notes, error in _records(fh, delimiter, shape):
+            if error is not None:
+                yield RawRow(
+                    row=line, values=[], notes=notes,
+                    error=f"The CSV record could not be read ({error}); the row is skipped.",
+                )
                 continue
-            start = last_line + 1
-            last_line = reader.line_num
             if first and record:
                 record[0] = _LEADING_JUNK.sub("", record[0])
                 first = False
             if repair:
                 record = [repair_mojibake(v) for v in record]
             values: list[CellValue] = [v if v.strip() else None for v in record]
-            yield RawRow(row=start, values=values)
+            yield RawRow(row=line, values=values, notes=notes)
 
 
 def open_csv(path: str, encoding: str | None = None, delimiter: str | None = None) -> tuple[SheetSource, dict[str, Any]]:
@@ -239,7 +552,8 @@ def open_csv(path: str, encoding: str | None = None, delimiter: str | None = Non
     n_lines = max(text.count("\n"), 1)
     estimate = n_lines if size <= len(sample) else int(n_lines * size / max(len(sample), 1))
     repair = mojibake_share(text) >= 0.6 and len(_CYRILLIC.findall(text)) >= 6
-    source = SheetSource(name=None, rows=lambda: _csv_rows(path, enc, delim, repair), estimated_rows=estimate)
+    shape = row_shape(_sample_lines(text)[:SHAPE_SAMPLE_LINES], delim)
+    source = SheetSource(name=None, rows=lambda: _csv_rows(path, enc, delim, repair, shape), estimated_rows=estimate)
     details: dict[str, Any] = {"encoding": enc, "delimiter": delim}
     if repair:
         details["repaired_mojibake"] = True

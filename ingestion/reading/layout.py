@@ -19,7 +19,9 @@ the output is a :class:`Layout` or ``None`` when no header row is found.
 2. **Two-row headers**: when the next row holds only short words that name a
    role, a price kind ("опт", "розница", "netto") or a currency, it is a
    sub-header: each column's text becomes "parent child" and the child's own
-   role wins when it has one ("Розничная" / "Ед." → unit).
+   role wins when it has one ("Розничная" / "Ед." → unit).  Bare currency
+   marks beside other text do not make a sub-header: "Кабель | руб." is an
+   item row whose price cell names only the currency.
 3. **Roles** come from the header words; the values below then settle what
    words cannot: among several "name" columns (a merged header cell) the one
    with the longest texts wins and a code-like neighbour becomes the SKU; a
@@ -67,7 +69,15 @@ from ingestion.reading.normalize import (
     parse_price,
 )
 from ingestion.reading.source import RawRow
-from ingestion.reading.synonyms import LINK_RE, OPTION_RE, header_role, norm_header, price_kind, role_scores
+from ingestion.reading.synonyms import (
+    LINK_RE,
+    OPTION_RE,
+    currency_only_header,
+    header_role,
+    norm_header,
+    price_kind,
+    role_scores,
+)
 
 HEADER_SCAN_ROWS = 60
 VALUE_SAMPLE_ROWS = 300
@@ -280,9 +290,15 @@ def find_nameless_header(rows: list[RawRow]) -> tuple[int, int] | None:
 
 
 def _is_subheader(row: RawRow, header: RawRow) -> bool:
-    """A row right under the header holding only short role/kind/currency words."""
+    """A row right under the header holding only short role/kind/currency words.
+
+    Bare currency marks alone do not make a sub-header of a row that also
+    holds other text: "Кабель ВВГ | руб." is an item whose price cell names
+    only the currency.
+    """
     hits = 0
     seen = 0
+    bare = 0  # hits that are only a currency mark
     for i, v in enumerate(row.values):
         if v is None:
             continue
@@ -298,6 +314,7 @@ def _is_subheader(row: RawRow, header: RawRow) -> bool:
         hv = header.values[i] if i < len(header.values) else None
         if (role and role != "ignore") or price_kind(t) != "price" or currency_from_text(t):
             hits += 1
+            bare += currency_only_header(t)
         elif isinstance(hv, str) and clean_text(hv) == t:
             hits += 1
     if seen == 1:
@@ -308,6 +325,8 @@ def _is_subheader(row: RawRow, header: RawRow) -> bool:
         neighbours = {clean_text(header.values[j]) for j in (i - 1, i + 1) if 0 <= j < len(header.values)}
         if hv and hv not in neighbours:
             return False
+    if bare == hits < seen:
+        return False
     return seen > 0 and hits >= max(1, (seen + 1) // 2)
 
 

@@ -16,7 +16,7 @@ from typing import Final
 import attrs
 
 from ingestion.reading.currency import currency_from_text
-from ingestion.reading.synonyms import ON_REQUEST_RE
+from ingestion.reading.synonyms import ON_REQUEST_RE, currency_only_header
 
 #: A cell value as the readers hand it out.
 CellValue = str | int | float | Decimal | bool | datetime | date | None
@@ -156,6 +156,8 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     6 places to undo binary noise).  Text may carry a currency mark
     (``"$8.00"``, ``"41.00р."``, ``"2 CHF"``, ``"1 234,56 руб."``), HTML, or
     roubles=kopecks (``"11=90"``); "on request" words give ``on_request``.
+    A cell holding only a currency mark (``"руб."``, ``"USD"``, ``"€"``) has
+    no amount: ``error`` says so and ``currency`` names it.
     Spreadsheet errors (``#VALUE!``) and blanks give ``empty``.
 
     Negative amounts are read as negative (refusing them is the store's
@@ -219,6 +221,8 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     numbers = [n.strip(" \u00a0\u202f'’`.,") for n in _NUMBER.findall(text)]
     numbers = [n for n in numbers if any(ch.isdigit() for ch in n)]
     if not numbers:
+        if currency is not None and currency_only_header(text):
+            return ParsedPrice(error=f"only a currency mark ({text[:40]!r}), no amount", currency=currency)
         return ParsedPrice(error=f"no number in {text[:40]!r}", currency=currency)
     if len(numbers) > 1:
         return ParsedPrice(error=f"several numbers in {text[:40]!r}", currency=currency)

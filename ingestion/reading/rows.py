@@ -17,8 +17,12 @@ Rules, in order (a sheet "has prices" when a price column was found):
    name is empty, unless the row is a total/note line).
 3. a price cell says "on request" → item without price + ``price_on_request``.
 4. a price cell holds text that is a price *header word* ("Стоимость") → a
-   caption: section.
-5. a price cell holds other unreadable text → error ``bad_price``.
+   caption: section.  A bare currency mark ("руб.", "USD", "€", "грн") is
+   not such a word: a named row with only that in its price cell is an item
+   row without an amount (rule 5), and a row holding nothing but a
+   currency mark is a units line under the header (nothing).
+5. a price cell holds other unreadable text → error ``bad_price`` (the
+   reason says what the cell holds: "only a currency mark", "no number"…).
 6. no price at all (the price cells are empty or hold a spreadsheet error
    such as ``#DIV/0!``): a row with a name and a unit or stock value, or a
    name and a SKU of a shape the sheet's priced rows use
@@ -85,7 +89,7 @@ from ingestion.reading.normalize import (
     parse_stock,
 )
 from ingestion.reading.source import RawRow
-from ingestion.reading.synonyms import LINK_RE, NOTE_RE, header_role
+from ingestion.reading.synonyms import LINK_RE, NOTE_RE, currency_only_header, header_role
 
 KIND_ORDER = ("retail", "price", "sale", "brutto", "netto", "special", "dealer", "wholesale", "purchase", "compare_at")
 MAX_DEPTH = 8
@@ -293,13 +297,14 @@ class SheetInterpreter:
         if bad:
             texts = self._texts(row)
             if len(texts) == 1:
-                # one text over the whole row (a merged section/note cell), not a price
-                if not NOTE_RE.search(texts[0]):
+                # one text over the whole row (a merged section/note cell), not a price;
+                # a lone currency mark is a units line ("руб."), not a section
+                if not NOTE_RE.search(texts[0]) and not currency_only_header(texts[0]):
                     self._section(row, texts[0])
                 return []
             col, p = bad[0]
             text = clean_text(self._cell(row, col))
-            if header_role(text)[0] == "price":
+            if header_role(text)[0] == "price" and not currency_only_header(text):
                 # a caption row: "Трансформатор сварочный ТДМ | Стоимость | #VALUE!"
                 self._section(row, name or text)
                 return []
