@@ -87,23 +87,28 @@ class RowGuard:
     def __next__(self) -> RawRow:
         while True:
             raw = next(self._rows)
-            for note in raw.notes:
-                self.held.append(_Held(raw, note.column, note.type, "warning", note.message))
+            if raw.notes:
+                for note in raw.notes:
+                    self.held.append(_Held(raw, note.column, note.type, "warning", note.message))
             if raw.error is not None:
                 self.held.append(_Held(raw, None, "unreadable_row", "error", raw.error))
                 continue
             values = raw.values
-            if any(type(v) is str and len(v) > MAX_CELL_CHARS for v in values):
-                values = list(values)
-                for i, v in enumerate(values):
-                    if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
-                        values[i] = v[:MAX_CELL_CHARS]
-                        self.held.append(_Held(
-                            raw, i, "cell_truncated", "warning",
-                            f"The cell holds {len(v):,} characters; it was cut to {MAX_CELL_CHARS:,} "
-                            "(Excel's cell limit).",
-                        ))
-                raw = attrs.evolve(raw, values=values)
+            for v in values:  # a plain loop: this runs for every row of every file
+                if type(v) is str and len(v) > MAX_CELL_CHARS:
+                    break
+            else:
+                return raw
+            values = list(values)
+            for i, v in enumerate(values):
+                if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
+                    values[i] = v[:MAX_CELL_CHARS]
+                    self.held.append(_Held(
+                        raw, i, "cell_truncated", "warning",
+                        f"The cell holds {len(v):,} characters; it was cut to {MAX_CELL_CHARS:,} "
+                        "(Excel's cell limit).",
+                    ))
+            raw = attrs.evolve(raw, values=values)
             return raw
 
     def take(self, sheet: str | None, labels: list[str], upto: int | None = None) -> list[Problem]:
@@ -319,7 +324,29 @@ def _read_sheet(
         interps.append((lo, hi, interp, sheet_layout))
     last_header = layout.last_header_row
     first_interp = interps[0][2]
-    for raw in itertools.chain(head[data_idx:], rows):
+    if len(interps) == 1 and interps[0][1] < 0:
+        # one table (nearly every sheet): the same loop without the per-table bookkeeping
+        _lo, _hi, interp, sheet_layout = interps[0]
+        interpret = interp.interpret
+        for raw in itertools.chain(head[data_idx:], rows):
+            if rows.held:
+                for problem in rows.take(sheet, layout.labels, raw.row):
+                    if problem.level == "error":
+                        first_interp.failed_rows += 1
+                    yield problem
+            if raw.row <= last_header:
+                continue
+            out = interpret(raw)
+            if out:
+                yield from out
+                sheet_layout.rows_read = interp.rows_read
+                sheet_layout.items = interp.items
+            elif sheet_layout.rows_read != interp.rows_read:
+                sheet_layout.rows_read = interp.rows_read
+        interps_done = True
+    else:
+        interps_done = False
+    for raw in () if interps_done else itertools.chain(head[data_idx:], rows):
         if rows.held:
             for problem in rows.take(sheet, layout.labels, raw.row):
                 if problem.level == "error":
@@ -329,8 +356,7 @@ def _read_sheet(
             continue
         for lo, hi, interp, sheet_layout in interps:
             part = raw if hi < 0 else _slice(raw, lo, hi)
-            for rec in interp.interpret(part):
-                yield rec
+            yield from interp.interpret(part)
             sheet_layout.rows_read = interp.rows_read
             sheet_layout.items = interp.items
     for problem in rows.take(sheet, layout.labels):

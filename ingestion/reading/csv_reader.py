@@ -54,7 +54,7 @@ from typing import Any, Iterable, Iterator
 import attrs
 
 from ingestion.errors import CorruptFile, Problem, UnsupportedFormat
-from ingestion.reading.normalize import CellValue, mojibake_share, parse_price, repair_mojibake
+from ingestion.reading.normalize import CellValue, is_amount, mojibake_share, repair_mojibake
 from ingestion.reading.source import RawRow, RowNote, SheetSource
 
 SAMPLE_BYTES = 256 * 1024
@@ -67,21 +67,59 @@ SHAPE_SAMPLE_LINES = 400
 #: Share of NUL bytes in the sample above which a file without a UTF-16 pattern is binary, not text with stray NULs.
 MAX_NUL_SHARE = 0.3
 
-_RU_COMMON = set("оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфъёіїєґ")
-_BOXES = set(range(0x2500, 0x25A0))
+#: Control bytes other than NUL, TAB, LF, VT, FF, CR (a text file has few of them).
+_CONTROL_BYTES = bytes([*range(1, 9), *range(14, 32)])
+#: Common lower-case Russian/Ukrainian letters (all in the Cyrillic block U+0400–U+04FF).
+_RU_COMMON = re.compile("[оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфъёіїєґ]")
+_CYRILLIC_LETTER = re.compile("[\u0400-\u04ff]")
+#: What a wrong single-byte code page makes of Cyrillic text: box drawing, C1 controls, stray signs.
+_JUNK = re.compile("[\u2500-\u259f\x80-\x9f¤¦§©«¬®°±µ¶·»]")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+_NOT_ASCII_OR_FFFD = re.compile("[^\x00-\x7f\ufffd]")
 
 
 def _cyrillic_score(text: str) -> float:
-    """How Russian/Ukrainian a decoded sample looks (higher is better)."""
-    lower = upper = junk = 0
-    for ch in text:
-        o = ord(ch)
-        if ch in _RU_COMMON:
-            lower += 1
-        elif 0x400 <= o <= 0x4FF:
-            upper += 1
-        elif o >= 0x80 and (o in _BOXES or 0x80 <= o < 0xA0 or ch in "¤¦§©«¬®°±µ¶·»"):
-            junk += 1
+    """How Russian/Ukrainian a decoded sample looks (higher is better).
+
+    (common lower-case letters − 3 × junk characters) / (Cyrillic letters + junk),
+    counted with regular expressions (the sample is up to 256 KiB).
+    """
+    lower = len(_RU_COMMON.findall(text))
+    upper = len(_CYRILLIC_LETTER.findall(text)) - lower
+    junk = len(_JUNK.findall(text))
+    total = lower + upper + junk
+    if total == 0:
+        return 0.0
+    return (lower - 3 * junk) / total
+
+
+def _byte_classes(encoding: str) -> tuple[int, ...]:
+    """For each byte 0x80–0xFF: what one-byte ``encoding`` makes of it in :func:`_cyrillic_score`'s terms
+    (1 common lower-case letter, 2 other Cyrillic letter, 3 junk, 0 anything else)."""
+    out = []
+    for b in range(0x80, 0x100):
+        ch = bytes([b]).decode(encoding, errors="replace")
+        if _RU_COMMON.fullmatch(ch):
+            out.append(1)
+        elif _CYRILLIC_LETTER.fullmatch(ch):
+            out.append(2)
+        elif _JUNK.fullmatch(ch):
+            out.append(3)
+        else:
+            out.append(0)
+    return tuple(out)
+
+
+_CLASSES = {enc: _byte_classes(enc) for enc in ("cp1251", "cp866", "koi8_r")}
+
+
+def _cyrillic_score_of_bytes(counts: list[int], encoding: str) -> float:
+    """:func:`_cyrillic_score` of a sample decoded with a one-byte Cyrillic ``encoding``, from the counts
+    of its bytes 0x80–0xFF (ASCII bytes are neither letters nor junk there)."""
+    tally = [0, 0, 0, 0]
+    for n, k in zip(counts, _CLASSES[encoding]):
+        tally[k] += n
+    _, lower, upper, junk = tally
     total = lower + upper + junk
     if total == 0:
         return 0.0
@@ -105,13 +143,15 @@ def detect_encoding(sample: bytes) -> str:
             return "utf-8"  # the sample cut a character in two
     if _utf8_with_strays(sample):
         return "utf-8"
-    high = sum(1 for b in sample if b >= 0x80)
-    # Cyrillic words are runs of high bytes; Western text has them alone ("Gr\xf6\xdfe")
-    paired = sum(1 for a, b in zip(sample, sample[1:]) if a >= 0x80 and b >= 0x80)
+    counts = [sample.count(b) for b in range(0x80, 0x100)]
+    high = sum(counts)
+    # Cyrillic words are runs of high bytes; Western text has them alone ("Gr\xf6\xdfe"): a run of n high
+    # bytes holds n - 1 adjacent pairs
+    paired = high - len(_HIGH_RUN.findall(sample))
     if high and paired >= high * 0.4:
         best, best_score = "", 0.0
         for enc in ("cp1251", "cp866", "koi8_r"):
-            score = _cyrillic_score(sample.decode(enc, errors="replace"))
+            score = _cyrillic_score_of_bytes(counts, enc)
             if score > best_score:
                 best, best_score = enc, score
         if best and best_score > 0.5:
@@ -152,7 +192,7 @@ def _utf8_with_strays(sample: bytes) -> bool:
     """UTF-8 text with a few stray invalid bytes: many good multibyte characters, at most 3 bad spots."""
     text = sample.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
-    good = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    good = len(_NOT_ASCII_OR_FFFD.findall(text))
     return 0 < bad <= 3 and good >= 8 * bad
 
 
@@ -163,11 +203,16 @@ def sniff_delimiter(text: str) -> str:
     :func:`row_shape`), so a quote that is never closed does not hide the
     lines after it from the count.
     """
+    return _sniff(_sample_lines(text)[:SHAPE_SAMPLE_LINES])[0]
+
+
+def _sniff(lines: list[str]) -> tuple[str, dict[str, RowShape | None]]:
+    """:func:`sniff_delimiter` of sample ``lines``, and the :func:`row_shape` it found for each delimiter."""
     best, best_key = ",", (-1, 0)
-    lines = _sample_lines(text)[:SHAPE_SAMPLE_LINES]
+    shapes: dict[str, RowShape | None] = {}
     for delim in DELIMITERS:
         try:
-            shape = row_shape(lines, delim)
+            shape = shapes[delim] = row_shape(lines, delim)
             records = _records(lines, delim, shape)
             widths = [len(values) for _, values, _, _ in records if any(c.strip() for c in values)]
         except (csv.Error, CorruptFile):
@@ -180,7 +225,7 @@ def sniff_delimiter(text: str) -> str:
         key = (count, width)
         if key > best_key:
             best, best_key = delim, key
-    return best
+    return best, shapes
 
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
@@ -223,9 +268,9 @@ class RowShape:
         if len(fields) != self.width or not self.numeric:
             return False
         numbers = [fields[i] for i in self.numeric if fields[i].strip()]
-        if not numbers or any(parse_price(v).amount is None for v in numbers):
+        if not numbers or not all(is_amount(v) for v in numbers):
             return False
-        return not self.text or any(fields[i].strip() and parse_price(fields[i]).amount is None for i in self.text)
+        return not self.text or any(fields[i].strip() and not is_amount(fields[i]) for i in self.text)
 
 
 def row_shape(lines: Iterable[str], delimiter: str) -> RowShape | None:
@@ -248,7 +293,7 @@ def row_shape(lines: Iterable[str], delimiter: str) -> RowShape | None:
     text: list[int] = []
     for i in range(width):
         cells = [r[i] for r in records if len(r) == width and r[i].strip()]
-        amounts = sum(1 for c in cells if parse_price(c).amount is not None)
+        amounts = sum(1 for c in cells if is_amount(c))
         if amounts >= 2 and amounts * 10 >= len(cells) * 7:
             numeric.append(i)
         elif len(cells) - amounts >= 2 and (len(cells) - amounts) * 10 >= len(cells) * 7:
@@ -280,23 +325,26 @@ class _Feed:
     """
 
     def __init__(self, lines: Iterable[str]) -> None:
-        self._numbered = enumerate(lines, 1)
-        self._back: deque[tuple[int, str]] = deque()
+        #: the file's numbered lines not handed out yet (NULs still in them)
+        self.numbered = enumerate(lines, 1)
+        #: lines to hand out again first (NULs dropped)
+        self.back: deque[tuple[int, str]] = deque()
         self.taken: list[tuple[int, str]] = []
         self.exhausted = False
 
     def lines(self) -> Iterator[str]:
         """The lines still to parse: those handed back first, then the file's.
 
-        Call it again after :meth:`push_back`; the iterator it gave before
-        must not be used any more.
+        Call it again after :meth:`push_back` (or after taking lines from
+        ``numbered`` directly); the iterator it gave before must not be used
+        any more.
         """
-        back, taken = self._back, self.taken
+        back, taken = self.back, self.taken
         while back:
             item = back.popleft()
             taken.append(item)
             yield item[1]
-        for item in self._numbered:
+        for item in self.numbered:
             if "\x00" in item[1]:
                 item = (item[0], item[1].replace("\x00", ""))
             taken.append(item)
@@ -305,7 +353,7 @@ class _Feed:
 
     def push_back(self, lines: list[tuple[int, str]]) -> None:
         """Hand ``lines`` out again, in order, before any further line of the file."""
-        self._back.extendleft(reversed(lines))
+        self.back.extendleft(reversed(lines))
 
 
 @attrs.frozen
@@ -431,16 +479,37 @@ def _records(lines: Iterable[str], delimiter: str, shape: RowShape | None = None
     field over :data:`MAX_CSV_FIELD_CHARS`) has ``error`` set and no values;
     reading goes on with the next line.  NUL bytes are dropped.  Raises
     :class:`CorruptFile` only when the parser stops making progress.
+
+    A line without a double quote or NUL (and shorter than the field limit)
+    is a whole record that the csv module would split at the delimiter and
+    nothing else, so it is split here without it; any other line and the
+    lines a record takes in after it go through the csv module.
     """
     if csv.field_size_limit() < MAX_CSV_FIELD_CHARS:
         csv.field_size_limit(MAX_CSV_FIELD_CHARS)
     feed = _Feed(lines)
-    reader = csv.reader(feed.lines(), delimiter=delimiter)
+    numbered, back = feed.numbered, feed.back
     ends = re.compile("[" + re.escape(delimiter) + "\r\n]")
     notes: dict[int, list[RowNote]] = {}
     taken = feed.taken
     last = 0
+    reader: Iterator[list[str]] | None = None
     while True:
+        if not back:
+            item = next(numbered, None)
+            if item is None:
+                feed.exhausted = True
+                return
+            number, line = item
+            if '"' not in line and "\x00" not in line and len(line) <= MAX_CSV_FIELD_CHARS:
+                body = line.rstrip("\r\n")
+                last = number
+                yield number, body.split(delimiter) if body else [], (), None
+                continue
+            back.append((number, line.replace("\x00", "")) if "\x00" in line else item)
+            reader = None
+        if reader is None:
+            reader = csv.reader(feed.lines(), delimiter=delimiter)
         taken.clear()
         error: str | None = None
         try:
@@ -454,7 +523,7 @@ def _records(lines: Iterable[str], delimiter: str, shape: RowShape | None = None
         if (len(taken) > 1 or (feed.exhausted and '"' in taken[0][1])) and _repair(
             taken, delimiter, shape, ends, feed, notes, cut=error is not None
         ):
-            reader = csv.reader(feed.lines(), delimiter=delimiter)
+            reader = None
             continue
         last = taken[-1][0]
         found = tuple(n for number, _ in taken for n in notes.pop(number, ())) if notes else ()
@@ -529,7 +598,7 @@ def open_csv(path: str, encoding: str | None = None, delimiter: str | None = Non
         sample = fh.read(SAMPLE_BYTES)
     enc = encoding or detect_encoding(sample)
     nuls = sample.count(0)
-    control = sum(1 for b in sample if 0 < b < 9 or 13 < b < 32)
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if (
         (control * 20 > len(sample) or nuls > len(sample) * MAX_NUL_SHARE)
         and not enc.replace("_", "-").startswith("utf-16")
@@ -547,12 +616,17 @@ def open_csv(path: str, encoding: str | None = None, delimiter: str | None = Non
         text = text[1:]
     if delimiter == "\\t" or (delimiter or "").lower() == "tab":
         delimiter = "\t"
-    delim = delimiter or sniff_delimiter(text)
+    lines = _sample_lines(text)[:SHAPE_SAMPLE_LINES]
+    shapes: dict[str, RowShape | None] = {}
+    if delimiter:
+        delim = delimiter
+    else:
+        delim, shapes = _sniff(lines)
     size = os.path.getsize(path)
     n_lines = max(text.count("\n"), 1)
     estimate = n_lines if size <= len(sample) else int(n_lines * size / max(len(sample), 1))
     repair = mojibake_share(text) >= 0.6 and len(_CYRILLIC.findall(text)) >= 6
-    shape = row_shape(_sample_lines(text)[:SHAPE_SAMPLE_LINES], delim)
+    shape = shapes[delim] if delim in shapes else row_shape(lines, delim)
     source = SheetSource(name=None, rows=lambda: _csv_rows(path, enc, delim, repair, shape), estimated_rows=estimate)
     details: dict[str, Any] = {"encoding": enc, "delimiter": delim}
     if repair:

@@ -7,6 +7,7 @@ Only unambiguous marks are mapped: ``kr`` (SEK/NOK/DKK), ``¥`` (JPY/CNY) and
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 _ISO_CODES: Final = frozenset(
@@ -42,6 +43,10 @@ _MARKS: Final[list[tuple[re.Pattern[str], str]]] = [
 ]
 
 _FMT_LITERAL = re.compile(r'"([^"]*)"|\[\$([^\]-]*)(?:-[0-9A-Fa-f]+)?\]|\\(.)')
+_FMT_CODES = re.compile(r'"[^"]*"|\[[^\]]*\]|[#0.,;?%\s_()\\*-]')
+#: Every pattern of :data:`_MARKS` consumes a letter or one of these signs: text with neither names no currency.
+_MARK_CHAR = re.compile(r"[^\W\d_]|[₽€₴₸£₺$]")
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 def currency_from_text(text: str) -> str | None:
@@ -50,8 +55,20 @@ def currency_from_text(text: str) -> str | None:
     >>> currency_from_text("Цена, руб"), currency_from_text("$8.00"), currency_from_text("2 CHF")
     ('RUB', 'USD', 'CHF')
     """
-    if not text:
+    if not text or _MARK_CHAR.search(text) is None:
         return None
+    return _currency_of(_DIGIT_RUN.sub("0", text))
+
+
+@lru_cache(maxsize=8192)
+def _currency_of(text: str) -> str | None:
+    """:func:`currency_from_text` of text holding a letter or sign, its digit runs cut to one ``0``.
+
+    No pattern of :data:`_MARKS` holds a digit or matches over one (some look
+    for a digit *beside* the mark, which the cut keeps), so the answer is the
+    same as for the full text; cut, price texts such as "1 234,56 руб." repeat
+    and the memo serves them.
+    """
     t = text.casefold().replace("\u00a0", " ")
     for rx, code in _MARKS:
         if rx.search(t):
@@ -63,14 +80,21 @@ def currency_from_format(number_format: str | None) -> str | None:
     """Currency carried only by a number format: ``0.00" грн."``, ``#,##0.00"₴"``, ``[$€-407]``.
 
     Only the format's literal text is looked at, so ``0.00`` or ``General`` give ``None``.
+    Memoised: a sheet uses a handful of formats over all its cells.
     """
     if not number_format or number_format in ("General", "@"):
         return None
+    return _format_currency(number_format)
+
+
+@lru_cache(maxsize=1024)
+def _format_currency(number_format: str) -> str | None:
+    """:func:`currency_from_format` of a format other than ``General``/``@``."""
     literals = []
     for m in _FMT_LITERAL.finditer(number_format):
         literals.append(m.group(1) or m.group(2) or m.group(3) or "")
     # bare currency symbols outside quotes (e.g. "#,##0.00 €" or "₽#,##0")
-    literals.append(re.sub(r'"[^"]*"|\[[^\]]*\]|[#0.,;?%\s_()\\*-]', " ", number_format))
+    literals.append(_FMT_CODES.sub(" ", number_format))
     return currency_from_text(" ".join(literals))
 
 

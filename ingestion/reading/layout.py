@@ -67,6 +67,7 @@ from ingestion.reading.normalize import (
     is_number,
     looks_like_unit,
     parse_price,
+    price_like,
 )
 from ingestion.reading.source import RawRow
 from ingestion.reading.synonyms import (
@@ -388,8 +389,7 @@ def _column_stats(rows: Iterable[RawRow], width: int) -> list[_Stats]:
             s.text_len += min(len(t), 200)
             if re.search(r"[^\W\d_]{2}", t):
                 s.lettered += 1
-            p = parse_price(t)
-            if p.amount is not None or p.on_request:
+            if price_like(t):
                 s.prices += 1
             if looks_like_unit(t):
                 s.units += 1

@@ -52,9 +52,14 @@ class ReadOptions:
     column_decimal_separators: dict[str, str] = attrs.field(factory=dict)
 
 
-@attrs.frozen
+@attrs.define
 class Item:
     """One supplier item as read from one row.
+
+    A slotted attrs class, not a frozen one: one is made for every row read,
+    and a frozen class sets each field through ``object.__setattr__`` (five
+    times the cost).  Treat items as values all the same: make changed copies
+    with ``attrs.evolve``.
 
     Money is :class:`~decimal.Decimal` in the currency's major unit (roubles,
     euros — never cents).  ``prices`` keeps every price column of the row by

@@ -11,9 +11,8 @@ import math
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Final
-
-import attrs
+from functools import lru_cache
+from typing import Final, NamedTuple
 
 from ingestion.reading.currency import currency_from_text
 from ingestion.reading.synonyms import ON_REQUEST_RE, currency_only_header
@@ -38,9 +37,16 @@ _SCIENTIFIC = re.compile(r"^([-+−–]?)\s*(\d+(?:[.,]\d+)?[eE][-+−]?\d{1,6})
 _ACCOUNTING = re.compile(r"^([^\d()]{0,8})\(\s*(\d[^()]*?)\s*\)([^\d()]{0,12})$")
 #: "-5", "−7", "-$5.00", "– 5 €": a minus before the number, maybe with a currency sign between.
 _LEADING_MINUS = re.compile(r"^[-−–]\s*[^\w\s]{0,3}\s*\d")
-_WS = re.compile(r"\s+")
 _NUMBER = re.compile(r"[-−–]?\s?\d[\d\s\u00a0\u202f'’`.,]*")
 _KOPECKS = re.compile(r"^\s*(\d[\d\s]*)\s*[=-]\s*(\d{2})\s*$")
+_NUMBER_JUNK = re.compile(r"[\s'’`]")
+_DIGITS_AND_MARKS = re.compile(r"[\d.,]+")
+_LONG_WORD = re.compile(r"[^\W\d_]{3,}")
+_NOT_WORD = re.compile(r"[^\w]")
+#: A price written the plain way: ASCII digits, maybe grouped by threes with a space or NBSP, maybe one
+#: decimal mark.  Such text is read by :func:`_plain_amount` without the full parser (same result).
+_PLAIN_AMOUNT = re.compile(r"([0-9]{1,3}(?:[ \u00a0][0-9]{3})+|[0-9]+)(?:([.,])([0-9]+))?")
+_FLOAT_SKU = re.compile(r"\d+\.0+")
 
 
 def is_number(value: CellValue) -> bool:
@@ -68,29 +74,35 @@ def cell_text(value: CellValue) -> str:
 
 
 def clean_text(value: CellValue) -> str:
-    """Text with HTML tags/entities removed and whitespace runs collapsed."""
-    t = cell_text(value)
+    """Text with HTML tags/entities removed and whitespace runs collapsed (``""`` for ``None``).
+
+    Called several times per row, so the common case (a plain string) takes no
+    regex: ``str.split()`` splits on exactly the characters ``\\s`` matches.
+    """
+    t = value if type(value) is str else cell_text(value)
     if not t:
         return ""
     if "<" in t or "&" in t:
         t = html.unescape(_TAG.sub(" ", t))
-    t = t.replace("\u00a0", " ").replace("\ufeff", "")
-    return _WS.sub(" ", t).strip()
+    if "\u00a0" in t or "\ufeff" in t:
+        t = t.replace("\u00a0", " ").replace("\ufeff", "")
+    return " ".join(t.split())
 
 
 def is_error_literal(value: CellValue) -> bool:
     """True for spreadsheet error texts such as ``#VALUE!`` / ``#ЗНАЧЕН!``."""
-    return isinstance(value, str) and value.strip().upper() in ERROR_LITERALS
+    return isinstance(value, str) and "#" in value and value.strip().upper() in ERROR_LITERALS
 
 
-@attrs.frozen
-class ParsedPrice:
+class ParsedPrice(NamedTuple):
     """What a price cell says.
 
     ``amount`` in the currency's major unit; ``currency`` ISO 4217 when the
     cell names one; ``on_request`` when the cell says "ask us"; ``error`` a
     short reason when the cell is not empty but holds no readable price;
-    ``empty`` when there is nothing at all.
+    ``empty`` when there is nothing at all.  An immutable named tuple: one
+    is made for every price cell read, and a tuple is several times cheaper
+    to make than an attrs instance.
     """
 
     amount: Decimal | None = None
@@ -115,10 +127,10 @@ def parse_number(text: str, decimal_separator: str | None = None) -> Decimal | N
     t = text.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("−", "-").replace("–", "-")
     neg = t.startswith("-")
     t = t.lstrip("-").strip()
-    t = re.sub(r"[\s'’`]", "", t)
+    t = _NUMBER_JUNK.sub("", t)
     if not t or not t[0].isdigit():
         return None
-    if not re.fullmatch(r"[\d.,]+", t):
+    if not _DIGITS_AND_MARKS.fullmatch(t):
         return None
     has_dot, has_comma = "." in t, "," in t
     if has_dot and has_comma:
@@ -169,6 +181,11 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     ``"too large"`` for magnitudes over :data:`MAX_AMOUNT` (``"1e300"``,
     ``"1e400"``).
     """
+    if type(value) is str:  # the common case first: a text cell, most often a plain number
+        m = _PLAIN_AMOUNT.fullmatch(value)
+        if m is not None:
+            return _plain_amount(m, decimal_separator)
+        return _parse_price_text(clean_text(value), decimal_separator)
     if value is None or isinstance(value, bool):
         return ParsedPrice(empty=True)
     if isinstance(value, Decimal):
@@ -183,10 +200,94 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
         return _bounded(_decimal_from_float(value), None)
     if isinstance(value, (datetime, date)):
         return ParsedPrice(error="a date, not a price")
+    return _parse_price_text(clean_text(value), decimal_separator)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def is_amount(value: CellValue, decimal_separator: str | None = None) -> bool:
+    """Whether :func:`parse_price` reads an amount in ``value`` (same answer, quicker for text).
+
+    Text without a digit holds no amount, so it is refused without the full
+    parser (unless it has ``&``: an HTML character reference may stand for a
+    digit); other text skips the currency look-up where it cannot change the answer.
+    """
+    if type(value) is not str or _PLAIN_AMOUNT.fullmatch(value) is not None:
+        return parse_price(value, decimal_separator).amount is not None
+    if "&" not in value and _DIGIT.search(value) is None:
+        return False
+    return _parse_price_text(clean_text(value), decimal_separator, amount_only=True).amount is not None
+
+
+def price_like(value: CellValue) -> bool:
+    """Whether :func:`parse_price` reads an amount or "on request" in ``value`` (same answer, quicker).
+
+    For column statistics, where only that question is asked of many cells.
+    """
+    if type(value) is not str or _PLAIN_AMOUNT.fullmatch(value) is not None:
+        p = parse_price(value)
+        return p.amount is not None or p.on_request
     text = clean_text(value)
+    p = _parse_price_text(text, None, amount_only=True)
+    if p.amount is not None:
+        return True
+    return not p.empty and _asks_for_quote(text)
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def _asks_for_quote(text: str) -> bool:
+    """``ON_REQUEST_RE`` found in ``text`` ("по запросу", "on request").
+
+    The pattern holds no digit and each of its matches lies between digits,
+    never over one, so it is looked for in the text with every run of digits
+    cut to one ``0``: price texts ("1 234,56 руб.") then repeat, and the
+    answer is memoised.
+    """
+    return _asks_for_quote_skeleton(_DIGIT_RUN.sub("0", text))
+
+
+@lru_cache(maxsize=4096)
+def _asks_for_quote_skeleton(text: str) -> bool:
+    """:func:`_asks_for_quote` of text whose digit runs are cut to ``0``."""
+    return ON_REQUEST_RE.search(text) is not None
+
+
+def _plain_amount(m: re.Match[str], decimal_separator: str | None) -> ParsedPrice:
+    """The price of a text matched by :data:`_PLAIN_AMOUNT` (``"1 234,56"``, ``"12.5"``, ``"1,234"``).
+
+    Gives what :func:`_parse_price_text` and :func:`parse_number` give for
+    such text, by the same rules: a single mark followed by exactly three
+    digits is a thousands separator unless ``decimal_separator`` names it or
+    the whole part is ``0``.
+    """
+    head, sep, tail = m.groups()
+    if " " in head or "\u00a0" in head:
+        head = head.replace(" ", "").replace("\u00a0", "")
+    if sep is None:
+        number = head
+    elif len(tail) == 3 and head != "0" and decimal_separator != sep:
+        number = head + tail
+    else:
+        return ParsedPrice(amount=Decimal(head + "." + tail)) if len(head) <= 15 else _bounded(Decimal(head + "." + tail), None)
+    # at most 15 digits before the decimal mark: under MAX_AMOUNT (10**15) without comparing
+    return ParsedPrice(amount=Decimal(number)) if len(number) <= 15 else _bounded(Decimal(number), None)
+
+
+def _parse_price_text(text: str, decimal_separator: str | None, amount_only: bool = False) -> ParsedPrice:
+    """:func:`parse_price` of a text cell after :func:`clean_text` (the full parser).
+
+    ``amount_only``: the caller asks only whether there is an amount:
+    ``amount`` and ``empty`` are as without it, but the currency and "on
+    request" words are looked for only where they decide the amount, so
+    ``currency`` may be ``None``, ``on_request`` is never set and ``error``
+    may be less specific.
+    """
     if not text or text in ("-", "—", "–", "...", "…") or is_error_literal(text):
         return ParsedPrice(empty=True)
-    if ON_REQUEST_RE.search(text):
+    if not amount_only and _asks_for_quote(text):
         return ParsedPrice(on_request=True, currency=currency_from_text(text))
     if _NOT_FINITE.match(text):
         return ParsedPrice(error="not a finite number")
@@ -196,6 +297,8 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
             sci = Decimal(m.group(2).replace(",", ".").replace("−", "-"))
         except InvalidOperation:
             return ParsedPrice(error=f"unreadable number {text[:40]!r}")
+        if amount_only and _asks_for_quote(text):
+            return ParsedPrice(error="on request")
         if abs(sci) > MAX_AMOUNT:
             return _bounded(sci, None)  # before formatting: "1e999999" has a million digits
         exp = sci.as_tuple().exponent
@@ -204,11 +307,12 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
         elif isinstance(exp, int) and exp < -6:
             sci = sci.quantize(Decimal("0.000001"))  # as floats are: six places
         return _bounded(-sci if m.group(1) else sci, None)
-    currency = currency_from_text(text)
+    currency = None if amount_only else currency_from_text(text)
+    original = text
     negative = False
     acc = _ACCOUNTING.match(text)
     outside = (acc.group(1) + " " + acc.group(3)) if acc else ""
-    words = re.findall(r"[^\W\d_]{3,}", outside)
+    words = _LONG_WORD.findall(outside)
     if acc and (not words or (len(words) == 1 and currency_from_text(outside))):
         # "(5)", "$(5.00)", "(5) руб": only a currency mark may stand outside the parentheses
         negative = True
@@ -217,6 +321,8 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
         negative = True
     m = _KOPECKS.match(text)
     if m:
+        if amount_only and _asks_for_quote(original):
+            return ParsedPrice(error="on request")
         return ParsedPrice(amount=Decimal(m.group(1).replace(" ", "") + "." + m.group(2)), currency=currency)
     numbers = [n.strip(" \u00a0\u202f'’`.,") for n in _NUMBER.findall(text)]
     numbers = [n for n in numbers if any(ch.isdigit() for ch in n)]
@@ -226,12 +332,14 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
         return ParsedPrice(error=f"no number in {text[:40]!r}", currency=currency)
     if len(numbers) > 1:
         return ParsedPrice(error=f"several numbers in {text[:40]!r}", currency=currency)
-    leftover = re.sub(r"[^\w]", "", _NUMBER.sub(" ", text))
-    if len(leftover) > 6 and currency is None:
+    leftover = _NOT_WORD.sub("", _NUMBER.sub(" ", text))
+    if len(leftover) > 6 and (currency_from_text(text) if amount_only else currency) is None:
         return ParsedPrice(error=f"text around the number in {text[:40]!r}", currency=currency)
     amount = parse_number(numbers[0], decimal_separator)
     if amount is None:
         return ParsedPrice(error=f"unreadable number {text[:40]!r}", currency=currency)
+    if amount_only and _asks_for_quote(original):
+        return ParsedPrice(error="on request")
     if negative and amount > 0:
         amount = -amount
     return _bounded(amount, currency)
@@ -268,7 +376,7 @@ def normalize_sku(value: CellValue) -> str | None:
         return str(value)
     t = clean_text(value)
     t = t.lstrip("#№").strip()
-    if re.fullmatch(r"\d+\.0+", t):
+    if _FLOAT_SKU.fullmatch(t):
         t = t.split(".")[0]
     return t or None
 
@@ -311,6 +419,12 @@ def normalize_unit(value: CellValue) -> str | None:
     t = clean_text(value)
     if not t:
         return None
+    return _unit_code(t)
+
+
+@lru_cache(maxsize=4096)
+def _unit_code(t: str) -> str:
+    """:func:`normalize_unit` of cleaned, non-empty text (memoised: a file repeats a few units)."""
     key = t.casefold().strip().rstrip(".").replace(" ", "")
     if key in _UNITS:
         return _UNITS[key]
@@ -320,7 +434,13 @@ def normalize_unit(value: CellValue) -> str | None:
 
 def looks_like_unit(value: CellValue) -> bool:
     """True when a cell reads as a unit of sale (used to find unlabelled unit columns)."""
-    t = clean_text(value).casefold().rstrip(".").replace(" ", "")
+    return _is_unit_text(clean_text(value))
+
+
+@lru_cache(maxsize=4096)
+def _is_unit_text(text: str) -> bool:
+    """:func:`looks_like_unit` of cleaned text (memoised)."""
+    t = text.casefold().rstrip(".").replace(" ", "")
     return bool(t) and (t in _UNITS or t.replace(".", "") in _UNITS)
 
 
@@ -338,6 +458,13 @@ _AVAILABLE_NO: Final = re.compile(
 )
 
 
+_STOCK_AMOUNT: Final = re.compile(
+    r"[<>≥≤]?\s*(?:более|больше|понад|більше|over|more than|ponad|über|mehr als|от|from)?\s*"
+    r"(\d[\d\s.,]*)\s*\+?\s*(?:шт\.?|pcs|szt\.?|stk\.?|ед\.?)?",
+    re.IGNORECASE,
+)
+
+
 def parse_stock(value: CellValue) -> tuple[Decimal | None, bool | None]:
     """Stock cell → (quantity, available).
 
@@ -351,11 +478,13 @@ def parse_stock(value: CellValue) -> tuple[Decimal | None, bool | None]:
     if isinstance(value, (int, float, Decimal)):
         q = _decimal_from_float(value) if isinstance(value, float) else Decimal(value)
         return (q, q > 0)
+    if type(value) is str and value.isascii() and value.isdigit():
+        q = Decimal(value)  # "12": what the pattern below and parse_number make of it
+        return (q, q > 0)
     t = clean_text(value)
     if not t or is_error_literal(t):
         return (None, None)
-    m = re.fullmatch(r"[<>≥≤]?\s*(?:более|больше|понад|більше|over|more than|ponad|über|mehr als|от|from)?\s*"
-                     r"(\d[\d\s.,]*)\s*\+?\s*(?:шт\.?|pcs|szt\.?|stk\.?|ед\.?)?", t, re.IGNORECASE)
+    m = _STOCK_AMOUNT.fullmatch(t)
     if m:
         qty = parse_number(m.group(1).strip())
         if qty is not None:

@@ -142,6 +142,12 @@ class SheetInterpreter:
         self.default_currency = iso_code(options.currency) if options.currency else None
         self._price_keys = self._kind_keys(self.price_cols)
         self._order = self._price_order(self.price_cols)
+        #: price column index → its place in the price choice order (rule "Price choice")
+        self._rank = {c.index: i for i, c in enumerate(self._order)}
+        #: indices (within the header width) of the columns no role took, left to right
+        self._unroled = [i for i in range(len(layout.labels)) if i not in self._roled]
+        self._path_of: list[str] | None = None  # the list self._path_tuple was made from
+        self._path_tuple: tuple[str, ...] = ()
         self.group_col = layout.first("group")
         self._group: tuple[str, Item] | None = None  # (group key, the group's titled item)
         self._item_levels: dict[int, int] = {}
@@ -177,14 +183,14 @@ class SheetInterpreter:
         return row.values[col.index]
 
     def row_data(self, row: RawRow) -> dict[str, Any]:
-        """Header label → raw cell text for the row's non-empty cells."""
+        """Header label → raw cell text for the row's non-empty cells (``col<n>`` beyond the header)."""
         labels = self.layout.labels
+        width = len(labels)
         out: dict[str, Any] = {}
         for i, v in enumerate(row.values):
             if v is None:
                 continue
-            label = labels[i] if i < len(labels) else f"col{i + 1}"
-            out[label] = cell_text(v)
+            out[labels[i] if i < width else f"col{i + 1}"] = v if type(v) is str else cell_text(v)
         return out
 
     def _problem(self, row: RawRow, type_: str, message: str, level: str = "error", column: Column | None = None) -> Problem:
@@ -227,30 +233,47 @@ class SheetInterpreter:
         Counts ``rows_read``, ``items`` and ``failed_rows`` (rows that gave an
         error or ``unrecognized_row``) for the sheet's error-rate guard.
         """
-        if all(v is None for v in row.values):
+        values = row.values
+        width = len(values)
+        if values.count(None) == width:
             return []
         self.rows_read += 1
-        name = normalize_name(self._cell(row, self.name_col))
-        key = clean_text(self._cell(row, self.group_col)) if self.group_col is not None else ""
+        name_col = self.name_col
+        name = normalize_name(values[name_col.index] if name_col is not None and name_col.index < width else None)
+        parsed = [
+            (c, parse_price(values[c.index] if c.index < width else None, c.decimal_separator)) for c in self.price_cols
+        ]
+        if self.group_col is None:
+            if name and parsed and all(p.amount is not None for _, p in parsed):
+                # the common row: a name and an amount in every price column (rule 2, nothing to report)
+                return self._item(row, name, parsed, [])
+            key = ""
+        else:
+            key = clean_text(self._cell(row, self.group_col))
         parent: Item | None = None
         if key and not name and self._group is not None and self._group[0] == key:
             parent = self._group[1]
-        out = self._classify(row, name, parent)
-        if any(isinstance(r, Problem) and (r.level == "error" or r.type == "unrecognized_row") for r in out):
+        out = self._classify(row, name, parent, parsed)
+        if (len(out) != 1 or type(out[0]) is not Item) and any(
+            isinstance(r, Problem) and (r.level == "error" or r.type == "unrecognized_row") for r in out
+        ):
             self.failed_rows += 1
         if self.group_col is not None and name:
             item = next((r for r in out if isinstance(r, Item)), None)
             self._group = (key, item) if key and item is not None else None
         return out
 
-    def _classify(self, row: RawRow, name: str, parent: Item | None) -> list[Item | Problem]:
-        parsed: list[tuple[Column, ParsedPrice]] = []
-        for c in self.price_cols:
-            parsed.append((c, parse_price(self._cell(row, c), c.decimal_separator)))
-        amounts = [(c, p) for c, p in parsed if p.amount is not None]
-        on_request = [(c, p) for c, p in parsed if p.on_request]
-        rank = {c.index: i for i, c in enumerate(self._order)}
-        bad = sorted(((c, p) for c, p in parsed if p.error is not None), key=lambda cp: rank[cp[0].index])
+    def _classify(
+        self, row: RawRow, name: str, parent: Item | None, parsed: list[tuple[Column, ParsedPrice]]
+    ) -> list[Item | Problem]:
+        """Rules 2–8 for a non-empty row whose price cells (every price column, left to right) read as ``parsed``."""
+        amounts = [cp for cp in parsed if cp[1].amount is not None]
+        on_request: list[tuple[Column, ParsedPrice]] = []
+        bad: list[tuple[Column, ParsedPrice]] = []
+        if len(amounts) != len(parsed):
+            on_request = [cp for cp in parsed if cp[1].on_request]
+            rank = self._rank
+            bad = sorted((cp for cp in parsed if cp[1].error is not None), key=lambda cp: rank[cp[0].index])
         sku_raw = self._cell(row, self.sku_col)
 
         if parent is not None:
@@ -407,15 +430,28 @@ class SheetInterpreter:
         return n
 
     def _attributes(self, row: RawRow) -> dict[str, str]:
-        """Values of the columns no role took (a size, a colour, a diameter), by column label."""
+        """Values of the columns no role took (a size, a colour, a diameter), by column label.
+
+        Cells beyond the header width count as such columns (label ``col<n>``).
+        """
         out: dict[str, str] = {}
-        for i, v in enumerate(row.values):
-            if v is None or i in self._roled:
-                continue
-            text = clean_text(v)
-            if text:
-                label = self.layout.labels[i] if i < len(self.layout.labels) else f"col{i + 1}"
-                out[label] = text[:200]
+        values = row.values
+        width = len(values)
+        labels = self.layout.labels
+        for i in self._unroled:
+            if i >= width:
+                break
+            v = values[i]
+            if v is not None:
+                text = clean_text(v)
+                if text:
+                    out[labels[i]] = text[:200]
+        for i in range(len(labels), width):
+            v = values[i]
+            if v is not None:
+                text = clean_text(v)
+                if text:
+                    out[f"col{i + 1}"] = text[:200]
         return out
 
     def _name_parts(self, row: RawRow, name: str) -> tuple[str, ...]:
@@ -438,52 +474,71 @@ class SheetInterpreter:
         inherit: Item | None = None,
     ) -> list[Item | Problem]:
         self._last_was_section = False
+        keys = self._price_keys
         prices: dict[str, Decimal] = {}
         for c, p in amounts:
             assert p.amount is not None
-            prices[self._price_keys[c.index]] = p.amount
+            prices[keys[c.index]] = p.amount
         chosen: tuple[Column, ParsedPrice] | None = None
-        by_index = {c.index: (c, p) for c, p in amounts}
-        for c in self._order:
-            if c.index in by_index:
-                chosen = by_index[c.index]
-                break
+        if len(amounts) == 1:
+            chosen = amounts[0]  # every price column is in the choice order
+        elif amounts:
+            by_index = {c.index: (c, p) for c, p in amounts}
+            for c in self._order:
+                if c.index in by_index:
+                    chosen = by_index[c.index]
+                    break
         price = chosen[1].amount if chosen else None
-        currency = self._currency(row, chosen) if chosen else None
+        if chosen is None:
+            currency = None
+        elif chosen[1].currency:
+            currency = chosen[1].currency
+        elif self.currency_col is None and row.formats is None:
+            currency = chosen[0].currency or self.default_currency  # what _currency comes to
+        else:
+            currency = self._currency(row, chosen)
+        values = row.values
+        width = len(values)
         stock: Decimal | None = None
         available: bool | None = None
         for c in self.stock_cols:
-            q, a = parse_stock(self._cell(row, c))
+            q, a = parse_stock(values[c.index] if c.index < width else None)
             if q is not None:
                 stock = q if stock is None else stock + q
             if a is not None:
                 available = a if available is None else (available or a)
         if stock is not None:
             available = stock > 0 or bool(available)
-        category = clean_text(self._cell(row, self.category_col))
-        path = tuple(self.path)
+        category = clean_text(self._cell(row, self.category_col)) if self.category_col is not None else ""
+        if self._path_of is not self.path:  # the path changes only at sections: its tuple is kept till then
+            self._path_of, self._path_tuple = self.path, tuple(self.path)
+        path = self._path_tuple
         if category:
             path = path + (category,) if not path or path[-1] != category else path
         elif inherit is not None:
             path = inherit.category_path
-        item = Item(
-            row=row.row,
-            name=name,
-            sheet=self.sheet,
-            sku=normalize_sku(self._cell(row, self.sku_col)),
-            price=price,
-            prices=prices,
-            currency=currency,
-            unit=normalize_unit(self._cell(row, self.unit_col)),
-            stock=stock,
-            available=available,
-            brand=clean_text(self._cell(row, self.brand_col)) or (inherit.brand if inherit else None),
-            category_path=path,
-            description=clean_text(self._cell(row, self.desc_col))[:4000] or None,
-            page=row.page,
-            raw=self.row_data(row),
-            attributes=self._attributes(row),
-            name_parts=self._name_parts(row, name),
+        brand = clean_text(self._cell(row, self.brand_col)) if self.brand_col is not None else ""
+        description = clean_text(self._cell(row, self.desc_col))[:4000] if self.desc_col is not None else ""
+        sku_col, unit_col = self.sku_col, self.unit_col
+        item = Item(  # by position (cheaper than keywords): row, name, sheet, sku, price, prices, currency, unit,
+            # stock, available, brand, category_path, description, page, raw, attributes, name_parts
+            row.row,
+            name,
+            self.sheet,
+            normalize_sku(values[sku_col.index] if sku_col is not None and sku_col.index < width else None),
+            price,
+            prices,
+            currency,
+            normalize_unit(values[unit_col.index] if unit_col is not None and unit_col.index < width else None),
+            stock,
+            available,
+            brand or (inherit.brand if inherit else None),
+            path,
+            description or None,
+            row.page,
+            self.row_data(row),
+            self._attributes(row) if self._unroled or width > len(self.layout.labels) else {},
+            self._name_parts(row, name) if self._qualifier_cols else (),
         )
         self.items += 1
         out: list[Item | Problem] = [item]
@@ -503,13 +558,15 @@ class SheetInterpreter:
         col, parsed = chosen
         if parsed.currency:
             return parsed.currency
-        cur_cell = self._cell(row, self.currency_col)
-        if isinstance(cur_cell, str) and cur_cell.strip():
-            code = iso_code(cur_cell)
-            if code:
-                return code
-        if row.formats is not None and col.index < len(row.formats):
-            code = currency_from_format(row.formats[col.index])
+        if self.currency_col is not None:
+            cur_cell = self._cell(row, self.currency_col)
+            if isinstance(cur_cell, str) and cur_cell.strip():
+                code = iso_code(cur_cell)
+                if code:
+                    return code
+        formats = row.formats
+        if formats is not None and col.index < len(formats) and formats[col.index] is not None:
+            code = currency_from_format(formats[col.index])
             if code:
                 return code
         if col.currency:
