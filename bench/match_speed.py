@@ -1,26 +1,46 @@
-"""Matcher speed on a synthetic catalog, next to a plain RapidFuzz baseline in the same process.
+"""Matcher speed: the pure matcher on two workloads, and the linking path on PostgreSQL.
 
-Usage: ``python bench/match_speed.py [--products 50000] [--items 2000] [--baseline-items 50] [--seed 1]``
+Usage::
 
-Builds a catalog of generated product names (brand, product type, model number
-with a family prefix, units, colour, free words; some Cyrillic) and a set of items
-that are re-worded variants of catalog products (shuffled words, dashes dropped,
-units re-spelt, Cyrillic look-alikes in codes, colour suffixes) plus items with
-no product.  Reports build time, items/second for :class:`Matcher`, and
-items/second for ``process.extract(name, all_names, scorer=WRatio, limit=5)`` on
-``--baseline-items`` items, and the ratio of the two.  Ratios, not absolute
-numbers, are what carry over between machines.
+    python bench/match_speed.py [--products 50000] [--items 2000] [--baseline-items 50] [--seed 1]
+    python bench/match_speed.py --workload e2e [--scale 0.05] [--items N]
+    python bench/match_speed.py --workload e2e --db [--scale 0.05] [--admin-dsn DSN]
+
+``--workload synthetic`` (the default) builds a catalog of generated product names
+(brand, product type, model number with a family prefix, units, colour, free words;
+some Cyrillic) and items that are re-worded variants of catalog products (shuffled
+words, dashes dropped, units re-spelt, Cyrillic look-alikes in codes, colour suffixes)
+plus items with no product.  Reports build time, items/second for :class:`Matcher`,
+and items/second for ``process.extract(name, all_names, scorer=WRatio, limit=5)`` on
+``--baseline-items`` items, and the ratio of the two.
+
+``--workload e2e`` streams the item rows ``bench/e2e.py`` generates at ``--scale``
+(the same 44 lists, one after another, names drawn from one shared universe) through
+the matcher starting from an empty catalog; an item decided ``new`` becomes a catalog
+product, as a draft does in the service.  This is the workload of the end-to-end
+benchmark's match phase.  With ``--db`` the same lists are stored in a scratch
+PostgreSQL database (made through ``--admin-dsn``, dropped at the end) and matched
+with :func:`ingestion.linking.match_supplier_items`, supplier after supplier, in one
+process: the match phase of ``e2e.py`` in isolation (batches, draft products, review
+rows, aggregates), timed without the storing.
+
+Ratios, not absolute numbers, are what carry over between machines.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
 
 from rapidfuzz import fuzz, process, utils
 
-from ingestion.matching import Catalog, Item, Matcher, Product
+from ingestion.matching import Catalog, Item, Matcher, MatchResult, Product
 
 BRANDS = [
     "Sony", "Samsung", "LG", "Panasonic", "Bosch", "Makita", "Philips", "Xiaomi", "Canon", "Nikon",
@@ -38,13 +58,14 @@ WORDS = [
     "professional", "digital", "ultra", "eco", "classic", "set", "new", "edition", "stainless",
 ]
 COLOURS = ["black", "white", "silver", "red", "blue", "grey", "черный", "белый"]
-UNIT_VALUES = {
+UNIT_VALUES: dict[str, list[float]] = {
     "V": [12, 18, 220], "Ah": [2, 4, 5], "GB": [16, 32, 64, 128, 256], "TB": [1, 2], "l": [1.5, 1.7, 2],
     "W": [60, 700, 1200, 2000], "A": [6, 10, 16, 25, 32], "K": [3000, 4000, 6500], "mAh": [5000, 10000, 20000],
     '"': [24, 27, 32], "Hz": [60, 144], "m": [1, 2, 5, 10], "mm": [1.5, 2.5, 3.5], "А": [16, 25],
     "л": [1.5, 1.7], "Вт": [7, 10, 2200], "м": [5, 10], "мм": [1.5, 2.5],
 }
 LOOKALIKE = str.maketrans({"A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "P": "Р", "T": "Т"})
+OPTIONS = {"auto_threshold": 95.0, "potential_threshold": 70.0, "max_candidates": 5}
 
 
 def _model(rng: random.Random) -> str:
@@ -94,29 +115,116 @@ def make_items(products: list[Product], n: int, rng: random.Random) -> tuple[lis
     return items, truth
 
 
-def main() -> None:
-    """Run the benchmark and print the figures."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--products", type=int, default=50_000)
-    ap.add_argument("--items", type=int, default=2_000)
-    ap.add_argument("--baseline-items", type=int, default=50)
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args()
-    rng = random.Random(a.seed)
-    products = make_products(a.products, rng)
-    items, truth = make_items(products, a.items, rng)
+# --- the e2e workload ---------------------------------------------------------------------
+def e2e_lists(scale: float) -> Iterator[list[tuple[str, str, str | None, int, int | None]]]:
+    """The item rows of the lists ``bench/e2e.py`` generates at ``scale``, one list at a time:
+    ``(sku, name, section or None, price in kopecks, stock or None)``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import e2e  # the end-to-end bench: its lists, names and sections
+
+    r = random.Random(2026)
+    plan = e2e.LARGE + e2e.MEDIUM + [(r.randint(1_000, 6_000), "small") for _ in range(e2e.N_SMALL)]
+    for index, (rows, _kind) in enumerate(plan):
+        section: str | None = None
+        out: list[tuple[str, str, str | None, int, int | None]] = []
+        for kind, row in e2e.price_rows(max(50, int(rows * scale)), index, 4000):
+            if kind == "section":
+                section = row[0]
+            elif kind == "item":
+                out.append((row[0], row[1], section, row[3], row[4]))
+        yield out
+
+
+def run_e2e_pure(scale: float, limit: int | None) -> None:
+    """Stream the e2e lists through the matcher; "new" items become catalog products."""
+    items = [Item(sku, name, sku=sku, category=section) for rows in e2e_lists(scale)
+             for sku, name, section, _price, _stock in rows]
+    items = items[:limit] if limit else items
+    catalog = Catalog()
+    matcher = Matcher(catalog, **OPTIONS)  # type: ignore[arg-type]
+    decisions = {"auto": 0, "review": 0, "new": 0}
+    t0 = time.perf_counter()
+    for it in items:
+        result = matcher.match_one(it)
+        decisions[result.decision] += 1
+        if result.decision == "new":
+            catalog.add(Product(f"draft-{it.id}", it.name, category=it.category))
+    took = time.perf_counter() - t0
+    print(f"e2e workload (scale {scale}): {len(items)} items in {took:.2f} s = {len(items) / took:,.0f} items/s; "
+          f"decisions {decisions}; catalog grew to {len(catalog)} products")
+
+
+def run_e2e_db(scale: float, admin_dsn: str) -> None:
+    """Store the e2e lists in a scratch PostgreSQL database and time ``match_supplier_items`` over them."""
+    import psycopg2
+
+    from ingestion.linking import match_supplier_items
+    from ingestion.models import apply_migrations, database, open_database
+    from ingestion.reading.model import Item as ReadItem
+    from ingestion.store import ItemWriter, get_or_create_supplier, publish
+
+    name = f"bench_match_{uuid.uuid4().hex[:8]}"
+
+    def admin(sql: str) -> None:
+        conn = psycopg2.connect(admin_dsn)
+        conn.autocommit = True
+        try:
+            conn.cursor().execute(sql)
+        finally:
+            conn.close()
+
+    host = dict(part.split("=", 1) for part in admin_dsn.split())
+    url = f"postgresql://{host.get('user', 'postgres')}@{host.get('host', '127.0.0.1')}:{host.get('port', '5432')}/{name}"
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        apply_migrations(url)
+        open_database(url)
+        suppliers: list[str] = []
+        t0 = time.perf_counter()
+        for index, rows in enumerate(e2e_lists(scale)):
+            supplier, _ = get_or_create_supplier(f"bench supplier {index:02d}")
+            writer = ItemWriter(supplier.id, f"bench-{index:02d}", None)
+            for n, (sku, item_name, section, price, stock) in enumerate(rows, start=2):
+                writer.add(ReadItem(row=n, sku=sku, name=item_name, price=Decimal(price) / 100, currency="RUB",
+                                    stock=Decimal(stock) if stock is not None else None,
+                                    category_path=(section,) if section else ()))
+            publish(writer)
+            suppliers.append(str(supplier.id))
+        print(f"stored {len(suppliers)} lists in {time.perf_counter() - t0:.1f} s", flush=True)
+        totals = {"processed": 0, "auto": 0, "review": 0, "new": 0}
+        t0 = time.perf_counter()
+        for sid in suppliers:
+            stats = match_supplier_items(sid, OPTIONS)
+            for key in totals:
+                totals[key] += getattr(stats, key)
+        took = time.perf_counter() - t0
+        print(f"linking (match_supplier_items, scale {scale}): {totals['processed']} items in {took:.1f} s = "
+              f"{totals['processed'] / took:,.0f} items/s; decisions auto {totals['auto']}, review {totals['review']}, "
+              f"new {totals['new']}")
+    finally:
+        if not database.is_closed():
+            database.close()
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the synthetic workload ---------------------------------------------------------------
+def run_synthetic(products_n: int, items_n: int, baseline_items: int, seed: int) -> None:
+    """Match re-worded items against a generated catalog, next to whole-catalog WRatio."""
+    rng = random.Random(seed)
+    products = make_products(products_n, rng)
+    items, truth = make_items(products, items_n, rng)
 
     t0 = time.perf_counter()
     catalog = Catalog(products)
     build = time.perf_counter() - t0
     matcher = Matcher(catalog)
     t0 = time.perf_counter()
-    results = matcher.match(items)
+    results: list[MatchResult] = matcher.match(items)
     match_s = time.perf_counter() - t0
     ours = len(items) / match_s
 
     names = [utils.default_process(p.name) for p in products]
-    sub = items[: a.baseline_items]
+    sub = items[:baseline_items]
     t0 = time.perf_counter()
     for it in sub:
         process.extract(utils.default_process(it.name), names, scorer=fuzz.WRatio, limit=5, processor=None)
@@ -131,6 +239,26 @@ def main() -> None:
     print(f"  auto links right {right}/{len(autos)} (synthetic names; the model number may be dropped: no auto then)")
     print(f"baseline process.extract(WRatio) over the whole catalog: {len(sub)} items in {base_s:.2f} s = {base:,.1f} items/s")
     print(f"speed-up over baseline: {ours / base:,.0f}x")
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--workload", choices=["synthetic", "e2e"], default="synthetic")
+    ap.add_argument("--products", type=int, default=50_000, help="synthetic: catalog size")
+    ap.add_argument("--items", type=int, default=None, help="items to match (synthetic: 2000; e2e: all)")
+    ap.add_argument("--baseline-items", type=int, default=50, help="synthetic: items for the WRatio baseline")
+    ap.add_argument("--seed", type=int, default=1, help="synthetic: random seed")
+    ap.add_argument("--scale", type=float, default=0.05, help="e2e: row-count factor of bench/e2e.py's lists")
+    ap.add_argument("--db", action="store_true", help="e2e: match through ingestion.linking on a scratch PostgreSQL")
+    ap.add_argument("--admin-dsn", default="host=127.0.0.1 port=5432 user=postgres dbname=test")
+    a = ap.parse_args()
+    if a.workload == "synthetic":
+        run_synthetic(a.products, a.items or 2_000, a.baseline_items, a.seed)
+    elif a.db:
+        run_e2e_db(a.scale, a.admin_dsn)
+    else:
+        run_e2e_pure(a.scale, a.items)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import peewee
 
 from ingestion.errors import PermanentError
 from ingestion.matching import Catalog, Matcher, MatchResult
+from ingestion.matching.index import Entry, as_product, prepare
 from ingestion.matching import Item as MatchItem
 from ingestion.matching import Product as MatchProduct
 from ingestion.models import Category, MatchReviewQueue, Product, SupplierItem, database, utcnow
@@ -40,7 +41,7 @@ from ingestion.models import Category, MatchReviewQueue, Product, SupplierItem, 
 #: Days a review request waits for a manager before it expires.
 REVIEW_TTL_DAYS = 14
 #: Items taken (and locked) per transaction.
-MATCH_BATCH_SIZE = 200
+MATCH_BATCH_SIZE = 500
 #: Statuses whose link counts for product aggregates.
 LINKED_STATUSES = ("auto_matched", "verified_match")
 
@@ -73,18 +74,49 @@ class MatchStats:
 
 
 # --- catalog ----------------------------------------------------------------------------
-def _category_names() -> dict[int, str]:
-    return {c.id: c.name for c in Category.select(Category.id, Category.name)}
+#: Seconds between full reloads of the shared catalog.
+CATALOG_RELOAD_SECONDS = 600
+#: Products created this many seconds before the newest one seen are looked at again (clocks, late commits).
+CATALOG_OVERLAP_SECONDS = 120
+#: During a run, products other workers created are picked up at most this often (seconds).
+CATALOG_REFRESH_SECONDS = 5.0
+#: Ids per ``IN (…)`` list when product rows are fetched by id.
+_ID_CHUNK = 500
+
+
+def _tuples(query: Any, stream: bool = False) -> Iterable[tuple[Any, ...]]:
+    """The rows of a Peewee select as plain tuples (``stream``: without caching them in the query)."""
+    rows = query.tuples()
+    return rows.iterator() if stream else rows  # type: ignore[no-any-return]
+
+
+def _is_pg() -> bool:
+    return isinstance(database.obj, peewee.PostgresqlDatabase)
+
+
+def _canonical_id(raw: Any) -> str:
+    """A product id as the database returns it (UUID, dashed text, or SQLite's 32 hex digits) → dashed text."""
+    text = str(raw)
+    return text if len(text) == 36 else str(uuid.UUID(text))
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 class _SharedCatalog:
     """The catalog of this worker process, kept between matching runs (DESIGN §8: building it costs
     seconds for a large catalog, and every supplier's run needs it).
 
-    Products created since the last run are added incrementally; the whole catalog is read again
-    every :data:`CATALOG_RELOAD_SECONDS` (names edited, products archived) and after a failed run.
-    Matching runs of one process take turns (:data:`lock`): the matcher is CPU-bound, so threads
-    would not run it in parallel anyway, and the catalog must not grow under a running match.
+    Products created since the last look are added incrementally — at the start of each run and,
+    during a run, every :data:`CATALOG_REFRESH_SECONDS` (so drafts another worker makes meanwhile
+    are matched instead of duplicated): the ids created in the last
+    :data:`CATALOG_OVERLAP_SECONDS` are read (one narrow query) and only the unknown ones fetched
+    and normalised.  The whole catalog is read again every :data:`CATALOG_RELOAD_SECONDS` (names
+    edited, products archived) and after a failed run; a reload reuses the normalised entries of
+    products whose name, brand and category did not change.  Matching runs of one process take
+    turns (:data:`lock`): the matcher is CPU-bound, so threads would not run it in parallel
+    anyway, and the catalog must not grow under a running match.
     """
 
     lock = threading.Lock()
@@ -93,63 +125,125 @@ class _SharedCatalog:
         self.catalog: Catalog | None = None
         self.known: set[str] = set()
         self.loaded_at = 0.0
+        self.refreshed_at = 0.0
         self.newest: dt.datetime | None = None
         self.db: object = None
+        #: product id → ((name, brand, category), entry) of the last load, reused by the next one
+        self.entries: dict[str, tuple[tuple[str, str | None, str | None], Entry]] = {}
 
     def get(self) -> Catalog:
+        """The catalog, reloaded or brought up to date first (see the class docstring)."""
         db = database.obj
-        if self.catalog is None or self.db is not db or time.monotonic() - self.loaded_at > CATALOG_RELOAD_SECONDS:
-            self.catalog, self.known, self.newest = Catalog(), set(), None
-            self.db, self.loaded_at = db, time.monotonic()
-            self._add(Product.select(Product.id, Product.name, Product.brand, Product.category, Product.created_at)
-                      .where(Product.status != "archived"))
+        now = time.monotonic()
+        if self.catalog is None or self.db is not db or now - self.loaded_at > CATALOG_RELOAD_SECONDS:
+            if self.db is not db:
+                self.entries = {}
+            self._reload()
+            self.db, self.loaded_at = db, now
         else:
-            since = self.newest - dt.timedelta(seconds=CATALOG_OVERLAP_SECONDS) if self.newest else None
-            query = Product.select(Product.id, Product.name, Product.brand, Product.category, Product.created_at).where(
-                Product.status != "archived")
-            if since is not None:
-                query = query.where(Product.created_at >= since)
-            self._add(query)
-        return self.catalog
+            self._add_new()
+        self.refreshed_at = time.monotonic()
+        return self.catalog  # type: ignore[return-value]
 
-    def _add(self, query: Any) -> None:
-        assert self.catalog is not None
+    def due(self) -> bool:
+        """True when :data:`CATALOG_REFRESH_SECONDS` have passed since the catalog was last brought up to date."""
+        return time.monotonic() - self.refreshed_at >= CATALOG_REFRESH_SECONDS
+
+    def _reload(self) -> None:
         names = _category_names()
-        for p in query.iterator():
-            pid = str(p.id)
-            if pid in self.known:
-                continue
+        rows = _tuples(Product.select(Product.id, Product.name, Product.brand, Product.category, Product.created_at)
+                       .where(Product.status != "archived"), stream=True)
+        old, fresh = self.entries, {}
+        entries: list[Entry] = []
+        self.known, self.newest = set(), None
+        for pid_raw, name, brand, category_id, created_at in rows:
+            pid = str(pid_raw)
+            key = (name, brand, names.get(category_id))
+            hit = old.get(pid)
+            entry = hit[1] if hit is not None and hit[0] == key else prepare(
+                MatchProduct(id=pid, name=name, brand=brand, category=key[2]))
+            fresh[pid] = (key, entry)
+            entries.append(entry)
             self.known.add(pid)
-            self.catalog.add(MatchProduct(id=pid, name=p.name, brand=p.brand, category=names.get(p.category_id)))
-            if self.newest is None or p.created_at > self.newest:
-                self.newest = p.created_at
+            created = _as_datetime(created_at)
+            if self.newest is None or created > self.newest:
+                self.newest = created
+        self.entries = fresh
+        self.catalog = Catalog.of_entries(entries)
 
-    def added(self, product_id: str) -> None:
-        """A product this process created and already added to the catalog."""
-        self.known.add(product_id)
+    def _add_new(self) -> None:
+        assert self.catalog is not None
+        since = self.newest - dt.timedelta(seconds=CATALOG_OVERLAP_SECONDS) if self.newest else None
+        p = database.param
+        # The newest stamp first (a row committed meanwhile is read below, or by the next overlap),
+        # then the ids of the window as text: no UUID or datetime objects for the known ones.
+        newest = database.execute_sql("SELECT max(created_at) FROM products WHERE status <> 'archived'").fetchone()
+        if newest is None or newest[0] is None:
+            return
+        sql = f"SELECT {'id::text' if _is_pg() else 'id'} FROM products WHERE status <> 'archived'"
+        if since is not None:
+            sql += f" AND created_at >= {p}"
+        cursor = database.execute_sql(sql, (since,) if since is not None else ())
+        known = self.known
+        unknown = [pid for pid in (_canonical_id(raw) for (raw,) in cursor.fetchall()) if pid not in known]
+        latest = _as_datetime(newest[0])
+        if self.newest is None or latest > self.newest:
+            self.newest = latest
+        if not unknown:
+            return
+        names = _category_names()
+        for start in range(0, len(unknown), _ID_CHUNK):
+            chunk = [uuid.UUID(u) for u in unknown[start : start + _ID_CHUNK]]
+            rows = _tuples(Product.select(Product.id, Product.name, Product.brand, Product.category).where(
+                Product.id.in_(chunk) & (Product.status != "archived")))
+            for pid_raw, name, brand, category_id in rows:
+                self._put(str(pid_raw), name, brand, names.get(category_id))
+
+    def _put(self, pid: str, name: str, brand: str | None, category: str | None, entry: Entry | None = None) -> None:
+        assert self.catalog is not None
+        if pid in self.known:
+            return
+        if entry is None:
+            entry = prepare(MatchProduct(id=pid, name=name, brand=brand, category=category))
+        self.known.add(pid)
+        self.entries[pid] = ((name, brand, category), entry)
+        self.catalog.add_entry(entry)
+
+    def added(self, product_id: str, name: str, brand: str | None, category: str | None, entry: Entry) -> None:
+        """Index a product this process just created (``entry`` prepared from exactly these fields)."""
+        self._put(product_id, name, brand, category, entry)
 
     def forget(self) -> None:
+        """Drop the catalog: the next :meth:`get` reloads it (after a failed run)."""
         self.catalog = None
 
 
-#: Seconds between full reloads of the shared catalog.
-CATALOG_RELOAD_SECONDS = 600
-#: Products created this many seconds before the newest one seen are looked at again (clocks, late commits).
-CATALOG_OVERLAP_SECONDS = 120
+def _category_names() -> dict[int, str]:
+    return {c.id: c.name for c in Category.select(Category.id, Category.name)}
+
+
 shared_catalog = _SharedCatalog()
 
 
 def as_match_item(item: SupplierItem) -> MatchItem:
     """The matcher's view of a supplier item: name, real SKU (not a name-derived key), brand, leaf category."""
-    characteristics = item.characteristics or {}
-    category = item.category_path.split(" / ")[-1] if item.category_path else None
+    return _match_item(item.id, item.name, item.supplier_sku, item.sku_from_name, item.characteristics,
+                       item.category_path)
+
+
+def _match_item(item_id: Any, name: str, sku: str | None, sku_from_name: bool, characteristics: Any,
+                category_path: str | None) -> MatchItem:
     return MatchItem(
-        id=str(item.id),
-        name=item.name,
-        sku=None if item.sku_from_name else item.supplier_sku,
-        brand=characteristics.get("brand"),
-        category=category,
+        id=str(item_id),
+        name=name,
+        sku=None if sku_from_name else sku,
+        brand=(characteristics or {}).get("brand"),
+        category=_leaf(category_path),
     )
+
+
+def _leaf(category_path: str | None) -> str | None:
+    return category_path.split(" / ")[-1] if category_path else None
 
 
 def _candidates_json(result: MatchResult) -> list[dict[str, Any]]:
@@ -174,23 +268,28 @@ def match_supplier_items(
     reports what is left in ``remaining``, so the caller can continue in a new
     message instead of running into its time limit.  Products whose linked
     items' prices may have changed with this list count as touched.
+
+    Each batch of ``batch_size`` items is one transaction: the items are locked
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so other workers take other
+    items), matched, and written back in a few statements (drafts inserted,
+    items updated and reviews upserted in bulk).
     """
     sid = uuid.UUID(str(supplier_id))
     unmatched = (SupplierItem.supplier == sid) & (SupplierItem.match_status == "unmatched")
     total = SupplierItem.select().where(unmatched).count()
     stats = MatchStats()
-    linked = (
+    linked = _tuples(
         SupplierItem.select(SupplierItem.product)
         .where((SupplierItem.supplier == sid) & SupplierItem.product.is_null(False))
         .distinct()
     )
-    already = {str(r.product_id) for r in linked}  # type: ignore[attr-defined]
+    already = {str(r[0]) for r in linked}
     if total == 0:
         recalc_products(already)
         return stats
     with shared_catalog.lock:
         try:
-            _match_batches(sid, unmatched, total, matcher_options, batch_size, progress, deadline, stats)
+            _match_batches(unmatched, total, matcher_options, batch_size, progress, deadline, stats)
         except BaseException:
             shared_catalog.forget()  # drafts of a rolled-back batch may be in it
             raise
@@ -199,7 +298,6 @@ def match_supplier_items(
 
 
 def _match_batches(
-    sid: uuid.UUID,
     unmatched: Any,
     total: int,
     matcher_options: dict[str, Any],
@@ -212,17 +310,27 @@ def _match_batches(
     matcher = Matcher(catalog, **matcher_options)
     categories: dict[tuple[int | None, str], int] = {}
     while True:
+        if shared_catalog.due():
+            catalog = shared_catalog.get()
+            if catalog is not matcher.catalog:
+                matcher = Matcher(catalog, **matcher_options)
         with database.atomic():
-            query = SupplierItem.select().where(unmatched).order_by(SupplierItem.id).limit(batch_size)
-            if isinstance(database.obj, peewee.PostgresqlDatabase):
+            query = (
+                SupplierItem.select(SupplierItem.id, SupplierItem.name, SupplierItem.supplier_sku,
+                                    SupplierItem.sku_from_name, SupplierItem.characteristics,
+                                    SupplierItem.category_path)
+                .where(unmatched).order_by(SupplierItem.id).limit(batch_size)
+            )
+            if _is_pg():
                 query = query.for_update(skip_locked=True)
-            batch = list(query)
+            batch = list(_tuples(query))
             if not batch:
                 break
             writes = _BatchWrites(utcnow())
-            for item in batch:
-                result = matcher.match_one(as_match_item(item))
-                _apply_result(item, result, catalog, categories, stats, writes)
+            for item_id, name, sku, sku_from_name, characteristics, category_path in batch:
+                entry = prepare(_match_item(item_id, name, sku, sku_from_name, characteristics, category_path))
+                result = matcher.match_entry(entry)
+                _apply_result(item_id, name, characteristics, category_path, entry, result, categories, stats, writes)
             writes.flush()
         if progress:
             progress(stats.processed, total)
@@ -239,42 +347,89 @@ class _BatchWrites:
         self.now = now
         self.products: list[dict[str, Any]] = []
         self.items: list[tuple[Any, ...]] = []
-        self.reviews: list[dict[str, Any]] = []
+        self.reviews: list[tuple[Any, list[dict[str, Any]], float]] = []
 
     def flush(self) -> None:
+        """Insert the drafts, update the items, upsert the reviews (in that order: items refer to drafts)."""
+        if _is_pg():
+            self._flush_pg()
+        else:
+            self._flush_other()
+
+    def _flush_pg(self) -> None:
+        from psycopg2.extras import execute_values
+
+        cursor = database.cursor()
+        now = self.now
         if self.products:
-            Product.insert_many(self.products).execute()
+            execute_values(
+                cursor,
+                "INSERT INTO products (id, internal_sku, name, brand, category_id, status, created_at, updated_at) "
+                "VALUES %s",
+                [(str(p["id"]), p["internal_sku"], p["name"], p["brand"], p["category"], p["status"], now, now)
+                 for p in self.products],
+                template="(%s::uuid, %s, %s, %s, %s, %s, %s, %s)",
+                page_size=1000,
+            )
         if self.items:
-            pg = isinstance(database.obj, peewee.PostgresqlDatabase)
+            execute_values(
+                cursor,
+                "UPDATE supplier_items AS s SET product_id = v.product_id, match_status = v.status, "
+                "match_score = v.score, match_candidates = v.candidates, updated_at = v.updated_at "
+                "FROM (VALUES %s) AS v(id, product_id, status, score, candidates, updated_at) WHERE s.id = v.id",
+                [
+                    (str(item_id), str(product) if product else None, status, score,
+                     json.dumps(candidates) if candidates is not None else None, now)
+                    for item_id, product, status, score, candidates in self.items
+                ],
+                template="(%s::uuid, %s::uuid, %s::varchar, %s::real, %s::jsonb, %s::timestamp)",
+                page_size=1000,
+            )
+        if self.reviews:
+            expires = now + dt.timedelta(days=REVIEW_TTL_DAYS)
+            execute_values(
+                cursor,
+                "INSERT INTO match_review_queue (supplier_item_id, candidate_products, status, best_score, "
+                "expires_at, created_at, updated_at) VALUES %s "
+                "ON CONFLICT (supplier_item_id) DO UPDATE SET candidate_products = EXCLUDED.candidate_products, "
+                "status = EXCLUDED.status, best_score = EXCLUDED.best_score, expires_at = EXCLUDED.expires_at, "
+                "updated_at = EXCLUDED.updated_at, decided_by = NULL, decided_product_id = NULL",
+                [(str(item_id), json.dumps(candidates, ensure_ascii=False), "pending", round(best, 2), expires, now, now)
+                 for item_id, candidates, best in self.reviews],
+                template="(%s::uuid, %s::jsonb, %s, %s, %s, %s, %s)",
+                page_size=1000,
+            )
+
+    def _flush_other(self) -> None:
+        for start in range(0, len(self.products), 50):
+            Product.insert_many(self.products[start : start + 50]).execute()
+        if self.items:
             p = database.param
             sql = (f"UPDATE supplier_items SET product_id = {p}, match_status = {p}, match_score = {p}, "
                    f"match_candidates = {p}, updated_at = {p} WHERE id = {p}")
             rows = [
                 (
-                    (str(product) if pg else product.hex) if product else None,
+                    product.hex if product else None,
                     status,
                     score,
                     json.dumps(candidates) if candidates is not None else None,
                     self.now,
-                    str(item_id) if pg else uuid.UUID(str(item_id)).hex,
+                    uuid.UUID(str(item_id)).hex,
                 )
                 for item_id, product, status, score, candidates in self.items
             ]
-            cursor = database.cursor()
-            if pg:
-                from psycopg2.extras import execute_batch
-
-                execute_batch(cursor, sql, rows, page_size=500)
-            else:
-                cursor.executemany(sql, rows)
-        for review in self.reviews:
-            _queue_review(review["item_id"], review["candidates"], review["best"], self.now)
+            database.cursor().executemany(sql, rows)
+        for item_id, candidates, best in self.reviews:
+            _queue_review(item_id, candidates, best, self.now)
 
 
 def _apply_result(
-    item: SupplierItem,
+    item_id: Any,
+    name: str,
+    characteristics: Any,
+    category_path: str | None,
+    entry: Entry,
     result: MatchResult,
-    catalog: Catalog,
     categories: dict[tuple[int | None, str], int],
     stats: MatchStats,
     writes: _BatchWrites,
@@ -285,20 +440,21 @@ def _apply_result(
     if result.decision == "auto" and result.product_id:
         stats.auto += 1
         stats.products.add(result.product_id)
-        writes.items.append((item.id, uuid.UUID(result.product_id), "auto_matched", score, candidates))
+        writes.items.append((item_id, uuid.UUID(result.product_id), "auto_matched", score, candidates))
     elif result.decision == "review":
         stats.review += 1
-        writes.items.append((item.id, None, "potential_match", score, candidates))
-        writes.reviews.append({"item_id": item.id, "candidates": candidates, "best": result.score})
+        writes.items.append((item_id, None, "potential_match", score, candidates))
+        writes.reviews.append((item_id, candidates, result.score))
     else:
         stats.new += 1
-        product = draft_product(item, categories, writes.now)
+        brand = (characteristics or {}).get("brand")
+        product = _draft_row(name, brand, category_path, categories, writes.now)
         writes.products.append(product)
-        catalog.add(MatchProduct(id=str(product["id"]), name=product["name"], brand=product["brand"],
-                                 category=item.category_path.split(" / ")[-1] if item.category_path else None))
-        stats.products.add(str(product["id"]))
-        shared_catalog.added(str(product["id"]))
-        writes.items.append((item.id, product["id"], "auto_matched", None, candidates))
+        pid = str(product["id"])
+        category = _leaf(category_path)
+        shared_catalog.added(pid, name, brand, category, as_product(entry, pid))
+        stats.products.add(pid)
+        writes.items.append((item_id, product["id"], "auto_matched", None, candidates))
 
 
 def _update_item(
@@ -362,12 +518,20 @@ def draft_product(
     item: SupplierItem, categories: dict[tuple[int | None, str], int], now: dt.datetime
 ) -> dict[str, Any]:
     """The row of a ``draft`` product made from ``item`` (name, brand, category path), not yet inserted."""
+    return _draft_row(item.name, (item.characteristics or {}).get("brand"), item.category_path, categories, now)
+
+
+def _draft_row(
+    name: str, brand: str | None, category_path: str | None, categories: dict[tuple[int | None, str], int],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    pid = uuid.uuid4()
     return {
-        "id": uuid.uuid4(),
-        "internal_sku": f"DRAFT-{uuid.uuid4().hex[:12].upper()}",
-        "name": item.name,
-        "brand": (item.characteristics or {}).get("brand"),
-        "category": _category_id(item.category_path, categories),
+        "id": pid,
+        "internal_sku": f"DRAFT-{pid.hex[:12].upper()}",
+        "name": name,
+        "brand": brand,
+        "category": _category_id(category_path, categories),
         "status": "draft",
         "created_at": now,
         "updated_at": now,
@@ -407,32 +571,51 @@ def recalc_products(product_ids: Iterable[str | uuid.UUID]) -> int:
             & SupplierItem.match_status.in_(LINKED_STATUSES)
             & SupplierItem.delisted_job_id.is_null()
         )
-        for row in rows.iterator():
-            raw_pid = row.product_id  # type: ignore[attr-defined]
+        for raw_pid, raw_price, currency, available, stock in _tuples(rows, stream=True):
             pid = raw_pid if isinstance(raw_pid, uuid.UUID) else uuid.UUID(str(raw_pid))
-            says = row.available if row.available is not None else (
-                Decimal(str(row.stock)) > 0 if row.stock is not None else None)
+            says = available if available is not None else (Decimal(str(stock)) > 0 if stock is not None else None)
             if says is not None:
                 availability[pid] = bool(availability[pid]) or says
-            if row.price is None or not row.currency:
+            if raw_price is None or not currency:
                 continue
-            price = Decimal(str(row.price))
+            price = Decimal(str(raw_price))
             for table in (any_offer, in_stock) if says is not False else (any_offer,):
-                best = table[pid].get(row.currency)
+                best = table[pid].get(currency)
                 if best is None or price < best:
-                    table[pid][row.currency] = price
+                    table[pid][currency] = price
         now = utcnow()
+        values: list[tuple[uuid.UUID, dict[str, str] | None, Decimal | None, str | None, bool | None]] = []
+        for pid in chunk:
+            per_currency = in_stock[pid] or any_offer[pid]
+            single = next(iter(per_currency.items())) if len(per_currency) == 1 else None
+            values.append((
+                pid,
+                {k: f"{v:.2f}" for k, v in sorted(per_currency.items())} or None,
+                single[1] if single else None,
+                single[0] if single else None,
+                availability[pid],
+            ))
         with database.atomic():
-            for pid in chunk:
-                per_currency = in_stock[pid] or any_offer[pid]
-                single = next(iter(per_currency.items())) if len(per_currency) == 1 else None
-                Product.update(
-                    min_prices={k: f"{v:.2f}" for k, v in sorted(per_currency.items())} or None,
-                    min_price=single[1] if single else None,
-                    min_price_currency=single[0] if single else None,
-                    availability=availability[pid],
-                    updated_at=now,
-                ).where(Product.id == pid).execute()
+            if _is_pg():
+                from psycopg2.extras import execute_values
+
+                execute_values(
+                    database.cursor(),
+                    "UPDATE products AS p SET min_prices = v.min_prices, min_price = v.min_price, "
+                    "min_price_currency = v.currency, availability = v.availability, updated_at = v.updated_at "
+                    "FROM (VALUES %s) AS v(id, min_prices, min_price, currency, availability, updated_at) "
+                    "WHERE p.id = v.id",
+                    [(str(pid), json.dumps(prices, ensure_ascii=False) if prices is not None else None, lowest,
+                      currency, available, now) for pid, prices, lowest, currency, available in values],
+                    template="(%s::uuid, %s::jsonb, %s::numeric, %s::char(3), %s::boolean, %s::timestamp)",
+                    page_size=500,
+                )
+            else:
+                for pid, prices, lowest, currency, available in values:
+                    Product.update(
+                        min_prices=prices, min_price=lowest, min_price_currency=currency, availability=available,
+                        updated_at=now,
+                    ).where(Product.id == pid).execute()
     return len(ids)
 
 

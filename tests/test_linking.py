@@ -163,3 +163,58 @@ def test_a_run_out_of_time_reports_what_is_left(settings: Settings) -> None:
     rest = match_supplier_items(sid, OPTIONS, batch_size=10)
     assert (rest.processed, rest.remaining) == (20, 0)
     assert SupplierItem.select().where(SupplierItem.match_status == "unmatched").count() == 0
+
+
+def test_a_review_matched_again_is_refreshed_in_place(settings: Settings) -> None:
+    product("Philips HD9252 аэрогриль")
+    sid = store("Кухня-2", [("K1", "Аэрогриль Philips", "9000", "RUB")])
+    match_supplier_items(sid, OPTIONS)
+    review = MatchReviewQueue.get()
+    MatchReviewQueue.update(decided_by="anna", candidate_products=[]).where(MatchReviewQueue.id == review.id).execute()
+    assert expire_reviews(dt.datetime.utcnow() + dt.timedelta(days=30)) == 1
+    assert match_supplier_items(sid, OPTIONS).review == 1
+    again = MatchReviewQueue.get()
+    assert again.id == review.id and MatchReviewQueue.select().count() == 1
+    assert (again.status, again.decided_by) == ("pending", None)
+    assert again.candidate_products and again.candidate_products == item("K1").match_candidates
+    assert again.expires_at > dt.datetime.utcnow() + dt.timedelta(days=13)
+
+
+def test_products_made_meanwhile_are_matched_not_duplicated(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker's new products reach this run's catalog between batches (CATALOG_REFRESH_SECONDS)."""
+    from ingestion import linking
+
+    monkeypatch.setattr(linking, "CATALOG_REFRESH_SECONDS", 0.0)
+    sid = store("Параллельный", [(f"D{n}", f"Дрель модель DX-{1000 + n}", "100", "RUB") for n in range(30)])
+    made: list[str] = []
+
+    def another_worker(done: int, total: int) -> None:
+        if made:
+            return
+        for row in SupplierItem.select().where(SupplierItem.match_status == "unmatched"):
+            made.append(str(product(row.name).id))
+
+    stats = match_supplier_items(sid, OPTIONS, batch_size=10, progress=another_worker)
+    assert (stats.processed, stats.new, len(made)) == (30, 10, 20)
+    assert Product.select().count() == 30
+    linked = {str(i.product_id) for i in SupplierItem.select() if i.product_id}
+    assert set(made) <= linked
+
+
+def test_a_reload_reuses_what_did_not_change(settings: Settings) -> None:
+    from ingestion.linking import shared_catalog
+
+    kept, renamed = product("Makita HP1630 дрель"), product("Bosch GSR 120 шуруповерт")
+    sid = store("Перезагрузка", [("R1", "Дрель Makita HP1630", "100", "RUB")])
+    match_supplier_items(sid, OPTIONS)
+    before = shared_catalog.get()
+    entry_of = {e.id: e for e in before.entries}
+    Product.update(name="Bosch GSR 180 шуруповерт").where(Product.id == renamed.id).execute()
+    shared_catalog.forget()
+    after = shared_catalog.get()
+    assert after is not before and len(after) == len(before)
+    fresh = {e.id: e for e in after.entries}
+    assert fresh[str(kept.id)] is entry_of[str(kept.id)]
+    assert fresh[str(renamed.id)].name == "Bosch GSR 180 шуруповерт"

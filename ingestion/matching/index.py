@@ -6,26 +6,39 @@ document frequencies computed from the live counts; each product's total weight
 (its "norm") is cached and recomputed lazily, all at once, when the catalog has
 grown by more than :data:`NORM_REFRESH_GROWTH` since the last refresh (so a run
 adding products one by one stays linear).
+
+Everything the scorer reads of one side that does not depend on the rest of the
+catalog (token set, long words, code candidates, colours, units, bare numbers) is
+computed once, by :func:`prepare`, and kept on the :class:`Entry`: scoring a pair
+is then set operations and dictionary look-ups.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
+from functools import lru_cache
 from typing import Iterable
 
 import attrs
 
 from ingestion.matching.brands import canonical_brand
-from ingestion.matching.normalize import NormalizedName, code_core, normalize_name
+from ingestion.matching.normalize import COLOURS, NormalizedName, code_core, normalize_name, normalize_uncached
 from ingestion.matching.records import Item, Product
 
-__all__ = ["Catalog", "Entry", "CODE_WEIGHT", "NORM_REFRESH_GROWTH", "prepare"]
+__all__ = ["Catalog", "Entry", "CODE_WEIGHT", "NORM_REFRESH_GROWTH", "prepare", "as_product"]
 
 #: Weight multiplier of a model number / code over a word of the same rarity.
 CODE_WEIGHT = 2.5
 #: Relative catalog growth after which cached product norms are recomputed.
 NORM_REFRESH_GROWTH = 0.10
+
+_NONE: frozenset[str] = frozenset()
+
+#: "6disc", "24port", "2line": a number glued to a word of 3+ letters (the word decides, see scoring).
+_NUMBER_WORD = re.compile(r"^(?:\d+([a-z]{3,})|([a-z]{3,})\d+)$")
+_UNIT_SPLIT = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")
 
 
 @attrs.frozen
@@ -35,6 +48,14 @@ class Entry:
     ``codes`` include the normalised SKU key when one is given; ``cores`` are the
     codes without trailing letter suffixes; ``brand`` and ``category`` are
     canonical tokens or None.
+
+    The fields after ``category`` are derived from the others by :func:`prepare`
+    (they take no part in equality; tuples, since a catalog holds many entries):
+    ``long_tokens`` (tokens of 5+ characters), ``code_candidates`` (codes long enough
+    to be specific, each with the word of a "number glued to a word" code or None),
+    ``code_tokens`` (tokens that are codes, in name order), ``colours`` (colour words),
+    ``unit_values`` (unit → the values given in it) and ``bare_numbers`` (bare numbers
+    of 2+ digits).
     """
 
     id: str
@@ -45,12 +66,18 @@ class Entry:
     sku: str | None
     brand: str | None
     category: str | None
+    long_tokens: tuple[str, ...] = attrs.field(eq=False, default=())
+    code_candidates: tuple[tuple[str, str | None], ...] = attrs.field(eq=False, default=())
+    code_tokens: tuple[str, ...] = attrs.field(eq=False, default=())
+    colours: tuple[str, ...] = attrs.field(eq=False, default=())
+    unit_values: tuple[tuple[str, frozenset[str]], ...] = attrs.field(eq=False, default=())
+    bare_numbers: tuple[str, ...] = attrs.field(eq=False, default=())
 
 
 def _sku_key(sku: str | None) -> str | None:
     if not sku:
         return None
-    key = normalize_name(sku)
+    key = normalize_uncached(sku)  # a SKU is met once: keep it out of the name cache
     joined = "".join(key.tokens)
     return joined or None
 
@@ -60,25 +87,101 @@ def _strong(code: str) -> bool:
     return len(code) >= 4
 
 
+@lru_cache(maxsize=1 << 14)
+def _code_facts(code: str) -> tuple[str | None, tuple[str, str | None] | None]:
+    """Per code key, cached: its core when that is strong evidence (4+ characters, the code holds a
+    digit) else None; and ``(code, glued word or None)`` when the code is long enough to be
+    specific (4+ characters, or 3 starting with a letter) else None."""
+    core = code_core(code)
+    strong_core = core if _strong(core) and any(ch.isdigit() for ch in code) else None
+    candidate: tuple[str, str | None] | None = None
+    if len(code) >= 4 or (len(code) >= 3 and code[0].isalpha()):
+        m = _NUMBER_WORD.match(code)
+        candidate = (code, (m.group(1) or m.group(2)) if m else None)
+    return strong_core, candidate
+
+
+def _code_candidates(codes: Iterable[str]) -> tuple[tuple[str, str | None], ...]:
+    """Codes long enough to be specific (4+ characters, or 3 starting with a letter), each with the
+    word of a "number glued to a word" spelling ("6disc" → "disc") or None; sorted for stability."""
+    return tuple(sorted(c for c in (_code_facts(code)[1] for code in codes) if c is not None))
+
+
+@lru_cache(maxsize=1 << 12)
+def _unit_values(units: frozenset[str]) -> tuple[tuple[str, frozenset[str]], ...]:
+    by_unit: dict[str, set[str]] = {}
+    for u in units:
+        m = _UNIT_SPLIT.match(u)
+        if m:
+            by_unit.setdefault(m.group(2), set()).add(m.group(1))
+    return tuple((unit, frozenset(values)) for unit, values in sorted(by_unit.items()))
+
+
+def _code_parts(codes: frozenset[str]) -> tuple[frozenset[str], tuple[tuple[str, str | None], ...]]:
+    """The cores and the specific-code candidates of a set of code keys."""
+    cores: list[str] = []
+    candidates: list[tuple[str, str | None]] = []
+    for c in codes:
+        core, candidate = _code_facts(c)
+        if core is not None:
+            cores.append(core)
+        if candidate is not None:
+            candidates.append(candidate)
+    candidates.sort()
+    return (frozenset(cores) if cores else _NONE), tuple(candidates)
+
+
 def prepare(record: Product | Item) -> Entry:
     """Normalise a product or item into an :class:`Entry` (never raises)."""
     norm = normalize_name(record.name)
     sku = _sku_key(record.sku)
-    codes = set(norm.codes)
-    if sku:
-        codes.add(sku)
-    cores = {code_core(c) for c in codes if _strong(code_core(c)) and any(ch.isdigit() for ch in c)}
+    codes = norm.codes
+    if sku and sku not in codes:
+        codes = codes | {sku}
+    cores, candidates = _code_parts(codes)
     category = " ".join(record.category.casefold().split()) if record.category else None
+    tokens = norm.tokens
+    name_codes = norm.codes
+    long_tokens: list[str] = []
+    code_tokens: list[str] = []
+    bare: list[str] = []
+    colours: list[str] = []
+    for t in tokens:
+        if len(t) >= 5:
+            long_tokens.append(t)
+        if t in name_codes:
+            code_tokens.append(t)
+        if len(t) >= 2 and t.isdigit():
+            bare.append(t)
+        if t in COLOURS:
+            colours.append(t)
     return Entry(
         id=str(record.id),
         name=record.name,
         norm=norm,
-        codes=frozenset(codes),
-        cores=frozenset(cores),
+        codes=codes,
+        cores=cores,
         sku=sku,
-        brand=canonical_brand(record.brand),
+        brand=canonical_brand(record.brand) if record.brand else None,
         category=category or None,
+        long_tokens=tuple(long_tokens),
+        code_candidates=candidates,
+        code_tokens=tuple(code_tokens),
+        colours=tuple(colours),
+        unit_values=_unit_values(norm.units) if norm.units else (),
+        bare_numbers=tuple(bare),
     )
+
+
+def as_product(entry: Entry, product_id: str) -> Entry:
+    """The entry of a product made from an item: what :func:`prepare` gives for a :class:`Product`
+    with the item's name, brand and category, id ``product_id`` and no SKU — without normalising
+    the name again (a draft product made from an item it could not match)."""
+    if entry.sku is None:
+        return attrs.evolve(entry, id=str(product_id))
+    codes = entry.norm.codes
+    cores, candidates = _code_parts(codes)
+    return attrs.evolve(entry, id=str(product_id), sku=None, codes=codes, cores=cores, code_candidates=candidates)
 
 
 class Catalog:
@@ -102,22 +205,63 @@ class Catalog:
         self.explicit_brands: set[str] = set()
         self._norms: list[float] = []
         self._norms_at: int = 0
+        # Specific codes per row (see row_specific_codes), valid for _specific_limit; rows holding a
+        # code whose count passes the limit, or a glued word that becomes a word of its own, are reset.
+        self._specific: list[frozenset[str] | None] = []
+        self._specific_limit: int = -1
+        self._spec_word_rows: dict[str, list[int]] = {}
+        self._bulk = True
         for p in products:
             self.add(p)
+        self._bulk = False
+        self.refresh_norms()
+
+    @classmethod
+    def of_entries(cls, entries: Iterable[Entry]) -> Catalog:
+        """A catalog of already prepared products (:func:`prepare`), e.g. kept from an earlier load."""
+        catalog = cls()
+        catalog._bulk = True
+        for entry in entries:
+            catalog.add_entry(entry)
+        catalog._bulk = False
+        catalog.refresh_norms()
+        return catalog
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def add(self, product: Product) -> int:
         """Index one product; returns its row number.  Cost: O(its tokens)."""
-        entry = prepare(product)
+        return self.add_entry(prepare(product))
+
+    def add_entry(self, entry: Entry) -> int:
+        """Index an already prepared product (:func:`prepare`, :func:`as_product`); returns its row number."""
         row = len(self.entries)
         self.entries.append(entry)
         self.texts.append(entry.norm.text)
+        specific = self._specific
+        specific.append(None)
         for tok in entry.norm.tokens:
-            self.postings.setdefault(tok, []).append(row)
+            rows = self.postings.get(tok)
+            if rows is None:
+                self.postings[tok] = [row]
+                for r in self._spec_word_rows.get(tok, ()):  # "6disc" stops being specific once "disc" is a word
+                    specific[r] = None
+            else:
+                rows.append(row)
+        limit = self._specific_limit
         for code in entry.codes:
-            self.code_index.setdefault(code, []).append(row)
+            rows = self.code_index.get(code)
+            if rows is None:
+                self.code_index[code] = [row]
+            else:
+                rows.append(row)
+                if len(rows) == limit + 1:  # the code just became too common to identify
+                    for r in rows:
+                        specific[r] = None
+        for _code, word in entry.code_candidates:
+            if word is not None:
+                self._spec_word_rows.setdefault(word, []).append(row)
         for core in entry.cores:
             self.core_index.setdefault(core, []).append(row)
         if entry.sku:
@@ -126,6 +270,7 @@ class Catalog:
             self.first_tokens[entry.norm.tokens[0]] += 1
         if entry.brand:
             self.explicit_brands.add(entry.brand)
+        self._grow_norms()
         return row
 
     # -- weights ---------------------------------------------------------------------------
@@ -146,14 +291,56 @@ class Catalog:
         return sum(self.weight(t, t in codes) for t in entry.norm.tokens)
 
     def norm(self, row: int) -> float:
-        """Cached :meth:`entry_weight` of a product, refreshed lazily as the catalog grows."""
-        n = len(self.entries)
-        if n > self._norms_at * (1.0 + NORM_REFRESH_GROWTH) or not self._norms:
-            self._norms = [self.entry_weight(e) for e in self.entries]
-            self._norms_at = n
-        while len(self._norms) < n:
-            self._norms.append(self.entry_weight(self.entries[len(self._norms)]))
+        """Cached :meth:`entry_weight` of a product: computed when it was added, and again for every
+        product each time the catalog has grown by :data:`NORM_REFRESH_GROWTH` (so a value depends
+        on the catalog's history only, not on which rows were scored when)."""
         return self._norms[row]
+
+    def refresh_norms(self) -> None:
+        """Recompute every product's norm with the current counts (after a bulk load)."""
+        n1 = len(self.entries) + 1
+        log = math.log
+        weights = {t: log(1.0 + n1 / (len(rows) + 1)) for t, rows in self.postings.items()}
+        norms: list[float] = []
+        for e in self.entries:
+            codes = e.norm.codes
+            total = 0.0
+            for t in e.norm.tokens:
+                total += weights[t] * CODE_WEIGHT if t in codes else weights[t]
+            norms.append(total)
+        self._norms = norms
+        self._norms_at = len(self.entries)
+
+    def _grow_norms(self) -> None:
+        if self._bulk:
+            return
+        if len(self.entries) > self._norms_at * (1.0 + NORM_REFRESH_GROWTH):
+            self.refresh_norms()
+        else:
+            self._norms.append(self.entry_weight(self.entries[-1]))
+
+    # -- codes -----------------------------------------------------------------------------
+
+    def row_specific_codes(self, row: int, limit: int) -> frozenset[str]:
+        """:meth:`specific_codes` of catalog row ``row``, cached until the catalog's counts change them."""
+        if limit != self._specific_limit:
+            self._specific = [None] * len(self.entries)
+            self._specific_limit = limit
+        hit = self._specific[row]
+        if hit is None:
+            hit = frozenset(self.specific_codes(self.entries[row], limit))
+            self._specific[row] = hit
+        return hit
+
+    def specific_codes(self, entry: Entry, limit: int) -> set[str]:
+        """The entry's codes that identify: long enough, held by at most ``limit`` products, and not a
+        number glued to a word the catalog also uses on its own ("6disc" when "disc" is a word here)."""
+        code_index, postings = self.code_index, self.postings
+        return {
+            c
+            for c, word in entry.code_candidates
+            if len(code_index.get(c, ())) <= limit and (word is None or not postings.get(word))
+        }
 
     # -- brands ----------------------------------------------------------------------------
 

@@ -22,13 +22,14 @@ Thresholds default to the service settings (auto 95, potential 70, 5 candidates)
 
 from __future__ import annotations
 
+import heapq
 from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
 
 from ingestion.matching.index import Catalog, Entry, prepare
 from ingestion.matching.records import Candidate, Decision, Item, MatchResult
-from ingestion.matching.scoring import pair_score
+from ingestion.matching.scoring import ItemContext, score_row
 
 __all__ = [
     "Matcher",
@@ -67,6 +68,10 @@ class Matcher:
     ``candidate_floor``: a review lists candidates scoring at least this much (default:
     the potential threshold minus 20), so a manager also sees near-misses.
     ``auto_margin``: points the best product must lead the next one by to be linked automatically.
+    ``max_survivors``: candidates kept by blocking (besides SKU / exact-code / same-name hits).
+    ``prune``: skip the full scoring of candidates that provably score below :attr:`cutoff`;
+    decisions and review candidates are the same either way, only the score reported with a
+    ``new`` decision (the best candidate scored in full, or 0.0) can be lower.
     """
 
     def __init__(
@@ -79,6 +84,7 @@ class Matcher:
         candidate_floor: float | None = None,
         auto_margin: float = 3.0,
         max_survivors: int = 40,
+        prune: bool = True,
     ) -> None:
         if not 0 <= potential_threshold <= auto_threshold <= 100:
             raise ValueError(
@@ -95,6 +101,10 @@ class Matcher:
         )
         self.auto_margin = auto_margin
         self.max_survivors = max_survivors
+        self.prune = prune
+        #: Scores below this change no decision and are never shown (below the candidate floor,
+        #: the potential threshold, and the auto threshold minus the margin).
+        self.cutoff = max(0.0, min(self.candidate_floor, self.potential_threshold, self.auto_threshold - auto_margin))
 
     # -- blocking ------------------------------------------------------------------------
 
@@ -103,34 +113,43 @@ class Matcher:
         cat = self.catalog
         n = len(cat)
         rare_df = max(MIN_RARE_DF, int(RARE_DF_FRACTION * n))
-        acc: dict[int, float] = {}
         must: set[int] = set()
         if item.sku:
             must.update(cat.sku_index.get(item.sku, ()))
+        # (rows, weight) of every rare code, core and word, in the order they are added up
+        lists: list[tuple[list[int], float]] = []
         for code in item.codes:
-            rows = cat.code_index.get(code, ())
+            rows = cat.code_index.get(code, [])
             if len(rows) <= MUST_MAX_ROWS:
                 must.update(rows)
             w = cat.weight(code, True)
-            for r in rows if len(rows) <= rare_df else ():
-                acc[r] = acc.get(r, 0.0) + w
+            if rows and len(rows) <= rare_df:
+                lists.append((rows, w))
         for core in item.cores:
-            rows = cat.core_index.get(core, ())
-            if len(rows) <= rare_df:
-                w = cat.weight(core, True) * 0.8
-                for r in rows:
-                    acc[r] = acc.get(r, 0.0) + w
+            rows = cat.core_index.get(core, [])
+            if rows and len(rows) <= rare_df:
+                lists.append((rows, cat.weight(core, True) * 0.8))
         codes = item.norm.codes
         for tok in item.norm.tokens:
             if tok in codes:
                 continue
-            rows = cat.postings.get(tok, ())
+            rows = cat.postings.get(tok, [])
             if not rows or len(rows) > rare_df:
                 continue
-            w = cat.weight(tok)
-            for r in rows:
-                acc[r] = acc.get(r, 0.0) + w
-        ranked = sorted(acc, key=lambda r: acc[r], reverse=True)[: self.max_survivors]
+            lists.append((rows, cat.weight(tok)))
+        # Summed weight per row, rows in the order first met.  Built with dict operations that run
+        # in C (a row list at a time); only rows met twice are added up in Python.
+        acc: dict[int, float] = {}
+        for rows, w in lists:
+            if not acc:
+                acc = dict.fromkeys(rows, w)
+                continue
+            more = dict.fromkeys(rows, w)
+            for r in acc.keys() & more.keys():
+                more[r] = acc[r] + w
+            acc.update(more)
+        # nlargest keeps sorted()'s order among equal weights: rows met first come first
+        ranked = heapq.nlargest(self.max_survivors, acc, key=acc.__getitem__)
         seen = set(ranked)
         rows = ranked + [r for r in must if r not in seen]
         if not rows and item.norm.text and 0 < n <= FALLBACK_MAX_ROWS:
@@ -151,27 +170,37 @@ class Matcher:
     # -- scoring -------------------------------------------------------------------------
 
     def score(self, item: Entry) -> list[Candidate]:
-        """All surviving candidates of ``item`` with scores (0–100), best first; ties by catalog order."""
+        """Surviving candidates of ``item`` with scores (0–100), best first; ties by catalog order.
+
+        With ``prune`` (the default) a candidate that provably scores below :attr:`cutoff`
+        is left out: it could neither be shown, nor be linked, nor keep the best one from
+        being linked.
+        """
+        return [Candidate(pid, s) for pid, s in self._ranked(item, None)]
+
+    def _ranked(self, item: Entry, limit: int | None) -> list[tuple[str, float]]:
+        """``(product id, score)`` of the best ``limit`` (all when None) products, best first."""
         rows = self.block(item)
         if not rows:
             return []
         cat = self.catalog
-        names = {r: cat.entries[r].norm.text for r in rows}
-        ts = {
-            r: s
-            for _, s, r in process.extract(
-                item.norm.text, names, scorer=fuzz.token_set_ratio, processor=None, limit=None
-            )
-        }
-        item_weight = cat.entry_weight(item)
-        scored = [(pair_score(cat, item, item_weight, r, ts.get(r, 0.0)), r) for r in rows]
-        scored.sort(key=lambda x: (-x[0], x[1]))
+        entries = cat.entries
+        ctx = ItemContext(cat, item)
+        below = self.cutoff if self.prune else 0.0
+        scored: list[tuple[float, int]] = []
+        for r in rows:
+            s = score_row(ctx, r, None, below)
+            if s is not None:
+                scored.append((-s, r))
+        scored.sort()
         best: dict[str, float] = {}
         for s, r in scored:
-            pid = cat.entries[r].id
+            pid = entries[r].id
             if pid not in best:
-                best[pid] = s
-        return [Candidate(pid, s) for pid, s in best.items()]
+                best[pid] = -s
+                if limit is not None and len(best) >= limit:
+                    break
+        return list(best.items())
 
     def decide(self, item_id: str, candidates: Sequence[Candidate]) -> MatchResult:
         """Turn scored candidates (best first) into a :class:`MatchResult`."""
@@ -190,8 +219,13 @@ class Matcher:
 
     def match_one(self, item: Item) -> MatchResult:
         """Score and decide one item."""
-        entry = prepare(item)
-        return self.decide(entry.id, self.score(entry))
+        return self.match_entry(prepare(item))
+
+    def match_entry(self, entry: Entry) -> MatchResult:
+        """Score and decide one already prepared item (:func:`~ingestion.matching.index.prepare`)."""
+        # decide() reads the best, the runner-up and at most max_candidates shown ones
+        ranked = self._ranked(entry, max(2, self.max_candidates))
+        return self.decide(entry.id, [Candidate(pid, s) for pid, s in ranked])
 
     def match(self, items: Iterable[Item]) -> list[MatchResult]:
         """Score and decide a batch of items, in input order."""

@@ -41,10 +41,12 @@ from ingestion.matching.brands import apply_brand_aliases
 
 __all__ = [
     "NormalizedName",
+    "COLOURS",
     "UNIT_ALIASES",
     "STOP_WORDS",
     "fold_lookalikes",
     "normalize_name",
+    "normalize_uncached",
     "normalize_units",
     "code_key",
     "code_core",
@@ -106,6 +108,14 @@ _GLUED_ONLY = {"a", "а", "в", "in", "cup", "cups", "disc", "pack", "pk", "pc"}
 STOP_WORDS: frozenset[str] = frozenset(
     """a an and the of for with without in on to by or from w/ & + - x
     и с со для в во на по из от к до без или под над""".split()
+)
+
+#: Colour words (English, Russian): an item and a product naming different colours are variants.
+COLOURS: frozenset[str] = frozenset(
+    """black white silver red blue green yellow pink purple violet gray grey gold brown orange beige
+    bronze plum graphite titanium bisque ivory cream navy teal turquoise
+    черный белый серебристый красный синий зеленый желтый розовый фиолетовый серый золотой
+    коричневый оранжевый бежевый голубой бордовый""".split()
 )
 
 _NUM = r"\d+(?:[.,]\d+)?"
@@ -229,26 +239,113 @@ def _dedupe(tokens: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+#: Normalised names kept for reuse (a draft product made from an item, a catalog reload, a name
+#: several suppliers list): the cache is emptied when it reaches this many names.
+NAME_CACHE_SIZE = 20_000
+#: Pieces (split words) and their readings kept for reuse; emptied at this size.
+PIECE_CACHE_SIZE = 20_000
+
+_NONE: frozenset[str] = frozenset()
+_name_cache: dict[str, NormalizedName] = {}
+_raw_pieces: dict[str, tuple[str, str | None]] = {}
+_piece_kinds: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], str | None]] = {}
+
+_PRE_DIMENSION = re.compile(r"(?<=\d)\s*[хx×*]\s*(?=\d)")
+_PRE_DECIMAL = re.compile(r"(?<=\d),(?=\d)")
+_WORD_SPLIT = re.compile(r"[-./]")
+_EDGE_CHARS = "-./'\""
+
+
+def _raw_piece(p: str) -> tuple[str, str | None]:
+    """A split piece → (edges stripped and look-alikes folded, its transliterated spelling when folding changed it)."""
+    hit = _raw_pieces.get(p)
+    if hit is None:
+        q = _EDGE.sub("", p) if p and (p[0] in _EDGE_CHARS or p[-1] in _EDGE_CHARS) else p
+        new = fold_lookalikes(q)
+        hit = (new, _transliterate(q) if new != q else None)
+        if len(_raw_pieces) >= PIECE_CACHE_SIZE:
+            _raw_pieces.clear()
+        _raw_pieces[p] = hit
+    return hit
+
+
+def _piece_kind(piece: str) -> tuple[str, tuple[str, ...], tuple[str, ...], str | None]:
+    """What one quote-free piece gives: ``(kind, tokens, numbers, short_alpha)``.
+
+    ``kind`` is ``"unit"`` (tokens = the unit token), ``"code"`` (tokens = the code key) or
+    ``"words"`` (tokens = its word tokens without stop words, numbers = its 4+ digit numbers,
+    short_alpha = a 2–3 letter word that may join a following code).
+    """
+    hit = _piece_kinds.get(piece)
+    if hit is not None:
+        return hit
+    if is_unit_token(piece):
+        hit = ("unit", (piece,), (), None)
+    elif is_code(piece):
+        hit = ("code", (code_key(piece),), (), None)
+    else:
+        if _PLAIN_NUMBER.match(piece):
+            piece_ = _clean_number(piece)
+        else:
+            piece_ = piece
+        words = [piece_] if _PLAIN_NUMBER.match(piece_) else [w for w in _WORD_SPLIT.split(piece_) if w]
+        if len(words) > 1 and all(w.isalpha() for w in words):
+            # "lcs-csh" / "wi-fi": also keep the joined spelling ("lcscsh", "wifi")
+            words.append("".join(words))
+        tokens: list[str] = []
+        numbers: list[str] = []
+        for w in words:
+            if w.isdigit() or _PLAIN_NUMBER.match(w):
+                if w.isdigit() and len(w) < 4:
+                    w = str(int(w))
+                if len(w) >= 4:
+                    numbers.append(w)
+            if w not in STOP_WORDS:
+                tokens.append(w)
+        last = words[-1] if words else ""
+        short = last if (len(words) == 1 and last.isalpha() and 2 <= len(last) <= 3 and last not in STOP_WORDS) else None
+        hit = ("words", tuple(tokens), tuple(numbers), short)
+    if len(_piece_kinds) >= PIECE_CACHE_SIZE:
+        _piece_kinds.clear()
+    _piece_kinds[piece] = hit
+    return hit
+
+
 def normalize_name(name: str) -> NormalizedName:
     """Normalise one product / item name (see the module docstring for the rules).
 
-    Never raises; an empty or punctuation-only name gives empty tokens.
+    Never raises; an empty or punctuation-only name gives empty tokens.  Results are
+    cached by ``name`` (at most :data:`NAME_CACHE_SIZE`; a :class:`NormalizedName` is
+    immutable, so sharing one is safe).
     """
+    hit = _name_cache.get(name)
+    if hit is not None:
+        return hit
+    result = normalize_uncached(name)
+    if len(_name_cache) >= NAME_CACHE_SIZE:
+        _name_cache.clear()
+    _name_cache[name] = result
+    return result
+
+
+def normalize_uncached(name: str) -> NormalizedName:
+    """:func:`normalize_name` without the name cache (for strings met once, such as SKUs)."""
     text = unicodedata.normalize("NFKC", name).casefold().replace("ё", "е")
-    text = re.sub(r"(?<=\d),(?=\d)", ".", text)  # decimal comma: "1,5 л" is "1.5 л"
-    text = re.sub(r"(?<=\d)\s*[хx×*]\s*(?=\d)", "x", text)  # "3 х 1.5" / "3х1,5" → "3x1.5"
+    if "," in text:
+        text = _PRE_DECIMAL.sub(".", text)  # decimal comma: "1,5 л" is "1.5 л"
+    text = _PRE_DIMENSION.sub("x", text)  # "3 х 1.5" / "3х1,5" → "3x1.5"
     text = apply_brand_aliases(text)
-    text = text.replace("”", '"').replace("“", '"').replace("″", '"')
+    if "”" in text or "“" in text or "″" in text:
+        text = text.replace("”", '"').replace("“", '"').replace("″", '"')
     # Units first (their table knows Cyrillic spellings: "220В" is volts, not "220b"),
     # then look-alike folding piece by piece, remembering the transliterated spelling.
     text = normalize_units(text)
     pieces = []
     translit_alts: dict[str, str] = {}
     for p in _SPLIT.split(text):
-        p = _EDGE.sub("", p)
-        new = fold_lookalikes(p)
-        if new != p:
-            translit_alts[new] = _transliterate(p)
+        new, alt = _raw_piece(p)
+        if alt is not None:
+            translit_alts[new] = alt
         pieces.append(new)
     tokens: list[str] = []
     codes: set[str] = set()
@@ -259,14 +356,15 @@ def normalize_name(name: str) -> NormalizedName:
         if not piece:
             prev_short_alpha = None
             continue
-        piece = piece.replace('"', "").replace("'", "")
-        if is_unit_token(piece):
-            tokens.append(piece)
-            units.add(piece)
+        if '"' in piece or "'" in piece:
+            piece = piece.replace('"', "").replace("'", "")
+        kind, toks_, nums, short = _piece_kind(piece)
+        if kind == "unit":
+            tokens.append(toks_[0])
+            units.add(toks_[0])
             prev_short_alpha = None
-            continue
-        if is_code(piece):
-            key = code_key(piece)
+        elif kind == "code":
+            key = toks_[0]
             tokens.append(key)
             codes.add(key)
             alt = translit_alts.get(piece)
@@ -275,29 +373,15 @@ def normalize_name(name: str) -> NormalizedName:
             if prev_short_alpha is not None:
                 codes.add(prev_short_alpha + key)
             prev_short_alpha = None
-            continue
-        if _PLAIN_NUMBER.match(piece):
-            piece = _clean_number(piece)
-        words = [piece] if _PLAIN_NUMBER.match(piece) else [w for w in re.split(r"[-./]", piece) if w]
-        if len(words) > 1 and all(w.isalpha() for w in words):
-            # "lcs-csh" / "wi-fi": also keep the joined spelling ("lcscsh", "wifi")
-            words.append("".join(words))
-        for w in words:
-            if w.isdigit() or _PLAIN_NUMBER.match(w):
-                if w.isdigit() and len(w) < 4:
-                    w = str(int(w))
-                if len(w) >= 4:
-                    numbers.add(w)
-            if w not in STOP_WORDS:
-                tokens.append(w)
-        last = words[-1] if words else ""
-        prev_short_alpha = last if (len(words) == 1 and last.isalpha() and 2 <= len(last) <= 3
-                                    and last not in STOP_WORDS) else None
+        else:
+            tokens.extend(toks_)
+            numbers.update(nums)
+            prev_short_alpha = short
     toks = _dedupe(tokens)
     return NormalizedName(
         text=" ".join(toks),
         tokens=toks,
-        codes=frozenset(codes),
-        units=frozenset(units),
-        numbers=frozenset(numbers),
+        codes=frozenset(codes) if codes else _NONE,
+        units=frozenset(units) if units else _NONE,
+        numbers=frozenset(numbers) if numbers else _NONE,
     )

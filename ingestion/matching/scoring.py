@@ -4,8 +4,7 @@ The score is built from two parts:
 
 * **text similarity** in [0, 1]: the mean of an IDF-weighted token overlap
   (rare words and codes count more: see :class:`~ingestion.matching.index.Catalog`)
-  and RapidFuzz ``token_set_ratio`` / 100 on the normalised names (computed by the
-  caller in one ``process.extract`` call per item over its surviving candidates);
+  and RapidFuzz ``token_set_ratio`` / 100 on the normalised names;
 * **code relation** between the two sides' model numbers / SKUs, which picks the
   score band.  A model number is the most specific thing in a product name, so it
   decides which band the text similarity moves in:
@@ -36,21 +35,40 @@ The score is built from two parts:
   multiplies by 0.9.  Auto-linking therefore needs a shared specific code and a
   text similarity of at least one half with no conflict, or identical names —
   conservative on purpose, since a wrong automatic link costs more than a review.
+
+Speed: what one item needs from the catalog (token weights, its specific codes, its
+brand, its sets) is computed once per item in an :class:`ItemContext`; what one
+product needs is kept on its :class:`~ingestion.matching.index.Entry` and, for its
+specific codes, cached by the catalog.  Every penalty only lowers a band's score, so
+the band bounds the result: :func:`score_row` given a ``below`` stops as soon as the
+relation and the text similarity show a row cannot reach it (a ``conflict`` row
+without even computing the overlap).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+import math
+from functools import lru_cache
+from typing import AbstractSet, Iterable, Literal
 
-from ingestion.matching.index import Catalog, Entry
-from ingestion.matching.normalize import code_family
+from rapidfuzz.fuzz import token_set_ratio as _token_set_ratio
 
-__all__ = ["CodeRelation", "code_relation", "text_similarity", "weighted_overlap", "pair_score"]
+from ingestion.matching.index import CODE_WEIGHT, Catalog, Entry, _code_candidates
+from ingestion.matching.normalize import COLOURS, code_family
+
+__all__ = [
+    "CodeRelation",
+    "ItemContext",
+    "code_limit",
+    "code_relation",
+    "text_similarity",
+    "weighted_overlap",
+    "pair_score",
+    "score_row",
+    "COLOURS",
+]
 
 CodeRelation = Literal["sku", "exact", "core", "none", "mismatch", "conflict"]
-
-_UNIT_SPLIT = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")
 
 
 #: A code held by more catalog products than this (or this fraction of the catalog) is a spec
@@ -58,31 +76,82 @@ _UNIT_SPLIT = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")
 COMMON_CODE_DF = 5
 COMMON_CODE_FRACTION = 0.0005
 
+COLOUR_CLASH_POINTS = 5.0
+BRAND_CLASH_POINTS = 8.0
+NUMBER_CLASH_FACTOR = 0.9
 
-_NUMBER_WORD = re.compile(r"^(?:\d+([a-z]{3,})|([a-z]{3,})\d+)$")
+_EMPTY: frozenset[str] = frozenset()
 
 
-def _spec_like(catalog: Catalog, code: str) -> bool:
-    """A number glued to an ordinary word ("6disc", "24port", "2line") describes, not identifies.
+def code_limit(catalog: Catalog) -> int:
+    """How many products may hold a code that still identifies: ``max(COMMON_CODE_DF, COMMON_CODE_FRACTION × N)``."""
+    return max(COMMON_CODE_DF, int(COMMON_CODE_FRACTION * len(catalog)))
 
-    The word counts as ordinary when the catalog also uses it as a word of its own.
+
+class ItemContext:
+    """What scoring one item needs from the catalog, computed once per item (not once per pair).
+
+    ``weights`` maps each item token to its IDF weight (not multiplied for codes);
+    ``weight`` is :meth:`Catalog.entry_weight` of the item and ``code_weight`` the part
+    of it its code tokens carry; ``codes`` its specific codes (:meth:`Catalog.specific_codes`);
+    ``brand`` :meth:`Catalog.brand_of` the item; ``tokens``, ``long_tokens``, ``colours``,
+    ``bare_numbers`` the item's tuples as sets and ``units`` its unit values by unit.
+    Valid while the catalog does not change.
     """
-    m = _NUMBER_WORD.match(code)
-    if not m:
-        return False
-    word = m.group(1) or m.group(2)
-    return catalog.df(word) > 0
+
+    __slots__ = (
+        "catalog", "item", "n", "limit", "weights", "weight", "code_weight", "codes", "brand",
+        "tokens", "long_tokens", "colours", "bare_numbers", "units",
+    )
+
+    def __init__(self, catalog: Catalog, item: Entry) -> None:
+        self.catalog = catalog
+        self.item = item
+        n = len(catalog)
+        self.n = n
+        self.limit = max(COMMON_CODE_DF, int(COMMON_CODE_FRACTION * n))
+        postings = catalog.postings
+        codes = item.norm.codes
+        weights: dict[str, float] = {}
+        total = 0.0
+        code_total = 0.0
+        for t in item.norm.tokens:
+            w = math.log(1.0 + (n + 1) / (len(postings.get(t, ())) + 1))
+            weights[t] = w
+            if t in codes:
+                total += w * CODE_WEIGHT
+            else:
+                total += w
+        for t in item.norm.tokens:
+            if t in codes:
+                code_total += weights[t] * CODE_WEIGHT
+        self.weights = weights
+        self.weight = total
+        self.code_weight = code_total
+        self.codes: AbstractSet[str] = catalog.specific_codes(item, self.limit)
+        self.brand = catalog.brand_of(item)
+        self.tokens = frozenset(item.norm.tokens)
+        self.long_tokens = frozenset(item.long_tokens)
+        self.colours = frozenset(item.colours)
+        self.bare_numbers = frozenset(item.bare_numbers)
+        self.units = dict(item.unit_values)
 
 
-def _specific_codes(catalog: Catalog, codes: frozenset[str]) -> set[str]:
-    limit = max(COMMON_CODE_DF, int(COMMON_CODE_FRACTION * len(catalog)))
+def _specific_codes(catalog: Catalog, codes: Iterable[str]) -> set[str]:
+    """Specific codes among ``codes`` (see :meth:`Catalog.specific_codes`); for callers without an entry."""
+    limit = code_limit(catalog)
+    postings, code_index = catalog.postings, catalog.code_index
     return {
         c
-        for c in codes
-        if (len(c) >= 4 or (len(c) >= 3 and c[0].isalpha()))
-        and len(catalog.code_index.get(c, ())) <= limit
-        and not _spec_like(catalog, c)
+        for c, word in _code_candidates(codes)
+        if len(code_index.get(c, ())) <= limit and (word is None or not postings.get(word))
     }
+
+
+@lru_cache(maxsize=1 << 15)
+def _code_shape(code: str) -> tuple[bool, str, bool]:
+    """``(all digits, family, holds a digit)`` of a code key, cached (codes recur pair after pair)."""
+    return code.isdigit(), code_family(code), any(ch.isdigit() for ch in code)
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -94,7 +163,7 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def _clash(a: set[str], b: set[str]) -> bool:
+def _clash(a: Iterable[str], b: AbstractSet[str]) -> bool:
     """Two code sets clash when some pair looks like one family with another number.
 
     Letter-bearing codes clash when they share their leading letters or a 3+ character
@@ -102,19 +171,65 @@ def _clash(a: set[str], b: set[str]) -> bool:
     "kxtsc14w"); digit-only codes clash when they have the same length (5+) and differ.
     """
     for x in a:
+        x_digits, fam_x, _ = _code_shape(x)
         for y in b:
             if x == y or x.startswith(y) or y.startswith(x):
                 continue
-            if x.isdigit() and y.isdigit():
+            y_digits, fam_y, _ = _code_shape(y)
+            if x_digits and y_digits:
                 if len(x) == len(y) and len(x) >= 5:
                     return True
                 continue
-            if x.isdigit() or y.isdigit():
+            if x_digits or y_digits:
                 continue
-            fam_x, fam_y = code_family(x), code_family(y)
             if (fam_x and fam_x == fam_y) or _common_prefix(x, y) >= 3:
                 return True
     return False
+
+
+def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRelation:
+    """:func:`code_relation` of the context's item and ``product``, whose specific codes are ``pc``."""
+    item = ctx.item
+    if item.sku and product.sku and item.sku == product.sku:
+        return "sku" if len(item.sku) >= 5 and any(ch.isdigit() for ch in item.sku) else "exact"
+    ic = ctx.codes
+    if pc or ic:
+        shared = (ic & pc) | (pc & ctx.long_tokens) | ic.intersection(product.long_tokens)  # type: ignore[attr-defined]
+        if shared:
+            # A shared code next to two clashing ones (same family, other number) is only a near match.
+            return "core" if _clash(ic - shared, pc - shared) else "exact"
+    if item.cores and product.cores and not item.cores.isdisjoint(product.cores):
+        return "core"
+    if not ic or not pc:
+        return "none"
+    # One pass over the code pairs for both tests: a prefix relation (shorter side 4+ characters
+    # with a digit) makes it "core" whatever else; else a clash (see _clash) makes it "conflict".
+    clash = False
+    for a in ic:
+        a_digits, fam_a, a_has_digit = _code_shape(a)
+        la = len(a)
+        for b in pc:
+            lb = len(b)
+            if la <= lb:
+                if b.startswith(a):
+                    if la >= 4 and a_has_digit:
+                        return "core"
+                    continue
+            elif a.startswith(b):
+                if lb >= 4 and _code_shape(b)[2]:
+                    return "core"
+                continue
+            if clash:
+                continue
+            b_digits, fam_b, _ = _code_shape(b)
+            if a_digits and b_digits:
+                clash = la == lb and la >= 5
+            elif not (a_digits or b_digits):
+                clash = bool(fam_a and fam_a == fam_b) or _common_prefix(a, b) >= 3
+    if clash:
+        return "conflict"
+    # Model code on both sides, unrelated.  A model code against a catalogue number is no evidence.
+    return "mismatch" if any(not c.isdigit() for c in ic) and any(not c.isdigit() for c in pc) else "none"
 
 
 def code_relation(catalog: Catalog, item: Entry, product: Entry) -> CodeRelation:
@@ -124,47 +239,42 @@ def code_relation(catalog: Catalog, item: Entry, product: Entry) -> CodeRelation
     catalog products.  A product code may also be met by a plain 5+ character item word
     (and the other way round): "mbaclrsee" equals the code of "mba-clr-see".
     """
-    if item.sku and product.sku and item.sku == product.sku:
-        return "sku" if len(item.sku) >= 5 and any(ch.isdigit() for ch in item.sku) else "exact"
-    ic, pc = _specific_codes(catalog, item.codes), _specific_codes(catalog, product.codes)
-    long_i = {t for t in item.norm.tokens if len(t) >= 5}
-    long_p = {t for t in product.norm.tokens if len(t) >= 5}
-    shared = (ic & pc) | (pc & long_i) | (ic & long_p)
-    if shared:
-        # A shared code next to two clashing ones (same family, other number) is only a near match.
-        return "core" if _clash(ic - shared, pc - shared) else "exact"
-    if item.cores & product.cores:
-        return "core"
-    for a in ic:
-        for b in pc:
-            short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-            if len(short) >= 4 and long_.startswith(short) and any(ch.isdigit() for ch in short):
-                return "core"
-    if _clash(ic, pc):
-        return "conflict"
-    letters_i = {c for c in ic if not c.isdigit()}
-    letters_p = {c for c in pc if not c.isdigit()}
-    # Model code on both sides, unrelated.  A model code against a catalogue number is no evidence.
-    return "mismatch" if letters_i and letters_p else "none"
+    ctx = ItemContext(catalog, item)
+    return _relation(ctx, product, _specific_codes(catalog, product.codes))
 
 
-def weighted_overlap(catalog: Catalog, item: Entry, item_weight: float, row: int) -> float:
-    """IDF-weighted overlap in [0, 1]: mean of shared/item weight and shared/product weight."""
-    product = catalog.entries[row]
-    shared = set(item.norm.tokens) & set(product.norm.tokens)
+def _overlap(ctx: ItemContext, row: int, product: Entry) -> float:
+    shared = ctx.tokens.intersection(product.norm.tokens)
+    item_weight = ctx.weight
     if not shared or item_weight <= 0:
         return 0.0
-    codes = item.norm.codes | product.norm.codes
-    sw = sum(catalog.weight(t, t in codes) for t in shared)
+    catalog = ctx.catalog
+    weights = ctx.weights
+    icodes, pcodes = ctx.item.norm.codes, product.norm.codes
+    sw = 0.0
+    for t in shared:
+        sw += weights[t] * CODE_WEIGHT if (t in icodes or t in pcodes) else weights[t]
     pw = catalog.norm(row)
     # A side's codes cannot be matched when the other side names no code: leave them out.
-    if not product.norm.codes and item.norm.codes:
-        item_weight -= sum(catalog.weight(t, True) for t in item.norm.tokens if t in item.norm.codes)
-    if not item.norm.codes and product.norm.codes:
-        pw -= sum(catalog.weight(t, True) for t in product.norm.tokens if t in product.norm.codes)
+    if not pcodes and icodes:
+        item_weight -= ctx.code_weight
+    if not icodes and pcodes:
+        n1 = ctx.n + 1
+        postings = catalog.postings
+        pw -= sum(math.log(1.0 + n1 / (len(postings.get(t, ())) + 1)) * CODE_WEIGHT for t in product.code_tokens)
     ci = min(1.0, sw / item_weight) if item_weight > 0 else 0.0
     cp = min(1.0, sw / pw) if pw > 0 else 0.0
     return 0.5 * ci + 0.5 * cp
+
+
+def weighted_overlap(catalog: Catalog, item: Entry, item_weight: float, row: int) -> float:
+    """IDF-weighted overlap in [0, 1]: mean of shared/item weight and shared/product weight.
+
+    ``item_weight`` is :meth:`Catalog.entry_weight` of ``item``.
+    """
+    ctx = ItemContext(catalog, item)
+    ctx.weight = item_weight
+    return _overlap(ctx, row, catalog.entries[row])
 
 
 def text_similarity(overlap: float, token_set: float) -> float:
@@ -172,96 +282,120 @@ def text_similarity(overlap: float, token_set: float) -> float:
     return 0.5 * overlap + 0.5 * (token_set / 100.0)
 
 
-def _unit_conflict(item: Entry, product: Entry) -> bool:
-    def by_unit(units: frozenset[str]) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        for u in units:
-            m = _UNIT_SPLIT.match(u)
-            if m:
-                out.setdefault(m.group(2), set()).add(m.group(1))
-        return out
-
-    iu, pu = by_unit(item.norm.units), by_unit(product.norm.units)
-    return any(unit in pu and not (vals & pu[unit]) for unit, vals in iu.items())
-
-
-#: Colour words (English, Russian): an item and a product naming different colours are variants.
-COLOURS: frozenset[str] = frozenset(
-    """black white silver red blue green yellow pink purple violet gray grey gold brown orange beige
-    bronze plum graphite titanium bisque ivory cream navy teal turquoise
-    черный белый серебристый красный синий зеленый желтый розовый фиолетовый серый золотой
-    коричневый оранжевый бежевый голубой бордовый""".split()
-)
-COLOUR_CLASH_POINTS = 5.0
-BRAND_CLASH_POINTS = 8.0
+def _unit_conflict(ctx: ItemContext, product: Entry) -> bool:
+    """The same unit on both sides with no value in common ("16gb" vs "32gb")."""
+    units = ctx.units
+    if not units or not product.unit_values:
+        return False
+    for unit, values in product.unit_values:
+        mine = units.get(unit)
+        if mine is not None and mine.isdisjoint(values):
+            return True
+    return False
 
 
-def _colour_conflict(item: Entry, product: Entry) -> bool:
-    ci = COLOURS.intersection(item.norm.tokens)
-    cp = COLOURS.intersection(product.norm.tokens)
-    return bool(ci and cp and not (ci & cp))
+def _colour_conflict(ctx: ItemContext, product: Entry) -> bool:
+    ci = ctx.colours
+    return bool(ci and product.colours and ci.isdisjoint(product.colours))
 
 
-NUMBER_CLASH_FACTOR = 0.9
-
-
-def _bare_numbers(entry: Entry) -> set[str]:
-    return {t for t in entry.norm.tokens if t.isdigit() and len(t) >= 2}
-
-
-def _number_conflict(item: Entry, product: Entry) -> bool:
+def _number_conflict(ctx: ItemContext, product: Entry) -> bool:
     """Both names carry bare numbers (2+ digits: versions, years, sizes) and share none,
     not even inside the other side's codes ("office 2007" vs "office 2003")."""
-    ni, np_ = _bare_numbers(item), _bare_numbers(product)
-    if not ni or not np_ or ni & np_:
+    ni, np_ = ctx.bare_numbers, product.bare_numbers
+    if not ni or not np_ or not ni.isdisjoint(np_):
         return False
-    text_i, text_p = " ".join(item.codes), " ".join(product.codes)
+    text_i, text_p = " ".join(ctx.item.codes), " ".join(product.codes)
     return not any(n in text_p for n in ni) and not any(n in text_i for n in np_)
 
 
-def _brand_penalty(catalog: Catalog, item: Entry, product: Entry) -> float:
+def _brand_penalty(ctx: ItemContext, product: Entry) -> float:
     """Multiplier for clashing brands: 0.6 when both brands were given, 0.85 when one was guessed
     from a name's first word; 1.0 when they agree, one contains the other, or one is unknown."""
-    bi, bp = catalog.brand_of(item), catalog.brand_of(product)
-    if not bi or not bp or bi.startswith(bp) or bp.startswith(bi):
+    bi = ctx.brand
+    if not bi:
         return 1.0
-    if bi in product.norm.tokens or bp in item.norm.tokens:
+    bp = ctx.catalog.brand_of(product)
+    if not bp or bi.startswith(bp) or bp.startswith(bi):
         return 1.0
-    return 0.6 if item.brand and product.brand else 0.85
+    if bi in product.norm.tokens or bp in ctx.tokens:
+        return 1.0
+    return 0.6 if ctx.item.brand and product.brand else 0.85
 
 
-def pair_score(catalog: Catalog, item: Entry, item_weight: float, row: int, token_set: float) -> float:
-    """The 0–100 score of one item against catalog row ``row``; ``token_set`` is its token_set_ratio."""
-    product = catalog.entries[row]
-    if item.norm.tokens and set(item.norm.tokens) == set(product.norm.tokens):
+def _band(rel: CodeRelation, sim: float) -> float:
+    """The score band of a code relation at text similarity ``sim`` (0–1), before any penalty."""
+    if rel == "sku":
+        return 96.0 + 4.0 * sim
+    if rel == "exact":
+        return 90.0 + 10.0 * sim
+    if rel == "core":
+        return 70.0 + 22.0 * sim
+    if rel == "none":
+        return 94.0 * float(sim**0.7)
+    if rel == "mismatch":
+        return 80.0 * float(sim**0.7)
+    return 50.0 * sim
+
+
+def score_row(ctx: ItemContext, row: int, token_set: float | None = None, below: float = 0.0) -> float | None:
+    """The 0–100 score of the context's item against catalog row ``row``.
+
+    ``token_set`` is RapidFuzz ``token_set_ratio`` (0–100) of the two normalised names
+    (computed here when None).  With ``below`` > 0 a row that provably scores below it
+    is not scored in full: None is returned instead (the code relation and the text
+    similarity bound the score before any penalty is looked at).  Otherwise the score,
+    rounded to 2 decimals.
+    """
+    item = ctx.item
+    product = ctx.catalog.entries[row]
+    category_factor = 0.9 if item.category and product.category and item.category != product.category else 1.0
+    ptokens = product.norm.tokens
+    tokens = ctx.tokens
+    if tokens and len(ptokens) == len(tokens) and tokens.issuperset(ptokens):
         score = 100.0
     else:
-        sim = text_similarity(weighted_overlap(catalog, item, item_weight, row), token_set)
-        rel = code_relation(catalog, item, product)
-        if rel == "sku":
-            score = 96.0 + 4.0 * sim
-        elif rel == "exact":
-            score = 90.0 + 10.0 * sim
-        elif rel == "core":
-            score = 70.0 + 22.0 * sim
-        elif rel == "none":
-            score = 94.0 * sim**0.7
-        elif rel == "mismatch":
-            score = 80.0 * sim**0.7
-        else:
-            score = 50.0 * sim
-        penalty = _brand_penalty(catalog, item, product)
-        if rel in ("exact", "sku"):
+        pc = ctx.catalog.row_specific_codes(row, ctx.limit) if product.code_candidates else _EMPTY
+        rel = _relation(ctx, product, pc)
+        # Every penalty below only lowers the band's score, so band × category factor bounds the
+        # result (0.01 of slack for the final rounding); the bound is tried before each costly step,
+        # with the similarity parts not yet known taken at their maximum (1).
+        if rel == "conflict" and 50.0 * category_factor + 0.01 < below:
+            return None
+        overlap = _overlap(ctx, row, product)
+        if below > 0.0 and token_set is None and _band(rel, 0.5 * overlap + 0.5) * category_factor + 0.01 < below:
+            return None
+        if token_set is None:
+            token_set = _token_set_ratio(item.norm.text, product.norm.text)
+        sim = 0.5 * overlap + 0.5 * (token_set / 100.0)
+        score = _band(rel, sim)
+        if min(100.0, score) * category_factor + 0.01 < below:
+            return None
+        penalty = _brand_penalty(ctx, product)
+        if rel == "exact" or rel == "sku":
             # a shared code across two makers: keep it on top, but never link it unseen
             score -= BRAND_CLASH_POINTS if penalty < 1.0 else 0.0
         else:
             score *= penalty
-        if _colour_conflict(item, product):
+        if _colour_conflict(ctx, product):
             score = score - COLOUR_CLASH_POINTS if rel in ("exact", "sku", "core") else score * 0.93
-    if _unit_conflict(item, product):
+    if _unit_conflict(ctx, product):
         score *= 0.8
-    elif _number_conflict(item, product):
+    elif _number_conflict(ctx, product):
         score *= NUMBER_CLASH_FACTOR
-    if item.category and product.category and item.category != product.category:
-        score *= 0.9
+    if category_factor != 1.0:
+        score *= category_factor
     return round(min(100.0, max(0.0, score)), 2)
+
+
+def pair_score(catalog: Catalog, item: Entry, item_weight: float, row: int, token_set: float) -> float:
+    """The 0–100 score of one item against catalog row ``row``; ``token_set`` is its token_set_ratio.
+
+    ``item_weight`` is :meth:`Catalog.entry_weight` of ``item``.  To score many rows for one
+    item, build one :class:`ItemContext` and call :func:`score_row` instead.
+    """
+    ctx = ItemContext(catalog, item)
+    ctx.weight = item_weight
+    score = score_row(ctx, row, token_set)
+    assert score is not None  # never None without a `below`
+    return score

@@ -1,0 +1,159 @@
+"""The matcher's shortcuts change nothing a caller sees: pruning, caches, incremental catalogs."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from ingestion.matching import Catalog, Item, Matcher, MatchResult, Product
+from ingestion.matching import normalize as norm_module
+from ingestion.matching.index import as_product, prepare
+from ingestion.matching.normalize import normalize_name
+from ingestion.matching.scoring import ItemContext, code_relation, pair_score, score_row
+
+BRANDS = ["Sony", "Bosch", "IEK", "Makita", "Gauss", "Philips"]
+KINDS = ["drill driver", "flash drive", "автомат", "лампа светодиодная", "kettle", "turntable"]
+UNITS = ["16 GB", "32 GB", "1,5 л", "220В", "10 W", "25А"]
+COLOURS = ["black", "white", "серый", ""]
+
+
+def _name(rng: random.Random, family: str) -> str:
+    code = f"{family}-{rng.randint(10, 999)}{rng.choice(['', 'BK', 'H'])}"
+    parts = [rng.choice(BRANDS), rng.choice(KINDS), code, rng.choice(UNITS), rng.choice(COLOURS)]
+    rng.shuffle(parts)
+    return " ".join(p for p in parts if p)
+
+
+def _world(seed: int, products: int, items: int) -> tuple[list[Product], list[Item]]:
+    rng = random.Random(seed)
+    families = ["PS", "KX", "GSR", "ВА", "DF", "HD"]
+    catalog = [Product(f"p{i}", _name(rng, rng.choice(families)), category=rng.choice(["a", "b", None]))
+               for i in range(products)]
+    out: list[Item] = []
+    for i in range(items):
+        if rng.random() < 0.5:
+            source = rng.choice(catalog).name.split()
+            rng.shuffle(source)
+            name = " ".join(source[: max(2, len(source) - rng.randint(0, 2))])
+        else:
+            name = _name(rng, rng.choice(families))
+        out.append(Item(f"i{i}", name, category=rng.choice(["a", "b", None])))
+    return catalog, out
+
+
+def _comparable(r: MatchResult) -> tuple[object, ...]:
+    return (r.item_id, r.decision, r.product_id, [(c.product_id, c.score) for c in r.candidates],
+            r.score if r.decision != "new" else None)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pruning_keeps_decisions_candidates_and_scores(seed: int) -> None:
+    products, items = _world(seed, 400, 150)
+    catalog = Catalog(products)
+    pruned = Matcher(catalog).match(items)
+    full = Matcher(catalog, prune=False).match(items)
+    assert [_comparable(r) for r in pruned] == [_comparable(r) for r in full]
+    assert {r.decision for r in full} == {"auto", "review", "new"}  # the world exercises every branch
+    # a "new" result reports the best score scored in full: never above the unpruned one
+    assert all(p.score <= f.score for p, f in zip(pruned, full) if p.decision == "new")
+
+
+def test_pruning_respects_a_high_candidate_floor() -> None:
+    products, items = _world(4, 300, 80)
+    catalog = Catalog(products)
+    options = {"auto_threshold": 96, "potential_threshold": 90, "candidate_floor": 85.0, "auto_margin": 8.0}
+    pruned = Matcher(catalog, **options).match(items)  # type: ignore[arg-type]
+    full = Matcher(catalog, prune=False, **options).match(items)  # type: ignore[arg-type]
+    assert [_comparable(r) for r in pruned] == [_comparable(r) for r in full]
+
+
+def test_score_row_with_a_floor_returns_none_only_below_it() -> None:
+    products, items = _world(5, 200, 60)
+    catalog = Catalog(products)
+    for item in items:
+        ctx = ItemContext(catalog, prepare(item))
+        for row in range(len(catalog)):
+            exact = score_row(ctx, row)
+            assert exact is not None
+            bounded = score_row(ctx, row, None, 50.0)
+            assert bounded == exact or (bounded is None and exact < 50.0)
+
+
+def test_a_growing_catalog_matches_like_one_built_at_once() -> None:
+    """Cached per-row code facts follow the catalog as it grows (a code gets common, a glued word
+    becomes a word of its own): scores equal those of a catalog built in one go."""
+    products, items = _world(6, 300, 60)
+    products += [Product("zeta", "Zeta gadget PS-5101 grey"), Product("chg", "Zyxel switch 24port managed")]
+    extra = [Product(f"x{i}", f"Generic gadget PS-5101 part {i}") for i in range(8)]
+    extra.append(Product("w", "port replicator"))  # "port" becomes a word: "24port" stops identifying
+    probe = items + [Item("q1", "PS-5101 gadget grey"), Item("q2", "24port switch zyxel")]
+    grown = Catalog(products)
+    matcher = Matcher(grown, prune=False)
+    before = matcher.match(probe)  # fills the per-row caches at the small size
+    assert before[-2].decision == "auto" and before[-2].product_id == "zeta"
+    for p in extra:
+        grown.add(p)
+    grown.refresh_norms()  # product norms follow growth in 10 % steps; compare at equal norms
+    at_once = Catalog(products + extra)
+    after = [_comparable(r) for r in matcher.match(probe)]
+    assert after == [_comparable(r) for r in Matcher(at_once, prune=False).match(probe)]
+    assert after[-2][1] != "auto"  # "ps5101" is held by 9 products now: no longer evidence
+
+
+def test_code_becomes_too_common_to_identify() -> None:
+    catalog = Catalog([Product("a", "Makita DF333 drill")])
+    item = prepare(Item("i", "DF333 cordless"))
+    assert code_relation(catalog, item, catalog.entries[0]) == "exact"
+    Matcher(catalog).match_one(Item("i", "DF333 cordless"))  # caches the row's specific codes
+    for n in range(6):
+        catalog.add(Product(f"b{n}", f"Bit set for DF333 no {n}"))
+    ctx = ItemContext(catalog, item)
+    assert "df333" not in catalog.row_specific_codes(0, ctx.limit)
+    assert code_relation(catalog, item, catalog.entries[0]) == "core"  # only the (unfiltered) core is shared now
+
+
+def test_of_entries_and_as_product_equal_a_normal_build() -> None:
+    products, items = _world(7, 150, 40)
+    entries = [prepare(p) for p in products]
+    a, b = Catalog(products), Catalog.of_entries(entries)
+    assert a.entries == b.entries
+    assert [a.norm(r) for r in range(len(a))] == [b.norm(r) for r in range(len(b))]
+    assert [_comparable(r) for r in Matcher(a).match(items)] == [_comparable(r) for r in Matcher(b).match(items)]
+    for sku in (None, "SN-0042-77", "pslx350h"):
+        entry = prepare(Item("item-1", "Sony PS-LX350H turntable", sku=sku, brand="Sony", category="audio"))
+        made = as_product(entry, "p-9")
+        expected = prepare(Product("p-9", "Sony PS-LX350H turntable", brand="Sony", category="audio"))
+        assert made == expected
+        assert (made.code_candidates, made.code_tokens, made.long_tokens) == (
+            expected.code_candidates, expected.code_tokens, expected.long_tokens)
+
+
+def test_pair_score_matches_score_row() -> None:
+    products, items = _world(8, 120, 20)
+    catalog = Catalog(products)
+    for item in items:
+        entry = prepare(item)
+        ctx = ItemContext(catalog, entry)
+        for row in range(0, len(catalog), 7):
+            assert pair_score(catalog, entry, catalog.entry_weight(entry), row, 55.0) == score_row(ctx, row, 55.0)
+
+
+def test_name_cache_returns_the_same_reading() -> None:
+    names = ["Автомат IEK ВА47-29 1P 16А", 'Монитор 27" 144 Hz', "Sony PS-LX350H", "  --  ", "1,5 л кабель 3х2,5"]
+    first = [normalize_name(n) for n in names]
+    norm_module._name_cache.clear()
+    norm_module._raw_pieces.clear()
+    norm_module._piece_kinds.clear()
+    again = [normalize_name(n) for n in names]
+    assert first == again
+    assert normalize_name(names[0]) is again[0]  # served from the cache
+
+
+def test_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(norm_module, "NAME_CACHE_SIZE", 10)
+    monkeypatch.setattr(norm_module, "PIECE_CACHE_SIZE", 10)
+    readings = {f"Widget WX-{n} {n} pcs": normalize_name(f"Widget WX-{n} {n} pcs") for n in range(50)}
+    assert len(norm_module._name_cache) <= 10 and len(norm_module._piece_kinds) <= 10
+    assert "wx7" in readings["Widget WX-7 7 pcs"].codes
+    assert normalize_name("Widget WX-7 7 pcs") == readings["Widget WX-7 7 pcs"]
