@@ -123,9 +123,16 @@ def check_item(item: Item) -> tuple[Checked | None, tuple[Problem, ...]]:
     return Checked(price, stock, currency, unit, sheet), tuple(problems) if problems else _NO_PROBLEMS
 
 
-def duplicate_problem(item: Item, key: str, from_name: bool, earlier_row: int | None) -> Problem:
-    """The ``duplicate_sku`` warning of a row whose key (SKU, or name when the file has none) came before."""
-    where = f"row {earlier_row}" + (f" of sheet {item.sheet!r}" if item.sheet else "")
+def _where(row: int | None, sheet: str | None) -> str:
+    return f"row {row}" + (f" of sheet {sheet!r}" if sheet else "")
+
+
+def duplicate_problem(
+    item: Item, key: str, from_name: bool, earlier_row: int | None, earlier_sheet: str | None = None
+) -> Problem:
+    """The ``duplicate_sku`` warning of a row whose key (SKU, or name when the file has none) came before
+    (at ``earlier_row`` of ``earlier_sheet``)."""
+    where = _where(earlier_row, earlier_sheet)
     return Problem(
         type="duplicate_sku",
         level="warning",
@@ -157,25 +164,26 @@ class ListKey(NamedTuple):
 class ListKeys:
     """The keys of one list, given row by row (see the module docstring for the rules)."""
 
-    last_row: dict[str, int | None] = attrs.field(factory=dict)
+    last_row: dict[str, tuple[int | None, str | None]] = attrs.field(factory=dict)  # key -> (row, sheet)
     occurrences: dict[str, int] = attrs.field(factory=dict)
 
     def assign(self, item: Item) -> ListKey:
         key, from_name = item_key(item)
+        here = (item.row, item.sheet)
         earlier = self.last_row.get(key)
-        if key not in self.last_row:
-            self.last_row[key] = item.row
+        if earlier is None:
+            self.last_row[key] = here
             return ListKey(key, from_name, False, None)
         if not from_name:
-            self.last_row[key] = item.row
-            return ListKey(key, False, True, duplicate_problem(item, key, False, earlier))
+            self.last_row[key] = here
+            return ListKey(key, False, True, duplicate_problem(item, key, False, *earlier))
         occurrence = self.occurrences.get(key, 1) + 1
         while _suffixed(key, occurrence) in self.last_row:
             occurrence += 1
         self.occurrences[key] = occurrence
         suffixed = _suffixed(key, occurrence)
-        self.last_row[suffixed] = item.row
-        where = f"row {earlier}" + (f" of sheet {item.sheet!r}" if item.sheet else "")
+        self.last_row[suffixed] = here
+        where = _where(*earlier)
         problem = Problem(
             type="repeated_name",
             level="info",
@@ -184,6 +192,7 @@ class ListKeys:
             sheet=item.sheet,
             row=item.row,
             column="name",
+            row_data=item.raw,
             page=item.page,
         )
         return ListKey(suffixed, True, False, problem)

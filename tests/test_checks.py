@@ -34,6 +34,10 @@ def test_list_keys_sku_repeats_replace_and_name_repeats_stay_apart() -> None:
     assert keys.assign(Item(row=2, sku="S", name="a"))[:3] == ("S", False, False)
     again = keys.assign(Item(row=3, sku="S", name="b"))
     assert again.replaces_earlier and again.problem is not None and again.problem.type == "duplicate_sku"
+    other_sheet = keys.assign(Item(row=9, sku="S", name="c", sheet="Лампы"))
+    assert other_sheet.problem is not None and "row 3" in other_sheet.problem.message  # the earlier row, no sheet
+    again_sheet = keys.assign(Item(row=2, sku="S", name="d", sheet="Кабель"))
+    assert again_sheet.problem is not None and "row 9 of sheet 'Лампы'" in again_sheet.problem.message
     first = keys.assign(Item(row=4, name="Коллектор  PPRS"))
     second = keys.assign(Item(row=5, name="коллектор pprs"))
     third = keys.assign(Item(row=6, name="Коллектор PPRS"))

@@ -203,3 +203,22 @@ def test_local_ingest_returns_when_the_list_is_held(tmp_path: Path) -> None:
     short = price_list(tmp_path / "short.csv", base_rows(5))
     held = cli("ingest", str(short), "--supplier", "Держатель", cwd=tmp_path)
     assert held.returncode == 3 and "held" in held.stdout and "GUARD_ENABLED=false" in held.stdout
+
+
+def test_a_held_list_whose_job_state_expired_is_released_and_matched(stub_worker: Any, tmp_path: Path) -> None:
+    from unittest import mock
+
+    from ingestion.jobstate import MemoryJobStore
+
+    ingest(stub_worker, price_list(tmp_path / "full.csv", base_rows()))
+    held = ingest(stub_worker, price_list(tmp_path / "short.csv", base_rows(10)))
+    assert held["phase"] == "held"
+    # the job state outlived by the held list (JOB_STATE_TTL_SECONDS < HELD_TTL_DAYS): a store that forgot it
+    with mock.patch.object(get_runtime(), "jobs", MemoryJobStore()):
+        stub_worker.release_job.send(job_id=held["job_id"], decided_by="anna")
+        stub_worker.broker.join(stub_worker.release_job.queue_name, fail_fast=False)
+        stub_worker.broker.join(stub_worker.release_job.queue_name, fail_fast=False)
+        state = get_runtime().jobs.get(held["job_id"]) or {}
+    assert state.get("phase") == "complete", state
+    assert state.get("supplier_id") == held["supplier_id"]
+    assert IngestionRun.get(IngestionRun.job_id == held["job_id"]).status == "released"

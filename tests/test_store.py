@@ -177,3 +177,19 @@ def test_large_lists_spill_to_disk_and_duplicates_still_win(settings: Settings) 
     assert len(items) == 300
     assert all(items[f"S{n % 300}"] == Decimal(n) for n in range(302, 602))  # the later row of each SKU
     assert PriceHistory.select().count() == 300
+
+
+def test_the_previous_list_is_the_newest_one(settings: Settings) -> None:
+    """Timestamps sort as time on SQLite too (one text form, whatever the migration tool registered)."""
+    from ingestion.models import IngestionRun, database
+    from ingestion.runs import previous_run, start_run
+
+    supplier, _ = get_or_create_supplier("Порядок")
+    for job in ("r1", "r2", "r3"):
+        start_run(job, str(supplier.id), None, "csv")
+        IngestionRun.update(status="published").where(IngestionRun.job_id == job).execute()
+    newest = previous_run(str(supplier.id), "r4")
+    assert newest is not None and newest.job_id == "r3"
+    if settings.database_url.startswith("sqlite"):
+        texts = [row[0] for row in database.execute_sql("SELECT created_at FROM ingestion_runs")]
+        assert texts and all("T" not in t for t in texts)

@@ -11,6 +11,7 @@ import dramatiq
 from ingestion.actors.ingest import continue_from_download, start_pipeline
 from ingestion.actors.matching import match_items_task
 from ingestion.errors import InvalidMessage, PermanentError, Problem
+from ingestion.models import IngestionRun
 from ingestion.messages import JOB_ID_RE, JobDecisionMessage, structure_message
 from ingestion.pipeline import fail_job, get_runtime
 from ingestion.retry import plan_retry
@@ -75,8 +76,11 @@ def release_job(**kwargs: Any) -> dict[str, Any]:
         _note_refusal(msg.job_id, "release", msg.decided_by, exc)
         raise
     state = rt.jobs.get(msg.job_id) or {}
-    supplier_id = state.get("supplier_id", "")
-    rt.jobs.update(msg.job_id, phase="matching", status="processing", error="")
+    # The job state may be gone (its TTL is shorter than a list may stay held): the run knows the supplier.
+    supplier_id = state.get("supplier_id") or str(
+        IngestionRun.get(IngestionRun.job_id == msg.job_id).supplier_id  # type: ignore[attr-defined]
+    )
+    rt.jobs.update(msg.job_id, phase="matching", status="processing", error="", supplier_id=supplier_id)
     log_problem(Problem(type="list_released", level="info",
                         message=f"held list released by {msg.decided_by or 'someone'}: {published.upserted} items written, "
                                 f"{published.delisted} delisted"), msg.job_id, supplier_id or None)

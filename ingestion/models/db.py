@@ -7,8 +7,10 @@ and migrations serve both.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,21 @@ class JSONField(peewee.Field):
         return json.loads(value)
 
 
+def _sqlite_datetime(value: dt.datetime) -> str:
+    return value.isoformat(" ")
+
+
+def use_sqlite_datetime_text() -> None:
+    """Make sqlite3 write datetimes as ``YYYY-MM-DD HH:MM:SS[.ffffff]`` (what Peewee reads and sorts).
+
+    yoyo registers a process-wide adapter writing ``…T…`` when it opens a
+    SQLite database; mixed with the space form, text order is no longer time
+    order (``'T' > ' '``), which broke "the supplier's last list" in the
+    embedded mode.  Called after migrations and whenever SQLite is opened.
+    """
+    sqlite3.register_adapter(dt.datetime, _sqlite_datetime)
+
+
 def open_database(url: str) -> peewee.Database:
     """Open (lazily) the database at ``url`` and bind the models' proxy to it.
 
@@ -68,6 +85,7 @@ def open_database(url: str) -> peewee.Database:
     so the worker threads of the local mode can share it.
     """
     if url.startswith("sqlite"):
+        use_sqlite_datetime_text()
         db: peewee.Database = connect(
             url,
             pragmas={"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000},
@@ -126,4 +144,5 @@ def apply_migrations(url: str) -> list[str]:
     with backend.lock():
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
+    use_sqlite_datetime_text()
     return [m.id for m in pending]
