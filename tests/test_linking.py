@@ -218,3 +218,34 @@ def test_a_reload_reuses_what_did_not_change(settings: Settings) -> None:
     fresh = {e.id: e for e in after.entries}
     assert fresh[str(kept.id)] is entry_of[str(kept.id)]
     assert fresh[str(renamed.id)].name == "Bosch GSR 180 шуруповерт"
+
+
+def test_aggregates_over_mixed_offers(settings: Settings) -> None:
+    """min_prices / min_price / availability from offers in several currencies and states (the SQL
+    aggregation on PostgreSQL and the row loop on SQLite agree)."""
+    from ingestion.linking import recalc_products
+
+    supplier, _ = get_or_create_supplier("Смешанный")
+    w = ItemWriter(supplier.id, "agg", None)
+    offers = [  # sku, price, currency, available, stock
+        ("A1", "100", "RUB", False, None), ("A2", "120", "RUB", None, "5"), ("A3", "10", "EUR", None, None),
+        ("B1", "50", "RUB", False, None), ("B2", "70", "RUB", None, "0"),
+        ("C1", None, None, None, None),
+        ("D1", "30", "RUB", True, None), ("D2", "20", "RUB", True, None),
+    ]
+    for n, (sku, price, currency, available, stock) in enumerate(offers, start=2):
+        w.add(Item(row=n, sku=sku, name=f"Товар {sku}", price=Decimal(price) if price else None, currency=currency,
+                   available=available, stock=Decimal(stock) if stock is not None else None))
+    publish(w)
+    products = {key: product(f"Продукт {key}") for key in "ABCD"}
+    for sku, *_ in offers:
+        SupplierItem.update(product=products[sku[0]], match_status="verified_match").where(
+            SupplierItem.supplier_sku == sku).execute()
+    SupplierItem.update(match_status="potential_match").where(SupplierItem.supplier_sku == "D2").execute()
+    assert recalc_products([p.id for p in products.values()]) == 4
+    a, b, c, d = (Product.get_by_id(products[k].id) for k in "ABCD")
+    assert (a.min_prices, a.min_price, a.availability) == ({"EUR": "10.00", "RUB": "120.00"}, None, True)
+    assert (b.min_prices, Decimal(str(b.min_price)), b.min_price_currency, b.availability) == (
+        {"RUB": "50.00"}, Decimal("50"), "RUB", False)
+    assert (c.min_prices, c.min_price, c.availability) == (None, None, None)
+    assert (d.min_prices, Decimal(str(d.min_price)), d.availability) == ({"RUB": "30.00"}, Decimal("30"), True)

@@ -10,12 +10,21 @@ expensive scorer):
    An item sharing nothing rare gets, in a catalog of at most ``FALLBACK_MAX_ROWS``, one
    ``process.extract(token_sort_ratio, score_cutoff=FALLBACK_CUTOFF)`` pass over the whole
    catalog instead (C loop, cheap scorer).
-2. **Score** the survivors: one ``rapidfuzz.process.extract`` call with
-   ``token_set_ratio`` over their normalised names, then
-   :func:`~ingestion.matching.scoring.pair_score` per survivor.
+2. **Score** the survivors with :func:`~ingestion.matching.scoring.score_row` (what the
+   item needs from the catalog is computed once, in an
+   :class:`~ingestion.matching.scoring.ItemContext`).  A survivor that provably scores
+   below :attr:`Matcher.cutoff` — the lowest of the candidate floor, the potential
+   threshold and the auto threshold minus the margin — is dropped as soon as its code
+   relation and text similarity show it (a ``conflict`` row before its similarity is
+   even computed): it could not be shown, linked, or keep the best one from being
+   linked, so decisions and candidates are those of scoring everything.
 3. **Decide**: ``auto`` when the best score ≥ ``auto_threshold`` and the runner-up
    (another product) is at least ``auto_margin`` points lower; ``review`` when the
    best score ≥ ``potential_threshold``; else ``new``.
+
+Cost: one item against a catalog of tens of thousands of products is a few dozen
+survivors scored, each mostly set operations on precomputed entries (see
+:mod:`~ingestion.matching.index`); names are normalised once (cached by name).
 
 Thresholds default to the service settings (auto 95, potential 70, 5 candidates).
 """

@@ -45,8 +45,10 @@ class MatchResult:
     ``decision``: ``"auto"`` (link to ``product_id``), ``"review"`` (a manager picks among
     ``candidates``; ``product_id`` is the best one) or ``"new"`` (no candidate reached the
     potential threshold; ``product_id`` is None).  ``score`` is the best candidate's score
-    (0–100, 0.0 when there is none); ``candidates`` are sorted by score, best first, at most
-    ``max_candidates`` long.
+    (0–100, 0.0 when there is none); with ``new`` it is the best among the candidates scored
+    in full — the matcher skips those that provably score below its cutoff (by default the
+    candidate floor, 50), so a lower one may read 0.0.  ``candidates`` are sorted by score,
+    best first, at most ``max_candidates`` long.
     """
 
     item_id: str

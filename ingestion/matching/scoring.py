@@ -101,7 +101,7 @@ class ItemContext:
 
     __slots__ = (
         "catalog", "item", "n", "limit", "weights", "weight", "code_weight", "codes", "brand",
-        "tokens", "long_tokens", "colours", "bare_numbers", "units",
+        "tokens", "long_tokens", "colours", "bare_numbers", "units", "code_shapes", "code_heads",
     )
 
     def __init__(self, catalog: Catalog, item: Entry) -> None:
@@ -129,6 +129,12 @@ class ItemContext:
         self.weight = total
         self.code_weight = code_total
         self.codes: AbstractSet[str] = catalog.specific_codes(item, self.limit)
+        self.code_shapes = [(a, len(a), *_code_shape(a)) for a in self.codes]
+        self.code_heads = (
+            frozenset(a[:3] for a in self.codes),
+            frozenset(fam for a, _, digits, fam, _ in self.code_shapes if fam and not digits),
+            frozenset(len(a) for a, la, digits, _, _ in self.code_shapes if digits and la >= 5),
+        )
         self.brand = catalog.brand_of(item)
         self.tokens = frozenset(item.norm.tokens)
         self.long_tokens = frozenset(item.long_tokens)
@@ -202,12 +208,21 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
         return "core"
     if not ic or not pc:
         return "none"
+    # A prefix relation (shorter side 4+ characters) or a clash needs equal first three characters,
+    # an equal family or two digit codes of one length: without any, neither test can hold.
+    heads, families, digit_lengths = ctx.code_heads
+    for b in pc:
+        if b[:3] in heads:
+            break
+        b_digits, fam_b, _ = _code_shape(b)
+        if (len(b) in digit_lengths) if b_digits else (fam_b in families):
+            break
+    else:
+        return "mismatch" if any(not c.isdigit() for c in ic) and any(not c.isdigit() for c in pc) else "none"
     # One pass over the code pairs for both tests: a prefix relation (shorter side 4+ characters
     # with a digit) makes it "core" whatever else; else a clash (see _clash) makes it "conflict".
     clash = False
-    for a in ic:
-        a_digits, fam_a, a_has_digit = _code_shape(a)
-        la = len(a)
+    for a, la, a_digits, fam_a, a_has_digit in ctx.code_shapes:
         for b in pc:
             lb = len(b)
             if la <= lb:

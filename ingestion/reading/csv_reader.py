@@ -583,7 +583,7 @@ def _csv_rows(
             if repair:
                 record = [repair_mojibake(v) for v in record]
             values: list[CellValue] = [v if v.strip() else None for v in record]
-            yield RawRow(row=line, values=values, notes=notes)
+            yield RawRow(line, values, None, None, None, None, notes)  # row, values, formats, level, page, error, notes
 
 
 def open_csv(path: str, encoding: str | None = None, delimiter: str | None = None) -> tuple[SheetSource, dict[str, Any]]:

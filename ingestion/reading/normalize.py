@@ -44,7 +44,9 @@ _DIGITS_AND_MARKS = re.compile(r"[\d.,]+")
 _LONG_WORD = re.compile(r"[^\W\d_]{3,}")
 _NOT_WORD = re.compile(r"[^\w]")
 #: A price written the plain way: ASCII digits, maybe grouped by threes with a space or NBSP, maybe one
-#: decimal mark.  Such text is read by :func:`_plain_amount` without the full parser (same result).
+#: decimal mark.  :func:`parse_price` reads such text without the full parser, by the same rules as
+#: :func:`parse_number` (same result): a single mark followed by exactly three digits is a thousands
+#: separator unless ``decimal_separator`` names it or the whole part is ``0``.
 _PLAIN_AMOUNT = re.compile(r"([0-9]{1,3}(?:[ \u00a0][0-9]{3})+|[0-9]+)(?:([.,])([0-9]+))?")
 _FLOAT_SKU = re.compile(r"\d+\.0+")
 
@@ -110,6 +112,11 @@ class ParsedPrice(NamedTuple):
     on_request: bool = False
     error: str | None = None
     empty: bool = False
+
+
+#: ``_new_price(ParsedPrice, (amount, currency, on_request, error, empty))``: a ParsedPrice without the keyword
+#: handling of its ``__new__`` (half the cost, for the price cells read the plain way).
+_new_price = tuple.__new__
 
 
 def _decimal_from_float(value: float) -> Decimal:
@@ -183,9 +190,22 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     """
     if type(value) is str:  # the common case first: a text cell, most often a plain number
         m = _PLAIN_AMOUNT.fullmatch(value)
-        if m is not None:
-            return _plain_amount(m, decimal_separator)
-        return _parse_price_text(clean_text(value), decimal_separator)
+        if m is None:
+            return _parse_price_text(clean_text(value), decimal_separator)
+        head, sep, tail = m.groups()  # see _PLAIN_AMOUNT; inlined: this runs for nearly every price cell
+        if " " in head or "\u00a0" in head:
+            head = head.replace(" ", "").replace("\u00a0", "")
+        if sep is None:
+            number = head
+        elif len(tail) == 3 and head != "0" and decimal_separator != sep:
+            number = head + tail
+        else:
+            if len(head) > 15:
+                return _bounded(Decimal(head + "." + tail), None)
+            return _new_price(ParsedPrice, (Decimal(head + "." + tail), None, False, None, False))
+        if len(number) > 15:
+            return _bounded(Decimal(number), None)
+        return _new_price(ParsedPrice, (Decimal(number), None, False, None, False))
     if value is None or isinstance(value, bool):
         return ParsedPrice(empty=True)
     if isinstance(value, Decimal):
@@ -253,27 +273,6 @@ def _asks_for_quote(text: str) -> bool:
 def _asks_for_quote_skeleton(text: str) -> bool:
     """:func:`_asks_for_quote` of text whose digit runs are cut to ``0``."""
     return ON_REQUEST_RE.search(text) is not None
-
-
-def _plain_amount(m: re.Match[str], decimal_separator: str | None) -> ParsedPrice:
-    """The price of a text matched by :data:`_PLAIN_AMOUNT` (``"1 234,56"``, ``"12.5"``, ``"1,234"``).
-
-    Gives what :func:`_parse_price_text` and :func:`parse_number` give for
-    such text, by the same rules: a single mark followed by exactly three
-    digits is a thousands separator unless ``decimal_separator`` names it or
-    the whole part is ``0``.
-    """
-    head, sep, tail = m.groups()
-    if " " in head or "\u00a0" in head:
-        head = head.replace(" ", "").replace("\u00a0", "")
-    if sep is None:
-        number = head
-    elif len(tail) == 3 and head != "0" and decimal_separator != sep:
-        number = head + tail
-    else:
-        return ParsedPrice(amount=Decimal(head + "." + tail)) if len(head) <= 15 else _bounded(Decimal(head + "." + tail), None)
-    # at most 15 digits before the decimal mark: under MAX_AMOUNT (10**15) without comparing
-    return ParsedPrice(amount=Decimal(number)) if len(number) <= 15 else _bounded(Decimal(number), None)
 
 
 def _parse_price_text(text: str, decimal_separator: str | None, amount_only: bool = False) -> ParsedPrice:
@@ -364,6 +363,13 @@ def format_money(amount: Decimal | None) -> str | None:
 
 def normalize_sku(value: CellValue) -> str | None:
     """SKU as text: leading zeros kept, ``586786748.0`` → ``"586786748"``, ``"# B7764 "`` → ``"B7764"``."""
+    if type(value) is str:
+        t = clean_text(value)
+        if t[:1] in ("#", "№"):
+            t = t.lstrip("#№").strip()
+        if "." in t and _FLOAT_SKU.fullmatch(t):
+            t = t.split(".")[0]
+        return t or None
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, float):
@@ -416,10 +422,19 @@ def normalize_unit(value: CellValue) -> str | None:
     ``шт``/``szt``/``Stk``/``pcs`` → ``pcs``, ``компл``/``zestaw`` → ``set``,
     ``кг`` → ``kg``, ``м2`` → ``m2`` …; anything else → its own cleaned text.
     """
+    if type(value) is str:
+        return _unit_of_text(value)
     t = clean_text(value)
     if not t:
         return None
     return _unit_code(t)
+
+
+@lru_cache(maxsize=4096)
+def _unit_of_text(value: str) -> str | None:
+    """:func:`normalize_unit` of a text cell (memoised: a file repeats a few unit cells, as they are written)."""
+    t = clean_text(value)
+    return _unit_code(t) if t else None
 
 
 @lru_cache(maxsize=4096)
@@ -473,12 +488,20 @@ def parse_stock(value: CellValue) -> tuple[Decimal | None, bool | None]:
     "in stock", "dostępny" give ``(None, True)``, "нет", "brak", "под заказ"
     give ``(None, False)``; anything else ``(None, None)``.
     """
+    if type(value) is str:
+        return _stock_of_text(value)
     if value is None or isinstance(value, bool):
         return (None, value if isinstance(value, bool) else None)
     if isinstance(value, (int, float, Decimal)):
         q = _decimal_from_float(value) if isinstance(value, float) else Decimal(value)
         return (q, q > 0)
-    if type(value) is str and value.isascii() and value.isdigit():
+    return _stock_of_text(clean_text(value))
+
+
+@lru_cache(maxsize=4096)
+def _stock_of_text(value: str) -> tuple[Decimal | None, bool | None]:
+    """:func:`parse_stock` of a text cell (memoised: stock cells repeat; the answer is immutable)."""
+    if value.isascii() and value.isdigit():
         q = Decimal(value)  # "12": what the pattern below and parse_number make of it
         return (q, q > 0)
     t = clean_text(value)

@@ -244,7 +244,8 @@ class SheetInterpreter:
             (c, parse_price(values[c.index] if c.index < width else None, c.decimal_separator)) for c in self.price_cols
         ]
         if self.group_col is None:
-            if name and parsed and all(p.amount is not None for _, p in parsed):
+            if name and parsed and (parsed[0][1].amount is not None if len(parsed) == 1
+                                    else all(p.amount is not None for _, p in parsed)):
                 # the common row: a name and an amount in every price column (rule 2, nothing to report)
                 return self._item(row, name, parsed, [])
             key = ""
