@@ -49,6 +49,8 @@ from ingestion.models import Category, MatchReviewQueue, Product, SupplierItem, 
 REVIEW_TTL_DAYS = 14
 #: Items taken (and locked) per transaction.
 MATCH_BATCH_SIZE = 500
+#: Seconds a run that can be continued later (it has a deadline) waits for another run of the process.
+LOCK_WAIT_SECONDS = 2.0
 #: Statuses whose link counts for product aggregates.
 LINKED_STATUSES = ("auto_matched", "verified_match")
 
@@ -273,8 +275,12 @@ def match_supplier_items(
     ``progress(done, total)`` is called after each batch.  With ``deadline``
     (a ``time.monotonic()`` value) it stops after the batch that passes it and
     reports what is left in ``remaining``, so the caller can continue in a new
-    message instead of running into its time limit.  Products whose linked
-    items' prices may have changed with this list count as touched.
+    message instead of running into its time limit; with a ``deadline`` it also
+    waits at most :data:`LOCK_WAIT_SECONDS` for another run of this process to
+    release the catalog, and otherwise does nothing and reports every item as
+    ``remaining`` (the worker thread is then free for other messages, such as the
+    next list to read).  Without one it waits.  Products whose linked items'
+    prices may have changed with this list count as touched.
 
     Each batch of ``batch_size`` items is one transaction: the items are locked
     (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so other workers take other
@@ -294,12 +300,19 @@ def match_supplier_items(
     if total == 0:
         recalc_products(already)
         return stats
-    with shared_catalog.lock:
-        try:
-            _match_batches(unmatched, total, matcher_options, batch_size, progress, deadline, stats)
-        except BaseException:
-            shared_catalog.forget()  # drafts of a rolled-back batch may be in it
-            raise
+    lock = shared_catalog.lock
+    if not lock.acquire(timeout=-1 if deadline is None else LOCK_WAIT_SECONDS):
+        # Another run of this process holds the catalog: hand the work back (the caller sends the
+        # step again) rather than keep a worker thread idle that could read a list meanwhile.
+        stats.remaining = total
+        return stats
+    try:
+        _match_batches(unmatched, total, matcher_options, batch_size, progress, deadline, stats)
+    except BaseException:
+        shared_catalog.forget()  # drafts of a rolled-back batch may be in it
+        raise
+    finally:
+        lock.release()
     recalc_products(stats.products | already)
     return stats
 

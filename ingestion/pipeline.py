@@ -406,7 +406,10 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
     (then ``items_processed`` is again the rows the parse read, when there was
     one).  Returns ``{supplier_id, job_id, matched, auto, review, new, products,
     remaining}``; ``remaining`` above zero means time ran out
-    (:data:`MATCH_STEP_SECONDS`) and the caller must send the step again.
+    (:data:`MATCH_STEP_SECONDS`), or another run of this process held the
+    catalog for longer than :data:`ingestion.linking.LOCK_WAIT_SECONDS` (then
+    nothing was matched and ``remaining`` is every unmatched item), and the
+    caller must send the step again.
     """
     from ingestion.linking import match_supplier_items
 

@@ -249,3 +249,20 @@ def test_aggregates_over_mixed_offers(settings: Settings) -> None:
         {"RUB": "50.00"}, Decimal("50"), "RUB", False)
     assert (c.min_prices, c.min_price, c.availability) == (None, None, None)
     assert (d.min_prices, Decimal(str(d.min_price)), d.availability) == ({"RUB": "30.00"}, Decimal("30"), True)
+
+
+def test_a_run_that_can_wait_hands_back_the_work_when_the_catalog_is_busy(settings: Settings) -> None:
+    import time
+    from unittest.mock import patch
+
+    from ingestion import linking
+
+    sid = store("Занятой", [(f"Z{n}", f"Дрель модель ZX-{n}", "100", "RUB") for n in range(5)])
+    with patch.object(linking, "LOCK_WAIT_SECONDS", 0.05), linking.shared_catalog.lock:  # another run is matching
+        started = time.monotonic()
+        busy = match_supplier_items(sid, OPTIONS, deadline=time.monotonic() + 60)
+        assert time.monotonic() - started < 5
+    assert (busy.processed, busy.remaining) == (0, 5)
+    assert SupplierItem.select().where(SupplierItem.match_status == "unmatched").count() == 5
+    done = match_supplier_items(sid, OPTIONS, deadline=time.monotonic() + 60)
+    assert (done.processed, done.remaining) == (5, 0)

@@ -3,14 +3,17 @@
 :class:`Catalog` is built once from products and grows with :meth:`Catalog.add`
 (amortised O(tokens of the product); no rebuild).  Token weights are inverse
 document frequencies computed from the live counts; each product's total weight
-(its "norm") is cached and recomputed lazily, all at once, when the catalog has
-grown by more than :data:`NORM_REFRESH_GROWTH` since the last refresh (so a run
-adding products one by one stays linear).
+(its "norm") is computed when it is added, and every norm again each time the
+catalog has grown by more than :data:`NORM_REFRESH_GROWTH` since the last refresh
+(so a run adding products one by one stays linear, and a norm depends only on the
+catalog's history, not on which rows happened to be scored).
 
 Everything the scorer reads of one side that does not depend on the rest of the
-catalog (token set, long words, code candidates, colours, units, bare numbers) is
-computed once, by :func:`prepare`, and kept on the :class:`Entry`: scoring a pair
-is then set operations and dictionary look-ups.
+catalog (long words, code candidates, code tokens, colours, units, bare numbers) is
+computed once, by :func:`prepare`, and kept on the :class:`Entry`; which of a
+product's codes are specific (depends on counts) is cached per row and reset when a
+count crosses the limit (:meth:`Catalog.row_specific_codes`).  Scoring a pair is then
+set operations and dictionary look-ups.
 """
 
 from __future__ import annotations

@@ -27,6 +27,11 @@ numbers / codes found in it.  The rules, and where each comes from:
   ("lcs-csh" → ``lcs csh lcscsh``; "wi-fi" → ``wi fi wifi``).
 * Stop words (English and Russian function words) are dropped from the word
   tokens, never from codes.
+
+Names are cached (:data:`NAME_CACHE_SIZE`), and so are the readings of the pieces
+a name splits into (:data:`PIECE_CACHE_SIZE`: words such as "кабель", "16gb" or
+"ва47-29" recur from name to name), so a name seen before costs a dictionary
+look-up and a new one mostly look-ups too.
 """
 
 from __future__ import annotations

@@ -206,6 +206,8 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
         if len(number) > 15:
             return _bounded(Decimal(number), None)
         return _new_price(ParsedPrice, (Decimal(number), None, False, None, False))
+    if type(value) is float and -1e15 < value < 1e15:  # a number cell; NaN and infinities fail the test
+        return _new_price(ParsedPrice, (_decimal_from_float(value), None, False, None, False))
     if value is None or isinstance(value, bool):
         return ParsedPrice(empty=True)
     if isinstance(value, Decimal):

@@ -494,7 +494,9 @@ class SheetInterpreter:
             currency = None
         elif chosen[1].currency:
             currency = chosen[1].currency
-        elif self.currency_col is None and row.formats is None:
+        elif self.currency_col is None and (
+            row.formats is None or chosen[0].index >= len(row.formats) or row.formats[chosen[0].index] is None
+        ):
             currency = chosen[0].currency or self.default_currency  # what _currency comes to
         else:
             currency = self._currency(row, chosen)

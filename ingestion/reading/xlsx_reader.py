@@ -1,12 +1,14 @@
-"""XLSX reader: openpyxl for the workbook, a streaming expat parser for the cells.
+"""XLSX reader: openpyxl for the workbook, a streaming parser of its own for the cells.
 
-* **Who reads what.**  openpyxl (read-only mode) reads the workbook: the
-  sheet list and states (hidden sheets are marked ``hidden``), each sheet's
-  part, the stylesheet (number format and date kind of every cell style) and
-  the date epoch.  The cells and the shared strings are parsed here with
-  expat (:func:`_sheet_rows`, :func:`read_shared_strings`), by openpyxl's
-  own rules for values: openpyxl builds Python objects per XML element and
-  per cell and reads ≈5k rows/s; this reads several times that.
+* **Who reads what.**  openpyxl's workbook reader reads the package
+  manifest, the workbook part (sheet list, states — hidden sheets are marked
+  ``hidden`` —, each sheet's part, the date epoch) and the stylesheet (number
+  format and date kind of every cell style): :func:`_open_workbook`.  The
+  cells and the shared strings are parsed here, by openpyxl's own rules for
+  values (:func:`_sheet_rows`, :func:`read_shared_strings`): sheet XML written
+  the plain way (Excel, LibreOffice, openpyxl) with string search and regular
+  expressions, anything else with expat.  openpyxl builds Python objects per
+  XML element and per cell and reads ≈5k rows/s; this reads several times that.
 * Values as openpyxl gives them with ``data_only=True``: formulas give their
   cached values; error cells (``#VALUE!``, type ``e``) are empty; numbers in
   a date-formatted style are dates (times as ISO text, durations as seconds);
@@ -491,16 +493,14 @@ def _sheet_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
     previous row.  ``<mergeCell>`` references are appended to ``merges`` as
     they are met (after the rows).
 
-    A part is first checked in one pass of expat with no element handlers
-    (:func:`_plain_xml`, a few µs per row); a part written the plain way is
-    then read with regular expressions (:func:`_regex_rows`, several times
-    faster than element callbacks), any other with :func:`_expat_rows`.
-    Raises :class:`CorruptFile` for XML that does not parse, a shared-string
-    index out of range, or a number, boolean, date or reference that is not one.
+    A part written the plain way is read with string search and regular
+    expressions (:func:`_regex_rows`, several times faster than element
+    callbacks); at anything else it meets (before the rows it affects) it
+    stops, and the part is read again with expat (:func:`_expat_rows`),
+    from the first row not yet handed out.  Raises :class:`CorruptFile` for
+    XML that does not parse (where expat reads it), a shared-string index
+    out of range, or a number, boolean, date or reference that is not one.
     """
-    if not _plain_xml(book.archive, part):
-        yield from _expat_rows(book, part, merges)
-        return
     done = 0
     try:
         for row in _regex_rows(book, part, merges):
@@ -514,70 +514,56 @@ def _sheet_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                 yield row
 
 
-def _plain_xml(archive: zipfile.ZipFile, part: str) -> bool:
-    """Whether a sheet part is well-formed XML written the plain way, so that :func:`_regex_rows` reads it
-    exactly as :func:`_expat_rows` does.
-
-    Plain: UTF-8; the SpreadsheetML namespace is the default namespace,
-    declared once, on the root element (so every unprefixed element is its
-    element and no prefix names it); no DOCTYPE, comment, CDATA section or
-    processing instruction.  Excel, LibreOffice and openpyxl write sheets so.
-    Raises :class:`CorruptFile` when the part is not well-formed XML (as
-    :func:`_expat_rows` would, before any row).
-    """
-    plain = True
-    default_at: list[int] = []
-
-    def not_plain(*_args: Any) -> None:
-        nonlocal plain
-        plain = False
-
-    def namespace(prefix: str | None, uri: str | None) -> None:
-        nonlocal plain
-        if prefix is None:
-            default_at.append(p.CurrentByteIndex)
-            plain = plain and uri == _NS
-        elif uri == _NS:
-            plain = False
-
-    def declaration(_version: str | None, encoding: str | None, _standalone: int) -> None:
-        nonlocal plain
-        if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
-            plain = False
-
-    p = expat.ParserCreate(namespace_separator=" ")
-    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    p.EntityDeclHandler = _refuse_entities
-    p.StartNamespaceDeclHandler = namespace
-    p.XmlDeclHandler = declaration
-    p.StartDoctypeDeclHandler = not_plain
-    p.CommentHandler = not_plain
-    p.StartCdataSectionHandler = not_plain
-    p.ProcessingInstructionHandler = not_plain
-    try:
-        fh = archive.open(part)
-    except (KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise CorruptFile(f"The .xlsx file cannot be read: the sheet part {part!r} is missing ({exc}).") from exc
-    with fh:
-        for _ in _feed(p, fh, f"the sheet part {part!r}"):
-            pass
-    if not plain or len(default_at) != 1:
-        return False
-    with archive.open(part) as fh:
-        head = fh.read(_READ_BYTES)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return False
-    if head.startswith(codecs.BOM_UTF8):
-        head = head[3:]
-        offset = 3
-    else:
-        offset = 0
-    root = re.search(rb"<[^?!]", head)  # after an optional XML declaration: no comment or PI in a plain part
-    return root is not None and root.start() + offset == default_at[0]
-
-
 class _NotPlain(Exception):
-    """Raised by :func:`_regex_rows` at a tag its patterns cannot read for sure (never seen in real files)."""
+    """Raised by :func:`_regex_rows` at what its patterns do not read for sure (see :func:`_plain_head`)."""
+
+
+_DECL_ENCODING = re.compile(r"""encoding\s*=\s*["']([^"']*)""")
+_NS_DECLARATION = re.compile(r"""xmlns(:[^\s=]+)?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _plain_head(text: str) -> int:
+    """Where the root start tag of a sheet part (decoded from UTF-8) ends, when it is written the plain way.
+
+    Plain: an optional XML declaration naming UTF-8 (or no encoding), then
+    the root element, unprefixed, declaring the SpreadsheetML namespace as
+    the default namespace, and no prefix for it.  Raises :class:`_NotPlain`
+    otherwise.  (:func:`_regex_rows` checks the rest: no ``<!`` — comment,
+    CDATA, DOCTYPE —, no other ``<?``, no other default-namespace declaration
+    and no prefix for the SpreadsheetML namespace anywhere.)
+    """
+    pos = 0
+    if text.startswith("<?xml"):
+        end = text.find("?>")
+        if end < 0:
+            raise _NotPlain("XML declaration")
+        m = _DECL_ENCODING.search(text, 0, end)
+        if m is not None and m.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise _NotPlain("encoding")
+        pos = end + 2
+    i = text.find("<", pos)
+    j = text.find(">", i)
+    if i < 0 or j < 0 or text[pos:i].strip():
+        raise _NotPlain("root")
+    tag = text[i + 1 : j].rstrip("/")
+    name = tag.split(None, 1)[0] if tag.strip() else ""
+    if not name or ":" in name or "'" in tag or tag.count('"') % 2:
+        raise _NotPlain("root")
+    attrs = _attrs(tag[len(name):])
+    if attrs.get("xmlns") != _NS or any(k.startswith("xmlns:") and v == _NS for k, v in attrs.items()):
+        raise _NotPlain("namespace")
+    return j + 1
+
+
+def _check_plain(piece: str, start: int) -> None:
+    """Raise :class:`_NotPlain` when ``piece[start:]`` holds a comment, CDATA section, DOCTYPE or processing
+    instruction, a default-namespace declaration, or a prefix for the SpreadsheetML namespace."""
+    if piece.find("<!", start) >= 0 or piece.find("<?", start) >= 0:
+        raise _NotPlain("markup")
+    if piece.find("xmlns", start) >= 0:
+        for m in _NS_DECLARATION.finditer(piece, start):
+            if m.group(1) is None or (m.group(2) or m.group(3)) == _NS:
+                raise _NotPlain("namespace")
 
 
 #: The attributes of a start tag (quoted values may hold ``>``).
@@ -680,8 +666,35 @@ def _cell_content(inner: str, t: str) -> tuple[str | None, str | None]:
     return (_text(m.group(2)) if m is not None and m.group(2) else None), None
 
 
+def _row_number(attrs: dict[str, str], previous: int) -> tuple[int, int]:
+    """(number, outline level) of a ``<row>`` with these attributes: ``r`` (a row without one follows the
+    ``previous``), ``outlineLevel`` (0 when absent or not a number).  :class:`CorruptFile` for an ``r`` that is
+    not a whole number."""
+    r = attrs.get("r")
+    if r is None:
+        number = previous + 1
+    else:
+        try:
+            number = int(r)
+        except ValueError:
+            try:
+                f = float(r)
+            except ValueError:
+                f = 0.5
+            if not f.is_integer():
+                raise CorruptFile(f"The .xlsx file has a row number {r[:20]!r} that is not one.") from None
+            number = int(f)
+    level = 0
+    if "outlineLevel" in attrs:
+        try:
+            level = int(attrs["outlineLevel"] or 0)
+        except ValueError:
+            level = 0
+    return number, level
+
+
 def _regex_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
-    """:func:`_sheet_rows` with string search and regular expressions, for a part :func:`_plain_xml` accepted.
+    """:func:`_sheet_rows` with string search and regular expressions, for a part written the plain way.
 
     The part is decoded chunk by chunk and read up to its last ``</row>``:
     each ``<row>`` (self-closing or not), the ``<c>`` elements in it (cells
@@ -689,26 +702,37 @@ def _regex_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
     other cell with the general one), a cell's first ``<v>`` and its ``<is>``,
     then the ``<mergeCell>`` references.  Well-formed XML without comments or
     CDATA holds no ``<`` in text or attribute values, so these patterns find
-    exactly the elements; a start tag whose end cannot be told for sure
-    (a quote in an attribute) raises :class:`_NotPlain`.
+    exactly the elements.  Each piece is checked before it is read
+    (:func:`_plain_head`, :func:`_check_plain`); what is not plain, a start
+    tag whose end cannot be told for sure (a quote in an attribute), an
+    element that is not closed (a row or cell running into the next) or text
+    that is not UTF-8 raises :class:`_NotPlain`.  The XML is not otherwise
+    validated: a part with, say, a bare ``&`` in a text or a repeated
+    attribute is read (expat refuses it as not well-formed).
     """
     cell = book.cell
     columns = _COLUMNS
     formats, dates = book.formats, book.date_styles
     n_formats = len(formats)
     strings: list[str] | None = None
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
     pending = ""
     row_no = 0
+    head = True
     with book.archive.open(part) as fh:
         while True:
             chunk = fh.read(_READ_BYTES * 4)
-            pending += decoder.decode(chunk, final=not chunk)
+            try:
+                pending += decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise _NotPlain("not UTF-8") from exc
             cut = len(pending) if not chunk else pending.rfind("</row>") + 6
             if cut < 6 and chunk:
                 continue
             piece, pending = pending[:cut], pending[cut:]
-            pos = 0
+            pos = _plain_head(piece) if head else 0
+            head = False
+            _check_plain(piece, pos)
             while True:
                 i = piece.find("<row", pos)
                 if i < 0:
@@ -718,7 +742,7 @@ def _regex_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                     continue
                 j = piece.find(">", i)
                 tag = piece[i + 4 : j]
-                if "'" in tag or tag.count('"') % 2:
+                if j < 0 or "'" in tag or tag.count('"') % 2:
                     raise _NotPlain(tag)
                 closed = tag.endswith("/")
                 if closed:
@@ -727,33 +751,21 @@ def _regex_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                     pos = j + 1
                 else:
                     k = piece.find("</row>", j)
+                    if k < 0 or piece.find("<row", j, k) >= 0:
+                        raise _NotPlain("row not closed")
                     content = piece[j + 1 : k]
                     pos = k + 6
                 level = 0
-                a = _attrs(tag) if tag else {}
-                r = a.get("r")
-                if r is None:
-                    row_no += 1
+                r_text = tag[4 : tag.find('"', 4)] if tag.startswith(' r="') else ""
+                if r_text.isdigit() and r_text.isascii() and "outlineLevel" not in tag:
+                    row_no = int(r_text)  # <row r="12" …>, the usual row, without the attribute parser
                 else:
-                    try:
-                        row_no = int(r)
-                    except ValueError:
-                        try:
-                            f = float(r)
-                        except ValueError:
-                            f = 0.5
-                        if not f.is_integer():
-                            raise CorruptFile(f"The .xlsx file has a row number {r[:20]!r} that is not one.") from None
-                        row_no = int(f)
-                if "outlineLevel" in a:
-                    try:
-                        level = int(a["outlineLevel"] or 0)
-                    except ValueError:
-                        level = 0
+                    row_no, level = _row_number(_attrs(tag) if tag else {}, row_no)
                 cells: list[tuple[int, CellValue, str | None]] = []
                 if content:
                     found = _CELL_PLAIN.findall(content)
-                    if len(found) == content.count("<c ") + content.count("<c>") + content.count("<c/"):
+                    # every cell matched (other "<c…" tags, such as <color> in rich text, send the row the long way)
+                    if len(found) == content.count("<c"):
                         escaped = "&" in content or "\r" in content
                         for letters, s, t, v, text, inner in found:
                             col = columns.get(letters) or _column(letters)
@@ -794,12 +806,15 @@ def _regex_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                     else:
                         col_counter = 0
                         for c in _CELL_TAG.finditer(content):
+                            inner = c.group(2) or ""
+                            if "<c " in inner or "<c>" in inner or "<c/" in inner:
+                                raise _NotPlain("cell not closed")
                             ca = _attrs(c.group(1))
                             ref = ca.get("r")
                             col = (columns.get(ref.rstrip("0123456789")) or _column(ref)) if ref else col_counter + 1
                             col_counter = col
                             t = ca.get("t", "n")
-                            v, inline = _cell_content(c.group(2), t) if c.group(2) else (None, None)
+                            v, inline = _cell_content(inner, t) if inner else (None, None)
                             cells.append((col, *cell(t, v or None, ca.get("s", 0), inline, ref or str(col))))
                 yield row_no, level, cells
             if "<mergeCell" in piece:
@@ -989,7 +1004,7 @@ class _WholeSheet:
                     src = fills.get((r, c))
                     if src is not None:
                         values[c - 1], formats[c - 1] = sources[src]
-            yield RawRow(row=r, values=values, formats=formats, level=self.levels.get(r, 0))
+            yield RawRow(r, values, formats, self.levels.get(r, 0))  # row, values, formats, level
 
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"([^\"]*)\"")
