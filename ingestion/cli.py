@@ -1,12 +1,19 @@
 """``ingestion`` command line: a face over the same functions the actors use.
 
 Commands: ``health`` (are the database, Redis and RabbitMQ up),
-``ingest`` (run a job in this process on the embedded default), ``diff``
-(what a list changed),
+``ingest`` (run a job in this process on the embedded default), ``release`` /
+``reject`` (decide on a list the guard-rails held, in the same embedded mode),
+``diff`` (what a list changed),
 ``preview`` (what the reader sees, writes nothing), ``match`` (the matcher on
 two CSV files, writes nothing), ``publish ingest`` (send
 the public message to RabbitMQ), ``job`` (print a job's state), ``migrate``.
-Exit codes: 0 success, 1 the job or command failed, 2 bad usage or settings.
+
+Exit codes (:data:`EXIT_CODES`): 0 success, 1 the job or command failed, 2 bad
+usage or settings, 3 the list was held by the guard-rails (``ingest``), 4 the
+file could not be read (``preview``), 5 unknown job, 6 the job holds no list
+(``release``/``reject``), 7 the held list is out of date (``release``), 141
+standard output was closed early (``… | head``: the output is cut short
+quietly, as other Unix tools do).
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 import uuid
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import attrs
 
@@ -32,9 +40,67 @@ LOCAL_JOB_TIMEOUT = 3 * 3600
 #: Problems of each level shown in the summary.
 FIRST_PROBLEMS = 5
 
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_HELD = 3
+EXIT_UNREADABLE = 4
+EXIT_UNKNOWN_JOB = 5
+EXIT_NOT_HELD = 6
+EXIT_OUT_OF_DATE = 7
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
+
+#: Every exit code of the command line and what it means (shown by ``--help`` and in the README).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_FAILED: "the job or the command failed",
+    EXIT_USAGE: "bad usage or settings",
+    EXIT_HELD: "ingest: the list was held by the guard-rails, nothing was published",
+    EXIT_UNREADABLE: "preview: the file could not be read",
+    EXIT_UNKNOWN_JOB: "release/reject: no such job in DATABASE_URL",
+    EXIT_NOT_HELD: "release/reject: the job holds no list (published, already decided or expired)",
+    EXIT_OUT_OF_DATE: "release: the held list is out of date (reject it and ingest the file again)",
+    EXIT_BROKEN_PIPE: "standard output was closed before everything was written (e.g. `| head`)",
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit code (:data:`EXIT_CODES`).
+
+    Standard output closed by the reader (``ingestion … | head -1``) ends the
+    command quietly with :data:`EXIT_BROKEN_PIPE` instead of a traceback.
+    """
+    return run_guarded(_dispatch, list(sys.argv[1:] if argv is None else argv))
+
+
+def run_guarded(entry: Callable[[list[str]], int], argv: list[str]) -> int:
+    """``entry(argv)`` with its output flushed; a closed standard output gives :data:`EXIT_BROKEN_PIPE`.
+
+    Standard output is pointed at ``/dev/null`` then, so the interpreter's own
+    flush at exit has nowhere to fail.  Also used by ``python -m
+    ingestion.preview`` and ``python -m ingestion.matching.cli``.
+    """
+    try:
+        try:
+            code = entry(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor behind sys.stdout (a test's capture)
+        pass
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["preview"]:  # the reader's own options; it writes nothing and needs no settings
         from ingestion import preview
 
@@ -59,23 +125,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = get_settings()
     except ConfigError as exc:
         print(f"ingestion: bad setting: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     handler = args.handler
     result: int = handler(args, settings)
     return result
 
 
+def _exit_codes_epilog(*codes: int) -> str:
+    """The ``--help`` epilog listing ``codes`` (all of them when none are given)."""
+    shown = codes or tuple(EXIT_CODES)
+    return "exit codes:\n" + "\n".join(f"  {c:<4} {EXIT_CODES[c]}" for c in shown)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ingestion", description="Supplier price-list ingestion service")
+    """The argument parser of every command but ``preview`` and ``match`` (they parse their own)."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="ingestion", description="Supplier price-list ingestion service",
+                                     epilog=_exit_codes_epilog(), formatter_class=raw)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="run one ingestion in this process and print a summary")
+    p = sub.add_parser("ingest", help="run one ingestion in this process and print a summary",
+                       description="Run one ingestion in this process (in-process broker, DATABASE_URL, default "
+                                   "SQLite ingestion.db) and print a summary. A list the guard-rails hold is not "
+                                   "published: decide on it with `ingestion release` or `ingestion reject`.",
+                       epilog=_exit_codes_epilog(EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HELD, EXIT_BROKEN_PIPE),
+                       formatter_class=raw)
     p.add_argument("source", help="a local path or an http(s) URL of a price list")
     p.add_argument("--supplier", required=True, help="supplier name (created when new)")
     p.add_argument("--job-id", help="job id (default: a new UUID)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("-v", "--verbose", action="store_true", help="log what the workers do")
     p.set_defaults(handler=cmd_ingest)
+
+    decision_codes = (EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN_JOB, EXIT_NOT_HELD)
+    p = sub.add_parser("release", help="publish a list the guard-rails held (local mode), then match it",
+                       description="Publish a list the guard-rails held (as the release_job actor does) and match "
+                                   "its items, in this process on DATABASE_URL. A held list whose supplier got "
+                                   "another list meanwhile is out of date: reject it and ingest the file again.",
+                       epilog=_exit_codes_epilog(*decision_codes, EXIT_OUT_OF_DATE, EXIT_BROKEN_PIPE),
+                       formatter_class=raw)
+    p.add_argument("job_id", help="the held job (its id is in the `ingestion ingest` summary)")
+    p.add_argument("--by", dest="decided_by", help="who decides (kept on the run; default: your user name)")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what the workers do")
+    p.set_defaults(handler=cmd_release)
+
+    p = sub.add_parser("reject", help="drop a list the guard-rails held (local mode); nothing is published",
+                       description="Drop a list the guard-rails held (as the reject_job actor does): nothing of it "
+                                   "is published and the supplier's current list stays as it is.",
+                       epilog=_exit_codes_epilog(*decision_codes, EXIT_BROKEN_PIPE), formatter_class=raw)
+    p.add_argument("job_id", help="the held job")
+    p.add_argument("--reason", help="why it is rejected (kept in parsing_logs and the job's error)")
+    p.add_argument("--by", dest="decided_by", help="who decides (kept on the run; default: your user name)")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what the workers do")
+    p.set_defaults(handler=cmd_reject)
 
     sub.add_parser("preview", help="show what the reader makes of a file; writes nothing (ingestion preview -h)")
     sub.add_parser("match", help="match items.csv against catalog.csv; writes nothing (ingestion match -h)")
@@ -109,9 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --- ingest -----------------------------------------------------------------------------
-def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from ingestion.models import apply_migrations
+def _go_local(settings: Settings, verbose: bool) -> Settings:
+    """Switch this process to the embedded local mode (in-process broker, files read here); returns its settings.
 
+    Must run before ``ingestion.actors`` is imported (the broker is chosen then).
+    """
     local = attrs.evolve(
         settings,
         rabbitmq_url=None,
@@ -120,10 +226,23 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         download_max_retries=min(settings.download_max_retries, LOCAL_DOWNLOAD_RETRIES),
     )
     set_settings(local)
-    apply_migrations(local.database_url)
-    if not args.verbose:  # the summary tells what went wrong; keep worker tracebacks out of it
+    if not verbose:  # the summary tells what went wrong; keep worker tracebacks out of it
         logging.getLogger("dramatiq").setLevel(logging.CRITICAL)
         logging.getLogger("ingestion").setLevel(logging.CRITICAL)
+    return local
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """``ingest SOURCE --supplier NAME``: run the pipeline here and print a summary.
+
+    Returns :data:`EXIT_OK` (complete), :data:`EXIT_HELD` (held by the
+    guard-rails: the summary says why and how to release or reject it) or
+    :data:`EXIT_FAILED`.
+    """
+    from ingestion.models import apply_migrations
+
+    local = _go_local(settings, args.verbose)
+    apply_migrations(local.database_url)
 
     import dramatiq
 
@@ -145,10 +264,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print(_render_summary(summary))
-    return 0 if summary["phase"] == "complete" else (3 if summary["phase"] == "held" else 1)
+    return EXIT_OK if summary["phase"] == "complete" else (EXIT_HELD if summary["phase"] == "held" else EXIT_FAILED)
 
 
 def _wait(jobs: Any, job_id: str, started: float, show: bool) -> dict[str, str]:
+    """Poll ``jobs`` until ``job_id`` is held, complete or failed (or :data:`LOCAL_JOB_TIMEOUT`); its last state.
+
+    ``show`` draws a progress line on stderr meanwhile.
+    """
     last_line = ""
     while True:
         state = jobs.get(job_id) or {}
@@ -178,12 +301,19 @@ def _progress_line(state: dict[str, str]) -> str:
 
 
 def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, Any]:
+    """The ``ingest`` summary of ``job_id`` from its last job ``state`` and the database (a JSON-able dict).
+
+    For a held list ``items_stored`` is 0, ``items_held`` counts the items
+    waiting in it, ``held_reasons`` says why and ``next_steps`` gives the
+    commands that release or reject it.
+    """
     from peewee import fn
 
     from ingestion.models import IngestionRun, ParsingLog
 
     run = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
     items = run.items if run is not None else 0
+    held = state.get("phase") == "held"
     grouped: Any = (
         ParsingLog.select(ParsingLog.level, ParsingLog.error_type, fn.COUNT(ParsingLog.id))
         .where((ParsingLog.job_id == job_id) & (ParsingLog.level != "info"))
@@ -203,13 +333,13 @@ def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, An
                 {"level": log.level, "type": log.error_type, "sheet": log.sheet, "row": log.row_number,
                  "column": log.column_name, "message": log.message}
             )
-    return {
+    summary: dict[str, Any] = {
         "job_id": job_id,
         "supplier": state.get("supplier_name"),
         "phase": state.get("phase"),
         "file_type": state.get("file_type") or None,
         "rows_read": int(state.get("items_processed") or 0),
-        "items_stored": items,
+        "items_stored": 0 if held else items,
         "rows_failed": int(state.get("error_count") or 0),
         "error": state.get("error") or None,
         "diff": state.get("diff_summary") or None,
@@ -217,18 +347,36 @@ def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, An
         "first_problems": problems,
         "seconds": round(seconds, 2),
     }
+    if held:
+        summary["items_held"] = items
+        summary["held_reasons"] = list((run.held_reasons if run is not None else None) or [])
+        summary["next_steps"] = {
+            "release": f"ingestion release {job_id}",
+            "reject": f"ingestion reject {job_id} --reason TEXT",
+        }
+    return summary
 
 
 def _render_summary(s: dict[str, Any]) -> str:
-    lines = [f"job {s['job_id']} for supplier {s['supplier']!r}: {s['phase']}"]
-    if s["error"]:
-        lines.append(f"  {'held' if s['phase'] == 'held' else 'error'}: {s['error']}")
-    if s["phase"] == "held":
-        lines.append("  nothing was published; to publish it anyway here, run again with GUARD_ENABLED=false")
-    lines.append(
-        f"  {s['file_type'] or 'file'}: {s['rows_read']} rows read, {s['items_stored']} items stored, "
-        f"{s['rows_failed']} rows failed, {s['seconds']} s"
-    )
+    """The human form of an ``ingest`` summary (:func:`_summary`)."""
+    held = s["phase"] == "held"
+    if held:
+        lines = [f"job {s['job_id']} for supplier {s['supplier']!r}: held by the guard-rails — "
+                 "NOTHING WAS PUBLISHED (the supplier's current list is unchanged)"]
+        for reason in s.get("held_reasons") or [s["error"]]:
+            lines.append(f"  held because {reason}")
+        lines.append(
+            f"  {s['file_type'] or 'file'}: {s['rows_read']} rows read, 0 items stored "
+            f"({s.get('items_held', 0)} items wait in the held list), {s['rows_failed']} rows failed, {s['seconds']} s"
+        )
+    else:
+        lines = [f"job {s['job_id']} for supplier {s['supplier']!r}: {s['phase']}"]
+        if s["error"]:
+            lines.append(f"  error: {s['error']}")
+        lines.append(
+            f"  {s['file_type'] or 'file'}: {s['rows_read']} rows read, {s['items_stored']} items stored, "
+            f"{s['rows_failed']} rows failed, {s['seconds']} s"
+        )
     if s["diff"]:
         lines.append(f"  against the last list: {s['diff']}")
     if s["problem_counts"]:
@@ -244,7 +392,203 @@ def _render_summary(s: dict[str, Any]) -> str:
                 ) if x
             )
             lines.append(f"    [{p['level']}] {where}: {p['message']}" if where else f"    [{p['level']}] {p['message']}")
+    if held:
+        lines.append(f"  see what changed:  ingestion diff {s['job_id']}")
+        lines.append(f"  publish it:        ingestion release {s['job_id']}")
+        lines.append(f"  drop it:           ingestion reject {s['job_id']} --reason '…'")
+        lines.append("  (or publish every list without the guard-rails: run again with GUARD_ENABLED=false)")
     return "\n".join(lines)
+
+
+# --- release / reject -------------------------------------------------------------------
+def _decider(given: str | None) -> str | None:
+    """Who decides: ``--by``, else the user name of this process (``None`` when there is none)."""
+    if given:
+        return given
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment or the password database
+        return None
+
+
+def _open_local_database(database_url: str, job_id: str) -> str | None:
+    """Open (and migrate) the local database; the error text when there is none to look in."""
+    from ingestion.models import apply_migrations, open_database
+
+    if database_url.startswith("sqlite:///"):
+        path = database_url[len("sqlite:///"):]
+        if path and path != ":memory:" and not os.path.exists(path):
+            return (f"no job {job_id!r}: there is no database {path!r} here (DATABASE_URL {_redact(database_url)}); "
+                    "run the command in the folder where `ingestion ingest` ran, or set DATABASE_URL")
+    apply_migrations(database_url)
+    open_database(database_url)
+    return None
+
+
+def _refusal(job_id: str, releasing: bool, database_url: str) -> tuple[int, str] | None:
+    """Why the held list of ``job_id`` cannot be released (``releasing``) or rejected: ``(exit code, message)``;
+    ``None`` when it can."""
+    from ingestion.models import IngestionRun
+    from ingestion.runs import previous_run
+
+    verb = "release" if releasing else "reject"
+    run = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
+    if run is None:
+        return EXIT_UNKNOWN_JOB, (f"no job {job_id!r} in {_redact(database_url)} (unknown job id, or a job of "
+                                  "another database: set DATABASE_URL to the one `ingestion ingest` used)")
+    if run.status != "held":
+        what = {
+            "published": "was published at once (the guard-rails did not hold it)",
+            "released": f"was already released{' by ' + run.decided_by if run.decided_by else ''}",
+            "rejected": f"was already rejected{' by ' + run.decided_by if run.decided_by else ''}",
+            "expired": "expired: nobody released or rejected it within HELD_TTL_DAYS, and it was dropped",
+            "staged": "is still being read (or its reading stopped half-way)",
+        }.get(run.status, f"has status {run.status!r}")
+        return EXIT_NOT_HELD, f"job {job_id} holds no list to {verb}: its list {what}"
+    if releasing:
+        current = previous_run(str(run.supplier_id), job_id)  # type: ignore[attr-defined]
+        if (current.job_id if current else None) != run.previous_job_id:
+            return EXIT_OUT_OF_DATE, (
+                f"the held list of job {job_id} is out of date: it was compared with the list of job "
+                f"{run.previous_job_id or '(none)'}, but the supplier's current list is now job "
+                f"{current.job_id if current else '(none)'}, so releasing it would publish a stale diff. "
+                f"Drop it with `ingestion reject {job_id}` and ingest the file again"
+            )
+    return None
+
+
+def _print_outcome(doc: dict[str, Any], as_json: bool, text: str) -> None:
+    print(json.dumps(doc, ensure_ascii=False, indent=2, default=str) if as_json else text)
+
+
+def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
+    """``release JOB_ID``: publish a held list and match its items, as the ``release_job`` actor does, in this
+    process (embedded local mode on ``DATABASE_URL``).
+
+    Returns :data:`EXIT_OK` (published and matched), :data:`EXIT_FAILED`
+    (published, but matching failed), :data:`EXIT_UNKNOWN_JOB`,
+    :data:`EXIT_NOT_HELD` or :data:`EXIT_OUT_OF_DATE` (message on stderr).
+    """
+    local = _go_local(settings, args.verbose)
+    missing = _open_local_database(local.database_url, args.job_id)
+    if missing:
+        print(f"ingestion: {missing}", file=sys.stderr)
+        return EXIT_UNKNOWN_JOB
+    refused = _refusal(args.job_id, True, local.database_url)
+    if refused:
+        print(f"ingestion: {refused[1]}", file=sys.stderr)
+        return refused[0]
+
+    import dramatiq
+
+    from ingestion import actors
+    from ingestion.errors import PermanentError
+    from ingestion.models import IngestionRun
+    from ingestion.pipeline import get_runtime
+
+    rt = get_runtime()
+    decided_by = _decider(args.decided_by)
+    worker = dramatiq.Worker(actors.broker, worker_threads=1, worker_timeout=100)  # runs the matching it sends
+    worker.start()
+    started = time.monotonic()
+    try:
+        try:
+            published = actors.release_job(job_id=args.job_id, decided_by=decided_by)
+        except PermanentError as exc:  # decided meanwhile by someone else
+            again = _refusal(args.job_id, True, local.database_url)
+            print(f"ingestion: {again[1] if again else exc.message}", file=sys.stderr)
+            return again[0] if again else EXIT_FAILED
+        state = _wait(rt.jobs, args.job_id, started, show=sys.stderr.isatty() and not args.json)
+    finally:
+        worker.stop()
+    run = IngestionRun.get(IngestionRun.job_id == args.job_id)
+    matched = state.get("phase") == "complete"
+    doc = {
+        "job_id": args.job_id,
+        "supplier": run.supplier.name,
+        "status": run.status,
+        "decided_by": decided_by,
+        "items_written": published["upserted"],
+        "price_history": published["history"],
+        "delisted": published["delisted"],
+        "phase": state.get("phase"),
+        "matches_found": int(state.get("matches_found") or 0),
+        "review_queue_count": int(state.get("review_queue_count") or 0),
+        "error": None if matched else (state.get("error") or "matching did not finish"),
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    text = (
+        f"job {args.job_id} for supplier {doc['supplier']!r}: released{' by ' + decided_by if decided_by else ''} "
+        f"and published — {doc['items_written']} items written, {doc['price_history']} price history rows, "
+        f"{doc['delisted']} items delisted"
+    )
+    if matched:
+        text += (f"\n  matching: {doc['matches_found']} linked automatically, "
+                 f"{doc['review_queue_count']} sent for review")
+    else:
+        text += (f"\n  matching failed: {doc['error']}\n  the list stays published; its items are matched by the "
+                 "supplier's next run")
+    _print_outcome(doc, args.json, text)
+    return EXIT_OK if matched else EXIT_FAILED
+
+
+def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
+    """``reject JOB_ID [--reason TEXT]``: drop a held list, as the ``reject_job`` actor does; nothing is published.
+
+    The reason (when given) is logged to ``parsing_logs`` (``list_rejected``)
+    and added to the job's error.  Returns :data:`EXIT_OK`,
+    :data:`EXIT_UNKNOWN_JOB` or :data:`EXIT_NOT_HELD` (message on stderr).
+    """
+    local = _go_local(settings, args.verbose)
+    missing = _open_local_database(local.database_url, args.job_id)
+    if missing:
+        print(f"ingestion: {missing}", file=sys.stderr)
+        return EXIT_UNKNOWN_JOB
+    refused = _refusal(args.job_id, False, local.database_url)
+    if refused:
+        print(f"ingestion: {refused[1]}", file=sys.stderr)
+        return refused[0]
+
+    from ingestion import actors
+    from ingestion.errors import PermanentError, Problem
+    from ingestion.models import IngestionRun
+    from ingestion.pipeline import get_runtime
+    from ingestion.store import log_problem
+
+    rt = get_runtime()
+    decided_by = _decider(args.decided_by)
+    try:
+        result = actors.reject_job(job_id=args.job_id, decided_by=decided_by)
+    except PermanentError as exc:  # decided meanwhile by someone else
+        again = _refusal(args.job_id, False, local.database_url)
+        print(f"ingestion: {again[1] if again else exc.message}", file=sys.stderr)
+        return again[0] if again else EXIT_FAILED
+    run = IngestionRun.get(IngestionRun.job_id == args.job_id)
+    supplier_id = str(run.supplier_id)  # type: ignore[attr-defined]
+    reason = " ".join((args.reason or "").split()) or None
+    if reason:
+        log_problem(Problem(type="list_rejected", level="info",
+                            message=f"held list rejected by {decided_by or 'someone'}: {reason}"),
+                    args.job_id, supplier_id)
+        error = (rt.jobs.get(args.job_id) or {}).get("error") or "held list rejected"
+        rt.jobs.update(args.job_id, error=f"{error} (reason: {reason})")
+    doc = {
+        "job_id": args.job_id,
+        "supplier": run.supplier.name,
+        "status": run.status,
+        "decided_by": decided_by,
+        "reason": reason,
+        "rows_dropped": result["dropped"],
+    }
+    text = (
+        f"job {args.job_id} for supplier {doc['supplier']!r}: rejected{' by ' + decided_by if decided_by else ''}"
+        f"{' (' + reason + ')' if reason else ''} — {doc['rows_dropped']} held rows dropped; nothing was published "
+        "and the supplier's current list is unchanged"
+    )
+    _print_outcome(doc, args.json, text)
+    return EXIT_OK
 
 
 # --- preview --supplier -----------------------------------------------------------------
@@ -253,7 +597,9 @@ def preview_for_supplier(argv: list[str]) -> int:
 
     The supplier's ``meta`` overrides and remembered layout apply (options on
     the command line win); the report says whether the remembered layout
-    matched this file's headers.  Writes nothing.
+    matched this file's headers.  Writes nothing.  Returns :data:`EXIT_OK`,
+    :data:`EXIT_UNREADABLE` (the reason on stderr too), 1 for an unknown
+    supplier, 2 for bad options or settings.
     """
     from ingestion import preview
     from ingestion.models import Supplier, open_database
@@ -298,12 +644,14 @@ def preview_for_supplier(argv: list[str]) -> int:
                    if remembered is not None else "detected (no list of this supplier was published yet)"),
         "overrides": {k: v for k, v in attrs.asdict(options).items() if v not in (None, {}, "")},
     }
+    if doc["status"] != "ok":  # the reason first: it is there even when stdout is closed early
+        print(preview.failure_line(doc), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, default=str))
     else:
         print(f"Supplier: {supplier.name} — layout {doc['supplier']['layout']}")
         print(preview.render_text(doc, rows=args.rows))
-    return 0 if doc["status"] == "ok" else 1
+    return EXIT_OK if doc["status"] == "ok" else EXIT_UNREADABLE
 
 
 # --- publish ----------------------------------------------------------------------------

@@ -21,7 +21,10 @@ ingestion would refuse (negative or too large price, SKU too long) is not an
 item here either and its problem is listed; prices are shown rounded as they
 would be stored; a repeated SKU keeps the later row (``duplicate_sku``
 warning) and rows without SKUs that share a name stay separate items
-(``repeated_name`` note), so ``counts.items`` is what an ingestion would store.
+(``repeated_name`` note), so ``counts.items`` is what an ingestion would store;
+each layout's ``items`` counts the same way (the refused rows and the rows a
+later repeat replaced are left out; ``rows_read`` is every data row the reader
+read), so the layouts' ``items`` add up to ``counts.items``.
 
 ``page`` is the 1-based PDF page an item was read from (``None`` for other
 formats).  ``details`` keeps every reader detail that is JSON data (scalars,
@@ -51,7 +54,11 @@ from ingestion.checks import ListKeys, check_item
 from ingestion.errors import IngestionError, Problem
 from ingestion.reading import Item, ReadOptions, open_price_list
 from ingestion.reading.currency import KNOWN_CODES, known_code
+from ingestion.reading.model import SheetLayout
 from ingestion.reading.normalize import format_money
+
+#: Exit code of a file that could not be read (the same as ``ingestion.cli.EXIT_UNREADABLE``).
+EXIT_UNREADABLE = 4
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -93,6 +100,71 @@ def item_to_dict(item: Item) -> dict[str, Any]:
     }
 
 
+class _LayoutTally:
+    """Which layout (sheet, or table of a sheet) each item came from, and how many of each one's items are kept.
+
+    The reader counts the items of each layout (``SheetLayout.items``) a little
+    after it hands them out, in the order it hands them out; so the items not
+    yet accounted for, oldest first, belong to the layouts whose counts grew
+    since the last look.  Items are numbered in the order they arrive
+    (:meth:`arrived`); :meth:`refuse` and :meth:`replace` take back one the
+    store would not keep; :meth:`kept` gives each layout's kept items.
+    """
+
+    def __init__(self, layouts: list[SheetLayout]) -> None:
+        self.layouts = layouts
+        self.counted: list[int] = []  # each layout's item count at the last look
+        self.layout_of: list[int] = []  # item number -> layout index (-1: not known yet)
+        self.settled = 0  # items before this number have their layout
+        self.gone: set[int] = set()  # item numbers the store would not keep
+        self.open_from = 0  # the first layout whose count may still grow
+
+    def look(self) -> None:
+        """Give the items not yet accounted for to the layouts whose counts grew.
+
+        Only the layouts of the sheet being read can still grow (a sheet's
+        counts are final before the next sheet's layouts are added), so the
+        layouts of earlier sheets are not looked at again.
+        """
+        layouts, counted = self.layouts, self.counted
+        known = len(counted)
+        for index in range(self.open_from, len(layouts)):
+            now = layouts[index].items
+            before = counted[index] if index < known else 0
+            if now > before:
+                for _ in range(now - before):
+                    if self.settled < len(self.layout_of):
+                        self.layout_of[self.settled] = index
+                        self.settled += 1
+            if index < known:
+                counted[index] = now
+            else:
+                counted.append(now)
+        if len(layouts) > known:  # a sheet began: the layouts before its own are final
+            first = len(layouts) - 1
+            while first > self.open_from and layouts[first - 1].sheet == layouts[-1].sheet:
+                first -= 1
+            self.open_from = first
+
+    def arrived(self) -> int:
+        """Note one item handed out by the reader; returns its number."""
+        self.layout_of.append(-1)
+        return len(self.layout_of) - 1
+
+    def drop(self, number: int) -> None:
+        """The store would not keep item ``number`` (refused by its checks, or replaced by a later row)."""
+        self.gone.add(number)
+
+    def kept(self) -> list[int]:
+        """Per layout (same order as ``layouts``), the items the store would keep."""
+        self.look()
+        out = [0] * len(self.layouts)
+        for number, index in enumerate(self.layout_of):
+            if index >= 0 and number not in self.gone:
+                out[index] += 1
+        return out
+
+
 def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | None = None) -> dict[str, Any]:
     """Read ``path`` and describe the result as a JSON-able dict (shape in the module docstring).
 
@@ -123,21 +195,26 @@ def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | 
         doc["file_type"] = price_list.file_type
         doc["rows_total"] = price_list.rows_total
         listed: dict[str, dict[str, Any]] = {}  # key -> its listed item
+        numbered: dict[str, int] = {}  # key -> the number of its item in the tally
         keys = ListKeys()
+        tally = _LayoutTally(price_list.layouts)
 
         def note(problem: Problem) -> None:
             counts[{"error": "errors", "warning": "warnings"}.get(problem.level, "info")] += 1
             problems.append(problem.to_dict())
 
         for rec in price_list.records():
+            tally.look()
             if not isinstance(rec, Item):
                 note(rec)
                 continue
+            number = tally.arrived()
             # The store's checks, so the preview shows what an ingestion would keep.
             checked, found = check_item(rec)
             for problem in found:
                 note(problem)
             if checked is None:
+                tally.drop(number)
                 continue
             if checked[:4] != (rec.price, rec.stock, rec.currency, rec.unit or None):
                 rec = attrs.evolve(rec, price=checked.price, stock=checked.stock, currency=checked.currency,
@@ -149,8 +226,11 @@ def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | 
                 earlier = listed.pop(key, None)
                 if earlier is not None:
                     items.remove(earlier)
+                if key in numbered:
+                    tally.drop(numbered[key])
             else:
                 counts["items"] += 1
+            numbered[key] = number
             if limit is None or len(items) < limit:
                 listed[key] = item_to_dict(rec)
                 items.append(listed[key])
@@ -170,6 +250,9 @@ def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | 
     except Exception as exc:  # a reader bug must not look like a crash to the caller
         doc["status"] = "failed"
         doc["error"] = f"The file could not be read ({type(exc).__name__}: {exc})"
+    kept: list[int] | None = None
+    if price_list is not None and doc["status"] == "ok":
+        kept = tally.kept()
     if price_list is not None:
         details = dict(price_list.details)
         doc["sheets"] = details.pop("sheets", [])
@@ -182,9 +265,9 @@ def build_preview(path: str, options: ReadOptions = ReadOptions(), limit: int | 
                 "columns": lay.columns,
                 "currency": lay.currency,
                 "rows_read": lay.rows_read,
-                "items": lay.items,
+                "items": kept[n] if kept is not None else lay.items,
             }
-            for lay in price_list.layouts
+            for n, lay in enumerate(price_list.layouts)
         ]
     return doc
 
@@ -260,7 +343,12 @@ def _currency(text: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="ingestion preview", description="Show how a price list would be read, without storing it.")
+    ap = argparse.ArgumentParser(
+        prog="ingestion preview", description="Show how a price list would be read, without storing it.",
+        epilog=f"exit codes: 0 the file was read, {EXIT_UNREADABLE} it could not be read (the reason on stderr; "
+               "with --json the document says status 'failed' and the error), 1 unknown --supplier, "
+               "2 bad options or settings, 141 standard output closed early (e.g. | head)",
+    )
     ap.add_argument("file")
     ap.add_argument("--json", action="store_true", help="print the JSON document instead of the report")
     ap.add_argument("--sheet", help="read only this sheet (name or 1-based number)")
@@ -296,20 +384,33 @@ def options_from_args(args: argparse.Namespace) -> ReadOptions:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line entry point; returns 0 when the file was read, 1 when it failed.
+def failure_line(doc: dict[str, Any]) -> str:
+    """The one-line reason, for stderr, why the file of a failed preview document could not be read."""
+    return f"ingestion preview: cannot read {doc.get('file')}: {doc.get('error') or 'unknown error'}"
 
-    Bad options (an unknown ``--currency``, ``--header-row`` below 1) exit with
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns 0 when the file was read, :data:`EXIT_UNREADABLE` (4) when it could not be.
+
+    The report (or with ``--json`` the JSON document, whose ``status`` is
+    ``failed`` and ``error`` says why) goes to stdout either way; a file that
+    could not be read also gets one line with the reason on stderr.  Bad
+    options (an unknown ``--currency``, ``--header-row`` below 1) exit with
     status 2 and a message on stderr (argparse's ``SystemExit``).
     """
     args = _parser().parse_args(argv)
     doc = build_preview(args.file, options_from_args(args))
+    if doc["status"] != "ok":  # the reason first: it is there even when stdout is closed early
+        sys.stderr.write(failure_line(doc) + "\n")
+        sys.stderr.flush()
     if args.json:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
     else:
         sys.stdout.write(render_text(doc, rows=args.rows) + "\n")
-    return 0 if doc["status"] == "ok" else 1
+    return 0 if doc["status"] == "ok" else EXIT_UNREADABLE
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ingestion.cli import run_guarded
+
+    sys.exit(run_guarded(main, sys.argv[1:]))

@@ -86,3 +86,90 @@ def test_runs_as_module(files: tuple[Path, Path]) -> None:
         check=True,
     )
     assert len(p.stdout.splitlines()) == 3
+
+
+# --- reading the CSVs: delimiters, encodings, long fields, bad rows ------------------------
+def _text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_semicolon_cp1251_and_tab_files_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = _text(tmp_path / "catalog.csv",
+                    "id;name;sku\r\n10;Кабель ВВГнг 3x2,5 мм;K-1\r\n11;Лампа светодиодная 10 Вт E27;L-10\r\n",
+                    "cp1251")
+    items = _text(tmp_path / "items.tsv", "ID\tName\n"
+                  "a\tКабель ВВГнг 3x2,5 мм\nb\tЛампа светодиодная 10 Вт E27\n", "utf-8-sig")
+    assert main(["--catalog", str(catalog), "--items", str(items), "--json"]) == 0, capsys.readouterr().err
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(o["id"], o["decision"], o["product_id"]) for o in lines] == [("a", "auto", "10"), ("b", "auto", "11")]
+    # the same with the delimiter and encoding given
+    assert main(["--catalog", str(catalog), "--items", str(catalog), "--encoding", "cp1251", "--delimiter", ";",
+                 "--json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_a_field_longer_than_the_csv_module_default_is_read(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    long_name = "Насос циркуляционный " + "с описанием " * 20_000  # ~240 KiB, over csv's 128 KiB default
+    catalog = _text(tmp_path / "catalog.csv", f'id,name\n1,"{long_name}"\n2,Кран шаровой 1/2\n')
+    items = _text(tmp_path / "items.csv", "id,name\nx,Кран шаровой 1/2\n")
+    assert main(["--catalog", str(catalog), "--items", str(items), "--json"]) == 0, capsys.readouterr().err
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["product_id"] == "2"
+
+
+def test_a_field_over_the_reader_limit_names_file_and_line(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from ingestion.reading.csv_reader import MAX_CSV_FIELD_CHARS
+
+    catalog = tmp_path / "huge.csv"
+    with catalog.open("w", encoding="utf-8") as f:
+        f.write('id,name\n1,ok\n2,"' + "x" * (MAX_CSV_FIELD_CHARS + 10) + '"\n3,fine\n')
+    items = _text(tmp_path / "items.csv", "id,name\nx,ok\n")
+    assert main(["--catalog", str(catalog), "--items", str(items)]) == 2
+    err = capsys.readouterr().err
+    assert f"{catalog}:3: The CSV record could not be read (a field is longer than" in err
+
+
+def test_duplicate_ids_and_empty_names_are_refused_with_their_lines(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = _text(tmp_path / "catalog.csv", "id;name\n1;Насос\n\n2;\n1;Кран\n;Труба\n")
+    items = _text(tmp_path / "items.csv", "id,name\na,Насос\na,Насос снова\n")
+    assert main(["--catalog", str(catalog), "--items", str(items), "--json"]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""  # nothing matched
+    assert out.err.splitlines() == [
+        f"ingestion match: {catalog}:4: empty name for id '2'",
+        f"ingestion match: {catalog}:5: duplicate id '1' (first given at line 2)",
+        f"ingestion match: {catalog}:6: empty id",
+        f"ingestion match: {items}:3: duplicate id 'a' (first given at line 2)",
+    ]
+
+
+def test_unreadable_inputs_name_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _text(tmp_path / "good.csv", "id,name\n1,Насос\n")
+    assert main(["--catalog", str(tmp_path / "missing.csv"), "--items", str(good)]) == 2
+    assert f"{tmp_path / 'missing.csv'}: cannot be read" in capsys.readouterr().err
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(1, 32)) * 100)
+    assert main(["--catalog", str(good), "--items", str(binary)]) == 2
+    assert f"{binary}: The file is binary" in capsys.readouterr().err
+    empty = _text(tmp_path / "empty.csv", "\n\n")
+    assert main(["--catalog", str(empty), "--items", str(good)]) == 2
+    assert f"{empty}: the file is empty" in capsys.readouterr().err
+    headless = _text(tmp_path / "headless.csv", "1;Насос;100\n2;Кран;50\n")
+    assert main(["--catalog", str(headless), "--items", str(good)]) == 2
+    assert f"{headless}:1: the header needs 'id' and 'name' columns" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_quietly(files: tuple[Path, Path]) -> None:
+    catalog, items = files
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingestion.matching.cli", "--catalog", str(catalog), "--items", str(items)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141 and err == ""

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.preview import build_preview, main, render_text
-from ingestion.reading import ReadOptions
+from ingestion.preview import EXIT_UNREADABLE, build_preview, main, render_text
+from ingestion.reading import ReadOptions, open_price_list
 from reading_fixtures import write_csv, write_xlsx
 
 
@@ -55,7 +55,58 @@ def test_render_text_and_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert [i["price"] for i in doc["items"]] == ["8.00", None]
     assert main(["--currency", "EUR", "--delimiter", "tab", str(path)]) == 0
     assert "Lamp" in capsys.readouterr().out
-    assert main([str(tmp_path / "nope.csv")]) == 1
+    capsys.readouterr()
+    assert main([str(tmp_path / "nope.csv")]) == EXIT_UNREADABLE == 4
+    out = capsys.readouterr()
+    assert "FAILED: No such file" in out.out and f"cannot read {tmp_path / 'nope.csv'}: No such file" in out.err
+
+
+def test_json_of_an_unreadable_file_still_prints_the_document(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    assert main(["--json", str(path)]) == EXIT_UNREADABLE
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+    assert doc["status"] == "failed" and doc["error"]
+    assert doc["error"] in out.err and str(path) in out.err
+
+
+def test_sheet_counts_are_what_an_ingestion_keeps(tmp_path: Path) -> None:
+    # A1 is given again on the second sheet (that row wins); negative prices are refused by the store's checks.
+    path = write_xlsx(
+        tmp_path / "two.xlsx",
+        [["Артикул", "Наименование", "Цена", None, "Артикул", "Наименование", "Цена"],
+         ["A1", "Насос", 10, None, "B1", "Кран", 5],
+         ["A2", "Насос 2", -3, None, "B2", "Кран 2", 6],
+         ["A3", "Насос 3", 4, None, "B3", "Кран 3", -1],
+         ["A4", "Насос 4", 4, None, "B4", "Кран 4", 2]],
+        extra_sheets={"Второй": [["Артикул", "Наименование", "Цена"], ["A1", "Насос новый", 11], ["C1", "Труба", 7],
+                                 ["C2", "Труба 2", -7]]},
+    )
+    doc = build_preview(str(path))
+    assert doc["status"] == "ok"
+    # side by side on the first sheet: A-table keeps A3, A4; B-table keeps B1, B2, B4; the second sheet A1, C1
+    assert [(lay["sheet"], lay["items"], lay["rows_read"]) for lay in doc["layouts"]] == [
+        ("Прайс", 2, 4), ("Прайс", 3, 4), ("Второй", 2, 3)]
+    assert doc["counts"]["items"] == 7 == sum(lay["items"] for lay in doc["layouts"])
+    assert sorted(i["sku"] for i in doc["items"]) == ["A1", "A3", "A4", "B1", "B2", "B4", "C1"]
+    kinds = [p["type"] for p in doc["problems"]]
+    assert kinds.count("negative_price") == 3 and kinds.count("duplicate_sku") == 1
+    # the reader's own counts (what the preview showed before) include the refused and replaced rows
+    price_list = open_price_list(str(path))
+    for _ in price_list.records():
+        pass
+    assert [lay.items for lay in price_list.layouts] == [4, 4, 3]
+
+
+def test_csv_sheet_count_leaves_out_refused_and_replaced_rows(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", [["Артикул", "Наименование", "Цена"], ["A1", "Насос", "10"],
+                                          ["A2", "Кран", "-5"], ["A1", "Насос 2", "12"], ["A4", "Муфта", "3"]])
+    doc = build_preview(str(path), limit=1)
+    (layout,) = doc["layouts"]
+    assert layout["items"] == doc["counts"]["items"] == 2 and layout["rows_read"] == 4
+    assert len(doc["items"]) == 1  # the listing is cut, the counts are not
 
 
 def test_options_pass_through(tmp_path: Path) -> None:

@@ -1,25 +1,35 @@
 """Command line: match a CSV of supplier items against a CSV catalog, print decisions.
 
 ``python -m ingestion.matching.cli --catalog CATALOG.csv --items ITEMS.csv [--json]
-[--auto-threshold N] [--potential-threshold N] [--max-candidates N]``
+[--auto-threshold N] [--potential-threshold N] [--max-candidates N] [--encoding E] [--delimiter D]``
 
 Both CSVs have a header with ``id,name`` and optional ``sku,brand,category,price``
-(other columns are ignored).  With ``--json`` one JSON object per item per line:
+(other columns are ignored; header names are matched case-insensitively).
+They are read as the service reads supplier CSVs
+(:func:`ingestion.reading.csv_reader.open_csv`): the encoding (UTF-8 with or
+without BOM, UTF-16, cp1251, cp866, koi8-r …) and the delimiter (``, ; TAB |``)
+are detected unless given, quoted fields may span lines, and a field may be
+up to 10 MiB long.  Every row needs a non-empty ``id`` and ``name``, and ids
+must be unique within a file; every problem is reported as ``FILE:LINE: what``
+(lines as a text editor counts them) and nothing is matched then.
+
+With ``--json`` one JSON object per item per line:
 ``{"id", "decision": "auto"|"review"|"new", "product_id", "score", "candidates":
 [{"product_id", "score"}, ...]}`` (scores 0–100); without it a tab-separated
 summary.  Writes nothing.  Exit 0 on success, 2 on bad arguments or unreadable /
-malformed input (message on stderr).
+malformed input (messages on stderr), 141 when standard output was closed early
+(``| head``).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
 from typing import Iterator
 
+from ingestion.errors import IngestionError
 from ingestion.matching.index import Catalog
 from ingestion.matching.matcher import (
     DEFAULT_AUTO_THRESHOLD,
@@ -28,30 +38,93 @@ from ingestion.matching.matcher import (
     Matcher,
 )
 from ingestion.matching.records import Item, MatchResult, Product
+from ingestion.reading.csv_reader import open_csv
 
-__all__ = ["main", "read_rows", "result_to_json"]
+__all__ = ["InputError", "main", "read_rows", "result_to_json"]
+
+#: The columns read from each file (``id`` and ``name`` are required).
+COLUMNS = ("id", "name", "sku", "brand", "category")
+#: Problems listed per file before the rest are only counted.
+MAX_PROBLEMS = 20
 
 
 class InputError(Exception):
-    """A CSV that lacks ``id``/``name`` columns or cannot be read."""
+    """A CSV that cannot be read or does not fit: ``problems`` are ``FILE:LINE: what`` lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
-def read_rows(path: Path) -> Iterator[dict[str, str | None]]:
-    """Rows of a CSV as dicts with keys id, name, sku, brand, category (empty → None).
+def _cell(values: list[str | None], index: int | None) -> str | None:
+    if index is None or index >= len(values):
+        return None
+    value = values[index]
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
-    Raises :class:`InputError` when the file has no ``id`` or ``name`` column.
+
+def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Iterator[dict[str, str | None]]:
+    """The rows of a CSV as dicts with keys id, name, sku, brand, category (empty → None), in file order.
+
+    ``encoding`` and ``delimiter`` are detected when not given.  The first
+    non-empty line is the header; blank lines are skipped.  The whole file is
+    checked before the first row is given: raises :class:`InputError` listing
+    every problem as ``FILE:LINE: what`` — a file that cannot be opened or is
+    not text, no ``id`` or ``name`` column, a record that cannot be read (a
+    field over the size limit), an empty id or name, an id given twice (with
+    the line that gave it first).
     """
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        fields = {h.strip().lower(): h for h in (reader.fieldnames or [])}
-        if "id" not in fields or "name" not in fields:
-            raise InputError(f"{path}: needs 'id' and 'name' columns, has {list(fields)}")
-        for row in reader:
-            out: dict[str, str | None] = {}
-            for key in ("id", "name", "sku", "brand", "category"):
-                value = row.get(fields[key]) if key in fields else None
-                out[key] = value.strip() if value and value.strip() else None
-            yield out
+    try:
+        source, details = open_csv(str(path), encoding=encoding, delimiter=delimiter)
+        raw_rows = list(source.rows())
+    except IngestionError as exc:
+        raise InputError([f"{path}: {exc.message}"]) from exc
+    except OSError as exc:
+        raise InputError([f"{path}: cannot be read: {exc.strerror or exc}"]) from exc
+    problems: list[str] = []
+    rows: list[dict[str, str | None]] = []
+    columns: dict[str, int] | None = None
+    first_line: dict[str, int] = {}  # id -> the line that gave it
+    for raw in raw_rows:
+        if raw.error:
+            problems.append(f"{path}:{raw.row}: {raw.error.removesuffix('; the row is skipped.')}")
+            continue
+        values = [v if isinstance(v, str) else None for v in raw.values]
+        if not any(v and v.strip() for v in values):
+            continue
+        if columns is None:
+            labels = [(v or "").strip().lower() for v in values]
+            columns = {}
+            for index, label in enumerate(labels):
+                if label in COLUMNS and label not in columns:
+                    columns[label] = index
+            missing = [c for c in ("id", "name") if c not in columns]
+            if missing:
+                shown = ", ".join(repr(v) for v in labels if v) or "nothing"
+                raise InputError([
+                    f"{path}:{raw.row}: the header needs {' and '.join(repr(m) for m in missing)} "
+                    f"column{'s' if len(missing) > 1 else ''}; it has {shown} "
+                    f"(read as {details.get('encoding')}, delimiter {details.get('delimiter')!r}; "
+                    "give --encoding/--delimiter if that is wrong)"
+                ])
+            continue
+        row = {key: _cell(values, columns.get(key)) for key in COLUMNS}
+        item_id = row["id"]
+        if item_id is None:
+            problems.append(f"{path}:{raw.row}: empty id")
+        elif item_id in first_line:
+            problems.append(f"{path}:{raw.row}: duplicate id {item_id!r} (first given at line {first_line[item_id]})")
+        else:
+            first_line[item_id] = raw.row
+        if row["name"] is None:
+            problems.append(f"{path}:{raw.row}: empty name" + (f" for id {item_id!r}" if item_id else ""))
+        rows.append(row)
+    if columns is None:
+        problems.append(f"{path}: the file is empty (a header with 'id' and 'name' columns is needed)")
+    if problems:
+        more = len(problems) - MAX_PROBLEMS
+        raise InputError(problems[:MAX_PROBLEMS] + ([f"{path}: … and {more} more problems"] if more > 0 else []))
+    yield from rows
 
 
 def result_to_json(result: MatchResult) -> dict[str, object]:
@@ -66,18 +139,27 @@ def result_to_json(result: MatchResult) -> dict[str, object]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="ingestion match", description="Match supplier items to catalog products.")
+    ap = argparse.ArgumentParser(
+        prog="ingestion match", description="Match supplier items to catalog products.",
+        epilog="exit codes: 0 success, 2 bad arguments or unreadable/malformed CSV (every problem on stderr as "
+               "FILE:LINE: what), 141 standard output closed early (e.g. | head)",
+    )
     ap.add_argument("--catalog", required=True, type=Path, help="catalog CSV: id,name[,sku,brand,category,price]")
     ap.add_argument("--items", required=True, type=Path, help="items CSV: id,name[,sku,brand,category,price]")
     ap.add_argument("--json", action="store_true", help="print one JSON object per item per line")
     ap.add_argument("--auto-threshold", type=float, default=DEFAULT_AUTO_THRESHOLD, help="score (0-100) to link automatically")
     ap.add_argument("--potential-threshold", type=float, default=DEFAULT_POTENTIAL_THRESHOLD, help="score (0-100) to ask for review")
     ap.add_argument("--max-candidates", type=int, default=DEFAULT_MAX_CANDIDATES, help="candidates kept for review")
+    ap.add_argument("--encoding", help="text encoding of both CSVs (default: detected per file)")
+    ap.add_argument("--delimiter", help="delimiter of both CSVs: , ; | or tab (default: detected per file)")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the matcher CLI; returns the exit status (0 ok, 2 bad input)."""
+    """Run the matcher CLI on ``argv``; returns the exit status (0 ok, 2 bad arguments or input).
+
+    Decisions go to stdout; input problems (every one found in both files) to stderr.
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -89,23 +171,27 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as e:
         parser.error(str(e))
-    try:
-        catalog = Catalog(
-            Product(str(r["id"]), r["name"] or "", r["sku"], r["brand"], r["category"])
-            for r in read_rows(args.catalog)
-        )
-        matcher = Matcher(
-            catalog,
-            auto_threshold=args.auto_threshold,
-            potential_threshold=args.potential_threshold,
-            max_candidates=args.max_candidates,
-        )
-        items = [
-            Item(str(r["id"]), r["name"] or "", r["sku"], r["brand"], r["category"]) for r in read_rows(args.items)
-        ]
-    except (OSError, UnicodeDecodeError, csv.Error, InputError) as e:
-        print(f"ingestion match: {e}", file=sys.stderr)
+    delimiter = "\t" if args.delimiter in ("\\t", "tab", "TAB") else args.delimiter
+    problems: list[str] = []
+    catalog_rows: list[dict[str, str | None]] = []
+    item_rows: list[dict[str, str | None]] = []
+    for path, into in ((args.catalog, catalog_rows), (args.items, item_rows)):
+        try:
+            into.extend(read_rows(path, args.encoding, delimiter))
+        except InputError as e:
+            problems.extend(e.problems)
+    if problems:
+        for line in problems:
+            print(f"ingestion match: {line}", file=sys.stderr)
         return 2
+    catalog = Catalog(Product(str(r["id"]), r["name"] or "", r["sku"], r["brand"], r["category"]) for r in catalog_rows)
+    matcher = Matcher(
+        catalog,
+        auto_threshold=args.auto_threshold,
+        potential_threshold=args.potential_threshold,
+        max_candidates=args.max_candidates,
+    )
+    items = [Item(str(r["id"]), r["name"] or "", r["sku"], r["brand"], r["category"]) for r in item_rows]
     out = sys.stdout
     for result in matcher.match(items):
         if args.json:
@@ -117,4 +203,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ingestion.cli import run_guarded
+
+    sys.exit(run_guarded(main, sys.argv[1:]))
