@@ -9,7 +9,7 @@ catalog has grown by more than :data:`NORM_REFRESH_GROWTH` since the last refres
 catalog's history, not on which rows happened to be scored).
 
 Everything the scorer reads of one side that does not depend on the rest of the
-catalog (long words, code candidates, code tokens, colours, units, bare numbers) is
+catalog (long words, code candidates, code tokens, colours, attributes, bare numbers) is
 computed once, by :func:`prepare`, and kept on the :class:`Entry`; which of a
 product's codes are specific (depends on counts) is cached per row and reset when a
 count crosses the limit (:meth:`Catalog.row_specific_codes`).  Scoring a pair is then
@@ -30,7 +30,7 @@ from ingestion.matching.brands import canonical_brand
 from ingestion.matching.normalize import COLOURS, NormalizedName, code_core, normalize_name, normalize_uncached
 from ingestion.matching.records import Item, Product
 
-__all__ = ["Catalog", "Entry", "CODE_WEIGHT", "NORM_REFRESH_GROWTH", "prepare", "as_product"]
+__all__ = ["Catalog", "Entry", "CODE_WEIGHT", "NORM_REFRESH_GROWTH", "prepare", "as_product", "attribute_groups"]
 
 #: Weight multiplier of a model number / code over a word of the same rarity.
 CODE_WEIGHT = 2.5
@@ -42,6 +42,13 @@ _NONE: frozenset[str] = frozenset()
 #: "6disc", "24port", "2line": a number glued to a word of 3+ letters (the word decides, see scoring).
 _NUMBER_WORD = re.compile(r"^(?:\d+([a-z]{3,})|([a-z]{3,})\d+)$")
 _UNIT_SPLIT = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")
+#: A short code that names a rating or a variant, not a model (matching trial: "S201 C6" was linked to
+#: "S201 C10"): 1–3 letters then 1–3 digits ("c16", "ip44", "s201", "a60"), or 1–3 digits then 1–2 letters ("3p").
+_SHORT_LETTERS_FIRST = re.compile(r"^([^\W\d_]{1,3})(\d{1,3})$")
+_SHORT_DIGITS_FIRST = re.compile(r"^(\d{1,3})([^\W\d_]{1,2})$")
+#: Circuit-breaker trip curves (IEC 60898: B, C, D; also K, Z): "c16" and "b16" differ in the letter.
+_CURVE_LETTERS = frozenset("bcdkz")
+_IP = re.compile(r"^ip[0-9x][0-9x]$")
 
 
 @attrs.frozen
@@ -57,8 +64,9 @@ class Entry:
     ``long_tokens`` (tokens of 5+ characters), ``code_candidates`` (codes long enough
     to be specific, each with the word of a "number glued to a word" code or None),
     ``code_tokens`` (tokens that are codes, in name order), ``colours`` (colour words),
-    ``unit_values`` (unit → the values given in it) and ``bare_numbers`` (bare numbers
-    of 2+ digits).
+    ``unit_values`` (unit → the values given in it), ``bare_numbers`` (bare numbers
+    of 2+ digits) and ``attributes`` (attribute group → the values given in it, see
+    :func:`attribute_groups`: what must agree between two names of one product).
     """
 
     id: str
@@ -75,6 +83,7 @@ class Entry:
     colours: tuple[str, ...] = attrs.field(eq=False, default=())
     unit_values: tuple[tuple[str, frozenset[str]], ...] = attrs.field(eq=False, default=())
     bare_numbers: tuple[str, ...] = attrs.field(eq=False, default=())
+    attributes: tuple[tuple[str, frozenset[str]], ...] = attrs.field(eq=False, default=())
 
 
 def _sku_key(sku: str | None) -> str | None:
@@ -118,6 +127,51 @@ def _unit_values(units: frozenset[str]) -> tuple[tuple[str, frozenset[str]], ...
         if m:
             by_unit.setdefault(m.group(2), set()).add(m.group(1))
     return tuple((unit, frozenset(values)) for unit, values in sorted(by_unit.items()))
+
+
+@lru_cache(maxsize=1 << 14)
+def _token_attributes(token: str, kind: str) -> tuple[tuple[str, str], ...]:
+    """``(group, value)`` pairs one token gives (cached; ``kind`` is "unit", "attr" or "code")."""
+    if kind == "unit":
+        m = _UNIT_SPLIT.match(token)
+        return ((m.group(2), m.group(1)),) if m else ()
+    if kind == "attr":
+        if _IP.match(token):
+            return (("ip", token[2:]),)
+        if token[0].isdigit():
+            return (("x", token.rstrip("abcdefghijklmnopqrstuvwxyzабвгдеежзийклмнопрстуфхцчшщъыьэюя")),)
+    m = _SHORT_LETTERS_FIRST.match(token)
+    if m:
+        letters, digits = m.group(1), m.group(2)
+        pairs = [(letters + "#", digits)]
+        if len(letters) == 1 and letters in _CURVE_LETTERS:
+            pairs.append(("curve#", token))
+        return tuple(pairs)
+    m = _SHORT_DIGITS_FIRST.match(token)
+    if m:
+        return (("#" + m.group(2), m.group(1)),)
+    return ()
+
+
+@lru_cache(maxsize=1 << 14)
+def attribute_groups(
+    units: frozenset[str], attributes: frozenset[str], code_tokens: tuple[str, ...]
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    """What must agree between two names of one product: attribute group → values, sorted by group.
+
+    In: a name's unit tokens, attribute tokens and code tokens (:class:`NormalizedName`).
+    Out: units by unit ("16a" → ``("a", {"16"})``), IP ratings (``("ip", {"44"})``), ``x``-joined
+    sizes (``("x", {"3x2.5"})``), short codes by their letters ("c16" → ``("c#", {"16"})``, "3p" →
+    ``("#p", {"3"})``) and breaker curves with their rating (``("curve#", {"c16"})``).  Two names
+    with the same group and no value in common name different products (the matching trial:
+    "S201 C6" / "S201 C10", "3х2,5" / "3х1,5", "4000K" / "3000K", "IP44" / "IP65").
+    """
+    by_group: dict[str, set[str]] = {}
+    for kind, tokens in (("unit", units), ("attr", attributes), ("code", code_tokens)):
+        for t in tokens:
+            for group, value in _token_attributes(t, kind):
+                by_group.setdefault(group, set()).add(value)
+    return tuple((group, frozenset(values)) for group, values in sorted(by_group.items()))
 
 
 def _code_parts(codes: frozenset[str]) -> tuple[frozenset[str], tuple[tuple[str, str | None], ...]]:
@@ -173,6 +227,11 @@ def prepare(record: Product | Item) -> Entry:
         colours=tuple(colours),
         unit_values=_unit_values(norm.units) if norm.units else (),
         bare_numbers=tuple(bare),
+        attributes=(
+            attribute_groups(norm.units, norm.attributes, tuple(code_tokens))
+            if norm.units or norm.attributes or code_tokens
+            else ()
+        ),
     )
 
 
@@ -204,6 +263,8 @@ class Catalog:
         self.code_index: dict[str, list[int]] = {}
         self.core_index: dict[str, list[int]] = {}
         self.sku_index: dict[str, list[int]] = {}
+        #: normalised name text → rows with exactly that name (see :meth:`same_name`)
+        self.name_index: dict[str, list[int]] = {}
         self.first_tokens: Counter[str] = Counter()
         self.explicit_brands: set[str] = set()
         self._norms: list[float] = []
@@ -269,12 +330,18 @@ class Catalog:
             self.core_index.setdefault(core, []).append(row)
         if entry.sku:
             self.sku_index.setdefault(entry.sku, []).append(row)
+        if entry.norm.text:
+            self.name_index.setdefault(entry.norm.text, []).append(row)
         if entry.norm.tokens and entry.norm.tokens[0].isalpha():
             self.first_tokens[entry.norm.tokens[0]] += 1
         if entry.brand:
             self.explicit_brands.add(entry.brand)
         self._grow_norms()
         return row
+
+    def same_name(self, entry: Entry) -> list[int]:
+        """Rows whose normalised name text equals ``entry``'s (one dict look-up; [] for an empty name)."""
+        return self.name_index.get(entry.norm.text, []) if entry.norm.text else []
 
     # -- weights ---------------------------------------------------------------------------
 

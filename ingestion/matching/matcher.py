@@ -3,10 +3,16 @@
 For each item (DESIGN §8, matching cost: never score the whole catalog with an
 expensive scorer):
 
-1. **Block**: collect catalog rows that share the item's SKU, a code, a code core,
-   or a word rarer than ``max(MIN_RARE_DF, RARE_DF_FRACTION × N)`` products, through
+1. **Block**: collect catalog rows that share the item's SKU, its exact normalised
+   name (one dict look-up: an identical name is found even when all its words are
+   common), a code, a code core,
+   or a word rarer than ``max(MIN_RARE_DF, RARE_DF_FRACTION × N)`` products (an attribute
+   token — unit, IP rating, size — only adds weight to rows found otherwise; an item
+   sharing nothing else keeps the ``max_survivors // ATTRIBUTE_ONLY_SHARE`` rows sharing
+   the most attribute weight), through
    the catalog's inverted indexes; rows are ranked by the summed IDF weight of what
-   they share, and the best ``max_survivors`` (plus every SKU / exact-code hit) go on.
+   they share, and the best ``max_survivors`` (plus every SKU / same-name / exact-code
+   hit) go on.
    An item sharing nothing rare gets, in a catalog of at most ``FALLBACK_MAX_ROWS``, one
    ``process.extract(token_sort_ratio, score_cutoff=FALLBACK_CUTOFF)`` pass over the whole
    catalog instead (C loop, cheap scorer).
@@ -56,6 +62,8 @@ RARE_DF_FRACTION = 0.02
 #: A code shared with at most this many products keeps them all as candidates, however many
 #: other candidates there are; a commoner code ("d20", "3м") only adds weight.
 MUST_MAX_ROWS = 8
+#: An item sharing nothing rare but attribute tokens keeps max_survivors // this many rows.
+ATTRIBUTE_ONLY_SHARE = 4
 #: token_sort_ratio (0–100) a row needs in the whole-catalog fallback (items sharing no rare word).
 FALLBACK_CUTOFF = 60.0
 #: ... and only in catalogs up to this size: in a large one an item sharing no rare word
@@ -118,11 +126,12 @@ class Matcher:
     # -- blocking ------------------------------------------------------------------------
 
     def block(self, item: Entry) -> list[int]:
-        """Catalog rows worth scoring for ``item``, best-sharing first (SKU / exact-code hits always kept)."""
+        """Catalog rows worth scoring for ``item``, best-sharing first (SKU / same-name / exact-code
+        hits always kept)."""
         cat = self.catalog
         n = len(cat)
         rare_df = max(MIN_RARE_DF, int(RARE_DF_FRACTION * n))
-        must: set[int] = set()
+        must: set[int] = set(cat.same_name(item))
         if item.sku:
             must.update(cat.sku_index.get(item.sku, ()))
         # (rows, weight) of every rare code, core and word, in the order they are added up
@@ -139,13 +148,21 @@ class Matcher:
             if rows and len(rows) <= rare_df:
                 lists.append((rows, cat.weight(core, True) * 0.8))
         codes = item.norm.codes
+        units, attributes = item.norm.units, item.norm.attributes
+        # attribute tokens ("16a", "ip44", "3x2.5") are shared by many different products: they add
+        # weight to rows found otherwise but bring in no row of their own (matching trial: rows that
+        # shared only "ip31" with an item were 70 % of all rows scored), unless nothing else is shared
+        attribute_lists: list[tuple[list[int], float]] = []
         for tok in item.norm.tokens:
             if tok in codes:
                 continue
             rows = cat.postings.get(tok, [])
             if not rows or len(rows) > rare_df:
                 continue
-            lists.append((rows, cat.weight(tok)))
+            if tok in units or tok in attributes:
+                attribute_lists.append((rows, cat.weight(tok)))
+            else:
+                lists.append((rows, cat.weight(tok)))
         # Summed weight per row, rows in the order first met.  Built with dict operations that run
         # in C (a row list at a time); only rows met twice are added up in Python.
         acc: dict[int, float] = {}
@@ -157,8 +174,24 @@ class Matcher:
             for r in acc.keys() & more.keys():
                 more[r] = acc[r] + w
             acc.update(more)
+        survivors = self.max_survivors
+        if acc:
+            for rows, w in attribute_lists:
+                for r in acc.keys() & rows:
+                    acc[r] += w
+        else:
+            # only attributes in common: the few rows sharing the most of them
+            survivors = self.max_survivors // ATTRIBUTE_ONLY_SHARE or 1
+            for rows, w in attribute_lists:
+                if not acc:
+                    acc = dict.fromkeys(rows, w)
+                    continue
+                more = dict.fromkeys(rows, w)
+                for r in acc.keys() & more.keys():
+                    more[r] = acc[r] + w
+                acc.update(more)
         # nlargest keeps sorted()'s order among equal weights: rows met first come first
-        ranked = heapq.nlargest(self.max_survivors, acc, key=acc.__getitem__)
+        ranked = heapq.nlargest(survivors, acc, key=acc.__getitem__)
         seen = set(ranked)
         rows = ranked + [r for r in must if r not in seen]
         if not rows and item.norm.text and 0 < n <= FALLBACK_MAX_ROWS:

@@ -15,7 +15,19 @@ numbers / codes found in it.  The rules, and where each comes from:
   unit, with a decimal comma turned into a dot and trailing zeros dropped:
   "16 GB" / "16гб" / "16Gb" → ``16gb``; "1,5 л" → ``1.5l``; "20.0 W" → ``20w``.
   The unit table (:data:`UNIT_ALIASES`) covers storage, length, mass, volume,
-  power, voltage, current, capacity, frequency and screen inches.
+  power, voltage, current, capacity, frequency and screen inches; and, from the
+  matching trial on electrical price lists, volt-amperes ("1200 ВА" → ``1200va``),
+  cable sections in square millimetres ("1,5 кв.мм" / "2.5 mm2" → ``1.5sqmm``, no
+  longer read as "1.5 kV" plus a code) and colour temperature ("4000K" / "4000 К"
+  → ``4000k``, kelvin only for a 4-digit number: "4K" stays what it was).
+* Attributes (matching trial: "4000" and "ip45" were taken for shared model codes):
+  an IP rating ("IP44", "IPX4"), one Latin letter and 1–3 digits followed by a
+  length unit (a diameter: "d20 мм", "D 110 mm" is not joined) and a size / cable
+  section made of numbers joined by ``x`` ("3х2,5" → ``3x2.5``, kept as one token)
+  are *attribute* tokens
+  (:attr:`NormalizedName.attributes`): word tokens that must agree between two
+  names of one product, never model codes.  Unit tokens are attributes of the
+  same kind (kept in :attr:`NormalizedName.units`).
 * Model numbers / codes: a token holding both letters and digits, or digit
   groups joined by a dash ("47-29"), is a code.  Its *key* drops dashes, dots and
   slashes ("PS-LX350H" → ``pslx350h``), its *core* drops a trailing letter
@@ -105,10 +117,15 @@ UNIT_ALIASES: dict[str, str] = {
     # count / misc
     "pcs": "pcs", "шт": "pcs", "pc": "pcs", "pack": "pack", "pk": "pack", "mp": "mp", "мп": "mp",
     "cup": "cup", "cups": "cup", "disc": "disc", "%": "pct",
+    # electrical price lists (matching trial): volt-amperes, square millimetres, kelvin
+    "ва": "va", "va": "va", "кв.мм": "sqmm", "кв. мм": "sqmm", "мм2": "sqmm", "mm2": "sqmm", "sq.mm": "sqmm",
+    "k": "k", "к": "k",
 }
 
 # Units that are single letters shared with ordinary words: only taken when glued to the number.
-_GLUED_ONLY = {"a", "а", "в", "in", "cup", "cups", "disc", "pack", "pk", "pc"}
+_GLUED_ONLY = {"a", "а", "в", "in", "cup", "cups", "disc", "pack", "pk", "pc", "va"}
+# Kelvin: only after a 4-digit whole number (colour temperature "2700K"–"6500K"), glued or not.
+_KELVIN = {"k", "к"}
 
 STOP_WORDS: frozenset[str] = frozenset(
     """a an and the of for with without in on to by or from w/ & + - x
@@ -126,7 +143,11 @@ COLOURS: frozenset[str] = frozenset(
 _NUM = r"\d+(?:[.,]\d+)?"
 _unit_alt = "|".join(sorted((re.escape(u) for u in UNIT_ALIASES), key=len, reverse=True))
 _UNIT_RE = re.compile(rf"(?<![\w.,])({_NUM})(\s?)({_unit_alt})(?![\w])")
-_UNIT_TOKEN_RE = re.compile(r"^\d+(?:\.\d+)?(" + "|".join(sorted(set(UNIT_ALIASES.values()), key=len, reverse=True)) + r")$")
+_UNIT_TOKEN_RE = re.compile(
+    r"^(?:\d+(?:\.\d+)?("
+    + "|".join(sorted(set(UNIT_ALIASES.values()) - {"k"}, key=len, reverse=True))
+    + r")|\d{4}k)$"
+)
 _CODE_CHARS = re.compile(r"[-./]")
 _SPLIT = re.compile(r"[^\w\-./\"']+|_")
 _EDGE = re.compile(r"^[-./'\"]+|[-./'\"]+$")
@@ -134,6 +155,11 @@ _HAS_DIGIT = re.compile(r"\d")
 _HAS_ALPHA = re.compile(r"[^\W\d_]")
 _PLAIN_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
 _ORDINAL = re.compile(r"^\d+(st|nd|rd|th|x)$")
+#: IP rating ("ip44", "ipx4", "ip2x"): an attribute, not a model code.
+_IP_RATING = re.compile(r"^ip[0-9x][0-9x]$")
+#: One Latin letter and 1–3 digits ("d20"): before a length unit word a size, not a model code.
+_LETTER_RATING = re.compile(r"^[a-z]\d{1,3}$")
+_LENGTH_WORDS = frozenset({"мм", "mm", "см", "cm", "м", "m"})
 
 
 @attrs.frozen
@@ -144,7 +170,9 @@ class NormalizedName:
     ``tokens``: word, unit and code tokens without stop words (order kept, no duplicates);
     ``codes``: code keys (``pslx350h``), with alternative spellings (transliterated,
     joined with a preceding short letter group);
-    ``units``: unit tokens (``16gb``); ``numbers``: bare numbers of 4+ digits.
+    ``units``: unit tokens (``16gb``); ``numbers``: bare numbers of 4+ digits;
+    ``attributes``: IP ratings, diameters and ``x``-joined sizes (``ip44``, ``d20`` before
+    "мм", ``3x2.5``), which are tokens but not codes.
     """
 
     text: str
@@ -152,6 +180,7 @@ class NormalizedName:
     codes: frozenset[str]
     units: frozenset[str]
     numbers: frozenset[str]
+    attributes: frozenset[str] = frozenset()
 
 
 def fold_lookalikes(token: str) -> str:
@@ -185,7 +214,10 @@ def normalize_units(text: str) -> str:
 
     def repl(m: re.Match[str]) -> str:
         num, space, unit = m.group(1), m.group(2), m.group(3)
-        if space and unit in _GLUED_ONLY:
+        if unit in _KELVIN:
+            if not (len(num) == 4 and num.isdigit()):
+                return m.group(0)
+        elif space and unit in _GLUED_ONLY:
             return m.group(0)
         return _clean_number(num) + UNIT_ALIASES[unit]
 
@@ -206,11 +238,12 @@ def is_code(token: str) -> bool:
     That is: letters and digits ("pslx350h"), dash-joined digit groups ("47-29"),
     or a bare number of 5+ digits (a part / catalogue number: "0100071820").
 
-    Unit tokens ("16gb"), ordinals ("2nd", "4x") and dimensions ("5x2.5mm",
-    "3x1.5", "200x150") are not codes: a size is shared by many different
-    products and says nothing about which one this is.
+    Unit tokens ("16gb"), ordinals ("2nd", "4x"), dimensions ("5x2.5mm",
+    "3x1.5", "200x150") and IP ratings ("ip44") are not codes: a size or a
+    rating is shared by many different products and says nothing about which
+    one this is (it is an attribute that must agree, see the module docstring).
     """
-    if is_unit_token(token) or _ORDINAL.match(token) or _DIMENSION.fullmatch(token):
+    if is_unit_token(token) or _ORDINAL.match(token) or _DIMENSION.fullmatch(token) or _IP_RATING.match(token):
         return False
     if not _HAS_DIGIT.search(token):
         return False
@@ -277,7 +310,8 @@ def _raw_piece(p: str) -> tuple[str, str | None]:
 def _piece_kind(piece: str) -> tuple[str, tuple[str, ...], tuple[str, ...], str | None]:
     """What one quote-free piece gives: ``(kind, tokens, numbers, short_alpha)``.
 
-    ``kind`` is ``"unit"`` (tokens = the unit token), ``"code"`` (tokens = the code key) or
+    ``kind`` is ``"unit"`` (tokens = the unit token), ``"attr"`` (tokens = an IP rating or an
+    ``x``-joined size, whole), ``"code"`` (tokens = the code key) or
     ``"words"`` (tokens = its word tokens without stop words, numbers = its 4+ digit numbers,
     short_alpha = a 2–3 letter word that may join a following code).
     """
@@ -286,6 +320,8 @@ def _piece_kind(piece: str) -> tuple[str, tuple[str, ...], tuple[str, ...], str 
         return hit
     if is_unit_token(piece):
         hit = ("unit", (piece,), (), None)
+    elif _IP_RATING.match(piece) or _DIMENSION.fullmatch(piece):
+        hit = ("attr", (piece,), (), None)
     elif is_code(piece):
         hit = ("code", (code_key(piece),), (), None)
     else:
@@ -356,8 +392,10 @@ def normalize_uncached(name: str) -> NormalizedName:
     codes: set[str] = set()
     units: set[str] = set()
     numbers: set[str] = set()
+    attributes: set[str] = set()
     prev_short_alpha: str | None = None
-    for piece in pieces:
+    last = len(pieces) - 1
+    for i, piece in enumerate(pieces):
         if not piece:
             prev_short_alpha = None
             continue
@@ -367,6 +405,14 @@ def normalize_uncached(name: str) -> NormalizedName:
         if kind == "unit":
             tokens.append(toks_[0])
             units.add(toks_[0])
+            prev_short_alpha = None
+        elif kind == "attr":
+            tokens.append(toks_[0])
+            attributes.add(toks_[0])
+            prev_short_alpha = None
+        elif kind == "code" and i < last and pieces[i + 1] in _LENGTH_WORDS and _LETTER_RATING.match(toks_[0]):
+            tokens.append(toks_[0])  # "d20 мм": a diameter
+            attributes.add(toks_[0])
             prev_short_alpha = None
         elif kind == "code":
             key = toks_[0]
@@ -389,4 +435,5 @@ def normalize_uncached(name: str) -> NormalizedName:
         codes=frozenset(codes) if codes else _NONE,
         units=frozenset(units) if units else _NONE,
         numbers=frozenset(numbers) if numbers else _NONE,
+        attributes=frozenset(attributes) if attributes else _NONE,
     )

@@ -16,6 +16,8 @@ The score is built from two parts:
   sku        equal SKU fields (5+ characters with a digit)                 96 + 4·sim
   exact      a shared specific code (4+ chars), or a short equal SKU       90 + 10·sim
   core       codes equal up to a trailing letter suffix (colour, variant)  70 + 22·sim
+             (a core held by more products than a specific code may be is
+             no evidence: matching trial, "ВА47-29" / "ДПО-40" series)
   none       no comparable codes (one side has none, or catalogue number)  94·sim^0.7
   mismatch   both have model codes, unrelated                              80·sim^0.7
   conflict   same family, different number ("pslx350h" vs "pslx300h")     50·sim
@@ -29,12 +31,27 @@ The score is built from two parts:
   Then: a brand conflict (both brands known, neither in the other's name)
   multiplies by 0.6 (0.85 when a brand was only guessed from the first word), or
   takes 8 points off a shared-code score; different colour words take 5 points
-  off a code match or multiply by 0.93; a unit conflict (same unit, disjoint
-  values: "16gb" vs "32gb") multiplies by 0.8, else disjoint bare numbers
-  ("2007" vs "2003") by 0.9; a category conflict (both given, different)
-  multiplies by 0.9.  Auto-linking therefore needs a shared specific code and a
-  text similarity of at least one half with no conflict, or identical names —
-  conservative on purpose, since a wrong automatic link costs more than a review.
+  off a code match or multiply by 0.93; an attribute conflict multiplies by 0.8
+  (:data:`ATTRIBUTE_CLASH_FACTOR`), else disjoint bare numbers ("2007" vs "2003")
+  by 0.9; a category conflict (both given, different) multiplies by 0.9.
+
+  An *attribute conflict* (matching trial: "ABB S201 C6" was auto-linked to
+  "ABB S201 C10" at 97.6) is one attribute group on both sides with no value in
+  common (:func:`~ingestion.matching.index.attribute_groups`): the same unit
+  ("16a" / "25a", "16gb" / "32gb", "3000k" / "4000k", "220v" / "12v"), an IP rating
+  ("ip44" / "ip65"), an ``x``-joined size ("3x2.5" / "3x1.5"), a short code with the
+  same letters and another number ("c6" / "c10", "s201" / "s202", "1p" / "3p") or
+  another breaker curve ("c16" / "b16").  Products that differ in one are different
+  products, so the pair can at most go to review.
+
+  Identical names (the same token set) score 100 and, when the name is *specific*
+  (it holds a model code of 4+ characters or has 5+ tokens), a category
+  disagreement does not lower them (matching trial: two suppliers listing the same
+  product under differently named sections ended in review at 90).
+
+  Auto-linking therefore needs a shared specific code and a text similarity of at
+  least one half with no conflict, or identical names — conservative on purpose,
+  since a wrong automatic link costs more than a review.
 
 Speed: what one item needs from the catalog (token weights, its specific codes, its
 brand, its sets) is computed once per item in an :class:`ItemContext`; what one
@@ -77,6 +94,11 @@ COMMON_CODE_DF = 5
 COMMON_CODE_FRACTION = 0.0005
 
 COLOUR_CLASH_POINTS = 5.0
+#: Multiplier for an attribute conflict (a rating, unit value, size or IP class that differs).
+ATTRIBUTE_CLASH_FACTOR = 0.8
+#: A name with at least this many tokens is specific enough for an identical name to link across
+#: categories even without a model code.
+SPECIFIC_NAME_TOKENS = 5
 BRAND_CLASH_POINTS = 8.0
 NUMBER_CLASH_FACTOR = 0.9
 
@@ -95,13 +117,19 @@ class ItemContext:
     ``weight`` is :meth:`Catalog.entry_weight` of the item and ``code_weight`` the part
     of it its code tokens carry; ``codes`` its specific codes (:meth:`Catalog.specific_codes`);
     ``brand`` :meth:`Catalog.brand_of` the item; ``tokens``, ``long_tokens``, ``colours``,
-    ``bare_numbers`` the item's tuples as sets and ``units`` its unit values by unit.
+    ``bare_numbers`` the item's tuples as sets, ``units`` its attribute values by attribute
+    group (:func:`~ingestion.matching.index.attribute_groups`, units included) and
+    ``cores`` the item's code cores held by at most ``limit`` products (a series
+    shared by many products, "ВА47-29", is no evidence: matching trial) and
+    ``specific_name`` whether an identical name links across categories (a model code of
+    4+ characters, or :data:`SPECIFIC_NAME_TOKENS` tokens).
     Valid while the catalog does not change.
     """
 
     __slots__ = (
         "catalog", "item", "n", "limit", "weights", "weight", "code_weight", "codes", "brand",
         "tokens", "long_tokens", "colours", "bare_numbers", "units", "code_shapes", "code_heads",
+        "specific_name", "cores",
     )
 
     def __init__(self, catalog: Catalog, item: Entry) -> None:
@@ -140,7 +168,12 @@ class ItemContext:
         self.long_tokens = frozenset(item.long_tokens)
         self.colours = frozenset(item.colours)
         self.bare_numbers = frozenset(item.bare_numbers)
-        self.units = dict(item.unit_values)
+        self.units = dict(item.attributes)
+        core_index = catalog.core_index
+        self.cores = frozenset(c for c in item.cores if len(core_index.get(c, ())) <= self.limit)
+        self.specific_name = len(item.norm.tokens) >= SPECIFIC_NAME_TOKENS or any(
+            len(t) >= 4 for t in item.code_tokens
+        )
 
 
 def _specific_codes(catalog: Catalog, codes: Iterable[str]) -> set[str]:
@@ -199,12 +232,15 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
     if item.sku and product.sku and item.sku == product.sku:
         return "sku" if len(item.sku) >= 5 and any(ch.isdigit() for ch in item.sku) else "exact"
     ic = ctx.codes
-    if pc or ic:
+    if (pc or ic) and not (
+        ic.isdisjoint(pc) and pc.isdisjoint(ctx.long_tokens) and ic.isdisjoint(product.long_tokens)
+    ):
         shared = (ic & pc) | (pc & ctx.long_tokens) | ic.intersection(product.long_tokens)  # type: ignore[attr-defined]
         if shared:
             # A shared code next to two clashing ones (same family, other number) is only a near match.
             return "core" if _clash(ic - shared, pc - shared) else "exact"
-    if item.cores and product.cores and not item.cores.isdisjoint(product.cores):
+    cores = ctx.cores
+    if cores and product.cores and not cores.isdisjoint(product.cores):
         return "core"
     if not ic or not pc:
         return "none"
@@ -240,7 +276,8 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
             if a_digits and b_digits:
                 clash = la == lb and la >= 5
             elif not (a_digits or b_digits):
-                clash = bool(fam_a and fam_a == fam_b) or _common_prefix(a, b) >= 3
+                # (codes are 3+ characters long: see index._code_facts)
+                clash = bool(fam_a and fam_a == fam_b) or (a[:3] == b[:3] and la >= 3 and lb >= 3)
     if clash:
         return "conflict"
     # Model code on both sides, unrelated.  A model code against a catalogue number is no evidence.
@@ -297,12 +334,13 @@ def text_similarity(overlap: float, token_set: float) -> float:
     return 0.5 * overlap + 0.5 * (token_set / 100.0)
 
 
-def _unit_conflict(ctx: ItemContext, product: Entry) -> bool:
-    """The same unit on both sides with no value in common ("16gb" vs "32gb")."""
+def _attribute_conflict(ctx: ItemContext, product: Entry) -> bool:
+    """The same attribute group on both sides with no value in common ("16gb" vs "32gb", "c6" vs
+    "c10", "ip44" vs "ip65"; groups: :func:`~ingestion.matching.index.attribute_groups`)."""
     units = ctx.units
-    if not units or not product.unit_values:
+    if not units or not product.attributes:
         return False
-    for unit, values in product.unit_values:
+    for unit, values in product.attributes:
         mine = units.get(unit)
         if mine is not None and mine.isdisjoint(values):
             return True
@@ -368,6 +406,9 @@ def score_row(ctx: ItemContext, row: int, token_set: float | None = None, below:
     ptokens = product.norm.tokens
     tokens = ctx.tokens
     if tokens and len(ptokens) == len(tokens) and tokens.issuperset(ptokens):
+        # identical names: nothing can conflict; a specific one links whatever the sections say
+        if ctx.specific_name:
+            return 100.0
         score = 100.0
     else:
         pc = ctx.catalog.row_specific_codes(row, ctx.limit) if product.code_candidates else _EMPTY
@@ -394,8 +435,8 @@ def score_row(ctx: ItemContext, row: int, token_set: float | None = None, below:
             score *= penalty
         if _colour_conflict(ctx, product):
             score = score - COLOUR_CLASH_POINTS if rel in ("exact", "sku", "core") else score * 0.93
-    if _unit_conflict(ctx, product):
-        score *= 0.8
+    if _attribute_conflict(ctx, product):
+        score *= ATTRIBUTE_CLASH_FACTOR
     elif _number_conflict(ctx, product):
         score *= NUMBER_CLASH_FACTOR
     if category_factor != 1.0:

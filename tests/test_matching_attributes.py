@@ -1,0 +1,161 @@
+"""Attributes that must agree (ratings, units, sizes, IP class), attribute tokens as no code evidence,
+and identical names across categories — the wrong decisions found by the matching trial."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion.matching import Catalog, Item, Matcher, Product
+from ingestion.matching.index import prepare
+from ingestion.matching.normalize import is_code, normalize_name
+
+FILLER = [
+    Product("f1", "Sony PS-LX350H belt-drive turntable"),
+    Product("f2", "Panasonic KX-TG6700B cordless telephone"),
+    Product("f3", "Кабель медный гибкий"),
+]
+
+#: (item name, a catalog product that differs from it in one attribute only)
+CONFLICTS = [
+    # breaker curve + rating (the trial's cases)
+    ("Автомат ABB S201 C6", "Автомат ABB S201 C10"),
+    ("Автомат ABB S201 C6", "Автомат ABB S201 C16"),
+    ("Автомат ABB S201 C16", "Автомат ABB S201 B16"),
+    ("Автомат ABB S201 C10", "Автомат ABB S202 C10"),
+    ("Circuit breaker ABB S201 C6", "Circuit breaker ABB S201 D6"),
+    ("Автоматический выключатель IEK ВА47-29 1P 16А", "Автоматический выключатель IEK ВА47-29 3P 16А"),
+    # amps
+    ("Автоматический выключатель IEK ВА47-29 1P 16А", "Автоматический выключатель IEK ВА47-29 1P 25А"),
+    ("Circuit breaker IEK BA47-29 1P 16A", "Circuit breaker IEK BA47-29 1P 25A"),
+    # watts
+    ("Лампа светодиодная Gauss GL-102 10Вт E27", "Лампа светодиодная Gauss GL-102 12Вт E27"),
+    ("LED lamp Gauss GL-102 10W E27", "LED lamp Gauss GL-102 12W E27"),
+    # volts
+    ("Дрель-шуруповерт Makita DF333 12В", "Дрель-шуруповерт Makita DF333 18В"),
+    ("Drill driver Makita DF333 12V", "Drill driver Makita DF333 18V"),
+    # cable sections
+    ("Кабель ВВГнг-LS КС-100 3х2,5", "Кабель ВВГнг-LS КС-100 3х1,5"),
+    ("Cable NYM KS-100 3x2.5 mm2", "Cable NYM KS-100 3x1.5 mm2"),
+    ("Провод ПуГВ ПВ-300 1,5 кв.мм", "Провод ПуГВ ПВ-300 2,5 кв.мм"),
+    # lengths
+    ("Удлинитель Эра UX-3 5 м", "Удлинитель Эра UX-3 10 м"),
+    ("Extension cord Era UX-3 5 m", "Extension cord Era UX-3 10 m"),
+    # capacities
+    ("Флешка Kingston DT-100 16 Гб", "Флешка Kingston DT-100 32 Гб"),
+    ("Kingston DataTraveler DT-100 16GB", "Kingston DataTraveler DT-100 32GB"),
+    # colour temperature
+    ("Светильник Gauss ДПО-40 3000К", "Светильник Gauss ДПО-40 4000К"),
+    ("LED panel Gauss LP-40 3000K", "LED panel Gauss LP-40 4000K"),
+    # IP rating
+    ("Светильник Gauss ДПО-40 IP44", "Светильник Gauss ДПО-40 IP65"),
+    ("Floodlight Gauss FL-40 IP44", "Floodlight Gauss FL-40 IP65"),
+    # volt-amperes
+    ("Стабилизатор напряжения Ресанта АСН-1000 1000 ВА", "Стабилизатор напряжения Ресанта АСН-1000 1500 ВА"),
+    # pipe diameter
+    ("Труба гофрированная ПВХ ТГ-01 d20 мм", "Труба гофрированная ПВХ ТГ-01 d25 мм"),
+]
+
+
+@pytest.mark.parametrize(("item", "other"), CONFLICTS)
+def test_an_attribute_conflict_is_never_linked_automatically(item: str, other: str) -> None:
+    matcher = Matcher(Catalog([Product("other", other), *FILLER]))
+    result = matcher.match_one(Item("i", item))
+    assert result.decision != "auto", (item, other, result)
+    assert all(c.score < 95 for c in result.candidates)
+
+
+@pytest.mark.parametrize(("item", "other"), CONFLICTS)
+def test_the_same_name_with_the_same_attributes_still_links(item: str, other: str) -> None:
+    matcher = Matcher(Catalog([Product("other", other), Product("same", item), *FILLER]))
+    result = matcher.match_one(Item("i", item))
+    assert (result.decision, result.product_id) == ("auto", "same")
+    assert [c.product_id for c in result.candidates][:2] == ["same", "other"]
+
+
+def test_the_same_ratings_written_differently_still_link() -> None:
+    catalog = Catalog([Product("p", "Автоматический выключатель IEK ВА47-29 1P 16А"), *FILLER])
+    result = Matcher(catalog).match_one(Item("i", "Автоматический выключатель IEK BA47-29 1P 16A"))
+    assert (result.decision, result.product_id) == ("auto", "p")
+
+
+def test_a_conflict_close_otherwise_may_still_be_reviewed() -> None:
+    catalog = Catalog([Product("p", "Автоматический выключатель IEK ВА47-29 1P 25А"), *FILLER])
+    result = Matcher(catalog).match_one(Item("i", "Автоматический выключатель IEK ВА47-29 1P 16А"))
+    assert result.decision == "review" and result.product_id == "p"
+    assert result.score <= 80
+
+
+@pytest.mark.parametrize(
+    ("raw", "token", "group"),
+    [
+        ("Лампа 4000K", "4000k", "units"),
+        ("Лампа 4000 К", "4000k", "units"),
+        ("LED panel 3000 K", "3000k", "units"),
+        ("Стабилизатор 1000 ВА", "1000va", "units"),
+        ("UPS 1500VA", "1500va", "units"),
+        ("Провод 1,5 кв.мм", "1.5sqmm", "units"),
+        ("cable 2.5 mm2", "2.5sqmm", "units"),
+        ("Светильник IP44", "ip44", "attributes"),
+        ("Floodlight IPX4", "ipx4", "attributes"),
+        ("Кабель 3х2,5", "3x2.5", "attributes"),
+        ("Cable 3 x 1.5", "3x1.5", "attributes"),
+        ("Труба d20 мм", "d20", "attributes"),
+    ],
+)
+def test_attribute_tokens_are_no_codes(raw: str, token: str, group: str) -> None:
+    n = normalize_name(raw)
+    assert token in n.tokens
+    assert token in getattr(n, group)
+    assert token not in n.codes
+    assert not n.codes
+
+
+def test_kelvin_needs_four_digits_and_a_model_code_stays_a_code() -> None:
+    assert "4k" in normalize_name("TV 4K").codes  # not a colour temperature
+    assert not is_code("ip65") and is_code("d20") and is_code("s201")
+    assert "d90" in normalize_name("Nikon D90 body").codes  # one letter and digits alone: a model
+
+
+def test_attribute_groups_of_an_entry() -> None:
+    entry = prepare(Item("i", "Автомат ABB S201 C16 1P 16А IP20 3х2,5"))
+    groups = dict(entry.attributes)
+    assert groups["c#"] == {"16"} and groups["curve#"] == {"c16"} and groups["s#"] == {"201"}
+    assert groups["#p"] == {"1"} and groups["a"] == {"16"} and groups["ip"] == {"20"}
+    assert groups["x"] == {"3x2.5"}
+
+
+def test_shared_attribute_fragments_are_no_evidence() -> None:
+    """Different products sharing only a colour temperature / IP class and common words go to new."""
+    catalog = Catalog(
+        [
+            Product("a", "Светильник Navigator ДПО-12 4000K IP45 арт.9591-7"),
+            Product("b", "Светильник Rexant ДПО-77 4000K IP45 арт.2438-4"),
+            Product("c", "Лампа светодиодная IEK A60 12Вт E27 4000K арт.1234-5"),
+        ]
+        + FILLER
+    )
+    result = Matcher(catalog).match_one(Item("i", "Светильник Feron ДПО-115 4000K IP45 арт.7114-4"))
+    assert result.decision == "new"
+
+
+def test_identical_specific_names_link_across_categories() -> None:
+    name = "Щит распределительный Эра ЩРН-85 IP41 арт.1736-2"
+    catalog = Catalog([Product("p", name, category="Щитовое оборудование"), *FILLER])
+    result = Matcher(catalog).match_one(Item("i", name, category="Монтажные изделия"))
+    assert (result.decision, result.product_id, result.score) == ("auto", "p", 100.0)
+
+
+def test_identical_short_names_in_other_categories_are_reviewed() -> None:
+    catalog = Catalog([Product("p", "Кабель медный", category="Кабели"), *FILLER])
+    result = Matcher(catalog).match_one(Item("i", "Кабель медный", category="Инструмент"))
+    assert result.decision == "review" and result.score == 90.0
+
+
+def test_same_name_lookup_finds_an_identical_name_made_of_common_words() -> None:
+    common = [Product(f"c{n}", f"Розетка белая {'двойная' if n % 2 else 'одинарная'} номер") for n in range(300)]
+    catalog = Catalog([*common, Product("p", "Розетка белая одинарная")])
+    entry = prepare(Item("i", "розетка  белая одинарная"))
+    assert [catalog.entries[r].id for r in catalog.same_name(entry)] == ["p"]
+    matcher = Matcher(catalog)
+    assert catalog.entries[catalog.same_name(entry)[0]].id == "p"
+    assert len(catalog) - 1 in matcher.block(entry)
