@@ -16,6 +16,11 @@ problems found:
 * a unit longer than 32 characters is cut with a ``unit_too_long`` warning;
 * a sheet name is cut to 255 characters.
 
+A problem names its column as the reader's problems do: the header text the
+user sees in the file (``Цена, руб.``), found by :func:`source_column` from
+the item's raw cells; the field's name (``price``) only when the row does not
+tell.
+
 :func:`item_key` gives the key a supplier's item is stored under;
 :class:`ListKeys` gives the keys of one list row by row: a SKU given twice is
 a duplicate (the later row wins, ``duplicate_sku`` warning), while rows
@@ -31,12 +36,13 @@ from __future__ import annotations
 
 import hashlib
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import attrs
 
 from ingestion.errors import Level, Problem
 from ingestion.reading.model import Item
+from ingestion.reading.normalize import normalize_name, normalize_sku, normalize_unit, parse_price, parse_stock
 
 CENT = Decimal("0.01")
 STOCK_STEP = Decimal("0.001")
@@ -47,6 +53,9 @@ MAX_UNIT_LENGTH = 32
 MAX_SHEET_LENGTH = 255
 
 _NO_PROBLEMS: tuple[Problem, ...] = ()
+#: ``_new_tuple(Checked, (...))``: a named tuple made without the keyword handling of its ``__new__``
+#: (what :func:`check_item` and :meth:`ListKeys.assign` do for every row).
+_new_tuple = tuple.__new__
 
 
 class Checked(NamedTuple):
@@ -76,11 +85,68 @@ def item_key(item: Item) -> tuple[str, bool]:
     return key, True
 
 
+def _price_cells(text: Any) -> list[Decimal]:
+    """The amounts a raw price cell may have been read as (decimal mark undecided: every reading)."""
+    amounts = []
+    for mark in (None, ",", "."):
+        amount = parse_price(text, mark).amount
+        if amount is not None and amount not in amounts:
+            amounts.append(amount)
+    return amounts
+
+
+def _stock_cell(text: Any) -> Decimal | None:
+    return parse_stock(text)[0]
+
+
+#: How a raw cell is read for each field :func:`source_column` can place, and the item's value it must give.
+_READERS: dict[str, tuple[Callable[[Any], Any], Callable[[Item], Any]]] = {
+    "price": (_price_cells, lambda item: item.price),
+    "sku": (normalize_sku, lambda item: item.sku),
+    "name": (normalize_name, lambda item: item.name),
+    "stock": (_stock_cell, lambda item: item.stock),
+    "unit": (normalize_unit, lambda item: item.unit),
+}
+
+
+def source_column(item: Item, field: str) -> str:
+    """The header text of the column ``item``'s ``field`` came from, as the reader names columns in its problems.
+
+    The item does not carry its columns, but ``item.raw`` maps each header
+    text to the row's cell text: the column is the first whose cell reads as
+    the item's value (``price``: the chosen price; ``sku``, ``name``,
+    ``stock``, ``unit``).  ``field`` itself when no cell does (an item made
+    without raw cells, or a value no cell gives).  Only called for rows with a
+    problem, so its cost does not matter.
+    """
+    reader = _READERS.get(field)
+    if reader is None or not item.raw:
+        return field
+    read, value_of = reader
+    value = value_of(item)
+    if value is None:
+        return field
+    for label, text in item.raw.items():
+        if text is None or text == "":
+            continue
+        try:
+            got = read(text)
+            if got == value or (type(got) is list and value in got):
+                return str(label)
+        except (ArithmeticError, ValueError, TypeError):  # a cell no reader takes (or a NaN) is not the column
+            continue
+    return field
+
+
 def row_problem(item: Item, type_: str, message: str, column: str | None = None, level: Level = "error") -> Problem:
-    """A problem of ``item``'s row (sheet, row, page and raw cells filled from the item)."""
+    """A problem of ``item``'s row (sheet, row, page and raw cells filled from the item).
+
+    ``column`` is a field (``price``, ``sku``, ``stock``, ``unit``); the
+    problem names the file's header of that field (:func:`source_column`).
+    """
     return Problem(
-        type=type_, message=message, level=level, sheet=item.sheet, row=item.row, column=column, row_data=item.raw,
-        page=item.page,
+        type=type_, message=message, level=level, sheet=item.sheet, row=item.row,
+        column=source_column(item, column) if column else None, row_data=item.raw, page=item.page,
     )
 
 
@@ -88,39 +154,47 @@ def check_item(item: Item) -> tuple[Checked | None, tuple[Problem, ...]]:
     """``(values, problems)`` for one item; ``values`` is ``None`` when the row cannot be stored.
 
     ``problems`` holds the error that failed the row, or the warnings of a
-    row that was adjusted (empty for a clean row).  Never raises.
+    row that was adjusted (empty for a clean row).  Never raises.  Runs for
+    every row a list has: comparisons are chained and ``quantize`` gets its
+    rounding positionally (half the cost of the keyword).
     """
-    if item.sku and len(item.sku) > MAX_KEY_LENGTH:
+    sku = item.sku
+    if sku and len(sku) > MAX_KEY_LENGTH:
         return None, (row_problem(item, "sku_too_long", f"SKU longer than {MAX_KEY_LENGTH} characters", "sku"),)
     problems: list[Problem] | None = None
-    price = item.price
+    given = price = item.price
     if price is not None:
-        if not price.is_finite() or abs(price) > MAX_PRICE:
-            return None, (row_problem(item, "price_out_of_range", f"price {item.price} cannot be stored", "price"),)
+        if not price.is_finite() or not -MAX_PRICE <= price <= MAX_PRICE:
+            return None, (row_problem(item, "price_out_of_range", f"price {given} cannot be stored", "price"),)
         if price < 0:
-            return None, (row_problem(item, "negative_price", f"price {item.price} is negative", "price"),)
-        price = price.quantize(CENT, rounding=ROUND_HALF_UP)
-        if price != item.price:
-            problems = [row_problem(item, "price_rounded", f"price {item.price} rounded to {price} (two decimals are kept)",
+            return None, (row_problem(item, "negative_price", f"price {given} is negative", "price"),)
+        price = price.quantize(CENT, ROUND_HALF_UP)
+        if price != given:
+            problems = [row_problem(item, "price_rounded", f"price {given} rounded to {price} (two decimals are kept)",
                                     "price", level="warning")]
     stock = item.stock
     if stock is not None:
-        if not stock.is_finite() or abs(stock) > MAX_STOCK:
+        if stock.is_finite() and -MAX_STOCK <= stock <= MAX_STOCK:
+            stock = stock.quantize(STOCK_STEP, ROUND_HALF_UP)
+        else:
             problems = (problems or []) + [row_problem(
                 item, "stock_out_of_range", f"stock {item.stock} cannot be stored; left empty", "stock", level="warning"
             )]
             stock = None
-        else:
-            stock = stock.quantize(STOCK_STEP, rounding=ROUND_HALF_UP)
-    currency = item.currency if item.currency and len(item.currency) == 3 else None
+    currency = item.currency
+    if currency and len(currency) != 3:
+        currency = None
     unit = item.unit or None
     if unit and len(unit) > MAX_UNIT_LENGTH:
         problems = (problems or []) + [row_problem(
             item, "unit_too_long", f"unit {unit[:40]!r}… cut to {MAX_UNIT_LENGTH} characters", "unit", level="warning"
         )]
         unit = unit[:MAX_UNIT_LENGTH]
-    sheet = item.sheet[:MAX_SHEET_LENGTH] if item.sheet else None
-    return Checked(price, stock, currency, unit, sheet), tuple(problems) if problems else _NO_PROBLEMS
+    sheet = item.sheet
+    if sheet and len(sheet) > MAX_SHEET_LENGTH:
+        sheet = sheet[:MAX_SHEET_LENGTH]
+    checked: Checked = _new_tuple(Checked, (price, stock, currency or None, unit, sheet or None))
+    return checked, tuple(problems) if problems else _NO_PROBLEMS
 
 
 def _where(row: int | None, sheet: str | None) -> str:
@@ -139,7 +213,7 @@ def duplicate_problem(
         message=f"{'name' if from_name else 'SKU'} {key!r} already given at {where}; this row's values win",
         sheet=item.sheet,
         row=item.row,
-        column="name" if from_name else "sku",
+        column=source_column(item, "name" if from_name else "sku"),
         row_data=item.raw,
         page=item.page,
     )
@@ -173,7 +247,8 @@ class ListKeys:
         earlier = self.last_row.get(key)
         if earlier is None:
             self.last_row[key] = here
-            return ListKey(key, from_name, False, None)
+            first: ListKey = _new_tuple(ListKey, (key, from_name, False, None))
+            return first
         if not from_name:
             self.last_row[key] = here
             return ListKey(key, False, True, duplicate_problem(item, key, False, *earlier))
@@ -191,7 +266,7 @@ class ListKeys:
             f"(key {suffixed!r}) — a SKU column would tell such rows apart",
             sheet=item.sheet,
             row=item.row,
-            column="name",
+            column=source_column(item, "name"),
             row_data=item.raw,
             page=item.page,
         )

@@ -26,6 +26,16 @@ written, so a suspicious list can be held before it touches the catalog
    publishing it from there.  SQLite (the embedded mode) always goes through
    staging.
 
+A SKU the supplier's current list does not have but an earlier one did (a
+delisted item) *returns*: it keeps its item id, product link and match
+status, counts as ``returned`` in the diff (not ``new``), and gets a
+price-history row only when its price or currency differs from the one it
+was delisted with.
+
+New items get time-ordered ids (:class:`ItemIds`): PostgreSQL then appends
+to the primary-key and price-history indexes instead of inserting at random
+places, which is cheaper for a large list.
+
 Keys (:mod:`ingestion.checks`): the item's SKU; when the file has no SKU the
 key is the item's name (whitespace-collapsed, case-folded) and
 ``sku_from_name`` is set.  A repeated SKU: the later row wins, with a
@@ -62,6 +72,8 @@ DIFF_TOP_MOVES = 10
 DIFF_LISTED_SKUS = 50
 #: COPY text a spool keeps in memory before it moves to a temporary file.
 SPOOL_MEMORY_BYTES = 16 * 1024 * 1024
+#: Characters of COPY text handed to the server per read of a spool.
+COPY_CHUNK = 256 * 1024
 STAGED_COLUMNS = (
     "job_id", "item_id", "supplier_id", "supplier_sku", "sku_from_name", "name", "price", "currency", "unit",
     "stock", "available", "category_path", "characteristics", "content_hash", "change", "source_sha256",
@@ -84,8 +96,9 @@ STAGED_LINE_COLUMNS = (
     "source_row", "source_page", "job_id", "change",
 )
 HISTORY_COLUMNS = ("supplier_item_id", "price", "currency", "job_id", "recorded_at")
-#: Spools of changed rows; ``relist`` is a ``new`` SKU the supplier had delisted (its row and id come back).
-KINDS = ("new", "relist", "price", "other")
+#: Spools of changed rows: ``new`` items are COPY'd in, the others update an existing row.  A returning
+#: (delisted) SKU goes with ``price`` when it needs a price-history row, else with ``other``.
+KINDS = ("new", "price", "other")
 
 
 def content_hash(row: dict[str, Any]) -> str:
@@ -104,12 +117,33 @@ def _hash(values: tuple[Any, ...]) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def new_item_id() -> str:
-    """A random (version 4) UUID as 32 hex digits, the form COPY takes; cheaper than ``str(uuid.uuid4())``."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    return raw.hex()
+class ItemIds:
+    """Time-ordered item ids (UUID version 7 layout) as 32 hex digits, the form COPY takes.
+
+    48 bits of Unix time in milliseconds (when the writer started), the
+    version, 12 random bits, the variant and a 62-bit counter that starts at a
+    random value: the ids of one writer increase one by one, and a later
+    writer's ids sort after an earlier one's.  Two writers started in the same
+    millisecond collide only if they drew the same 12 random bits and their
+    counters' random starts fall within a list's length of each other (for two
+    million-row lists, about 2**-53); the primary key refuses a collision
+    rather than merge two items.
+    """
+
+    #: Room left above the counter's random start (ids one writer can give).
+    ROOM = 1 << 40
+
+    def __init__(self, now_ms: int | None = None) -> None:
+        ms = int(dt.datetime.now(dt.timezone.utc).timestamp() * 1000) if now_ms is None else now_ms
+        rand = int.from_bytes(os.urandom(10), "big")
+        self.head = f"{ms & 0xFFFF_FFFF_FFFF:012x}7{(rand >> 64) & 0xFFF:03x}"
+        self.next = (1 << 63) | ((rand & ((1 << 62) - 1)) % ((1 << 62) - self.ROOM))  # variant bits 10
+
+    def take(self) -> str:
+        """The next id."""
+        n = self.next
+        self.next = n + 1
+        return f"{self.head}{n:016x}"
 
 
 class Previous(NamedTuple):
@@ -126,19 +160,47 @@ class Previous(NamedTuple):
 
 def load_previous(supplier_id: uuid.UUID | str) -> dict[str, Previous]:
     """The supplier's current list: every item not delisted, by SKU key (one query, no model objects)."""
+    return load_current(supplier_id)[0]
+
+
+class Delisted(NamedTuple):
+    """A delisted item of the supplier: its id (32 hex digits) and the price and currency it was delisted with."""
+
+    id: str
+    price: Decimal | None
+    currency: str | None
+
+
+def load_delisted(supplier_id: uuid.UUID | str) -> dict[str, Delisted]:
+    """The supplier's delisted items, by SKU key."""
+    return load_current(supplier_id)[1]
+
+
+def load_current(supplier_id: uuid.UUID | str) -> tuple[dict[str, Previous], dict[str, Delisted]]:
+    """``(current list, delisted items)`` of the supplier, by SKU key: :func:`load_previous` and
+    :func:`load_delisted` in one pass over the supplier's items (one query, no model objects)."""
     sid = uuid.UUID(str(supplier_id))
     postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
     cursor = database.execute_sql(
-        "SELECT supplier_sku, content_hash, price, currency, stock, available, name, id FROM supplier_items "
-        f"WHERE supplier_id = {database.param} AND delisted_job_id IS NULL",
+        f"SELECT supplier_sku, content_hash, price, currency, stock, available, name, {'id::text' if postgres else 'id'}, "
+        "delisted_job_id IS NOT NULL FROM supplier_items "
+        f"WHERE supplier_id = {database.param}",
         (str(sid) if postgres else sid.hex,),
     )
     out: dict[str, Previous] = {}
-    if postgres:  # NUMERIC comes back as Decimal with its scale, booleans as bool, UUIDs as text
-        for sku, chash, price, currency, stock, available, name, item_id in cursor:
-            out[sku] = Previous(chash, price, currency or None, stock, available, name, str(item_id))
-        return out
-    for sku, chash, price, currency, stock, available, name, item_id in cursor:
+    delisted: dict[str, Delisted] = {}
+    if postgres:  # NUMERIC comes back as Decimal with its scale, booleans as bool, the id as text
+        make = tuple.__new__  # a Previous without the keyword handling of its __new__: one per item of the list
+        for sku, chash, price, currency, stock, available, name, item_id, gone in cursor:
+            if gone:
+                delisted[sku] = Delisted(uuid.UUID(item_id).hex, price, currency or None)
+            else:
+                out[sku] = make(Previous, (chash, price, currency or None, stock, available, name, item_id))
+        return out, delisted
+    for sku, chash, price, currency, stock, available, name, item_id, gone in cursor:
+        if gone:
+            delisted[sku] = Delisted(uuid.UUID(str(item_id)).hex, _money(price), currency or None)
+            continue
         out[sku] = Previous(
             chash,
             _money(price),
@@ -148,18 +210,7 @@ def load_previous(supplier_id: uuid.UUID | str) -> dict[str, Previous]:
             name,
             uuid.UUID(str(item_id)).hex,
         )
-    return out
-
-
-def load_delisted(supplier_id: uuid.UUID | str) -> dict[str, str]:
-    """The supplier's delisted items: SKU key → item id (32 hex digits)."""
-    sid = uuid.UUID(str(supplier_id))
-    query = (
-        SupplierItem.select(SupplierItem.supplier_sku, SupplierItem.id)
-        .where((SupplierItem.supplier == sid) & SupplierItem.delisted_job_id.is_null(False))
-        .tuples()
-    )
-    return {sku: uuid.UUID(str(item_id)).hex for sku, item_id in query.iterator()}  # type: ignore[misc]
+    return out, delisted
 
 
 @attrs.define
@@ -168,6 +219,7 @@ class StoreStats:
 
     stored: int = 0
     new: int = 0
+    returned: int = 0
     price_changed: int = 0
     other_changed: int = 0
     unchanged: int = 0
@@ -185,12 +237,15 @@ class ListDiff:
     ``currency_changed`` SKUs whose currency changed; ``largest_moves`` the
     biggest relative moves (old and new prices as strings, ``change_pct``).
     ``main_currency``/``previous_main_currency``: the most common currency of
-    each list.
+    each list.  ``new`` counts SKUs the supplier never listed; ``returned``
+    those it had delisted (gone from an earlier list) and lists again
+    (``returned_skus`` names the first of them).
     """
 
     previous_items: int = 0
     items: int = 0
     new: int = 0
+    returned: int = 0
     gone: int = 0
     unchanged: int = 0
     changed: int = 0
@@ -205,6 +260,7 @@ class ListDiff:
     largest_moves: list[dict[str, Any]] = attrs.field(factory=list)
     new_skus: list[str] = attrs.field(factory=list)
     gone_skus: list[str] = attrs.field(factory=list)
+    returned_skus: list[str] = attrs.field(factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -212,7 +268,9 @@ class ListDiff:
     def summary(self) -> str:
         """One line for the job state and the CLI."""
         return (
-            f"{self.items} items: {self.new} new, {self.gone} gone, {self.changed} changed ({self.price_up} price up, "
+            f"{self.items} items: {self.new} new, "
+            + (f"{self.returned} returned, " if self.returned else "")
+            + f"{self.gone} gone, {self.changed} changed ({self.price_up} price up, "
             f"{self.price_down} price down, {self.currency_changed} currency), {self.stock_changed} stock changes, "
             f"{self.unchanged} unchanged"
         )
@@ -253,12 +311,14 @@ class Spool:
 
     def write(self, line: str) -> int:
         """Append one line (ending in ``\\n``); returns its number."""
-        self._buffer.append(line)
-        if len(self._buffer) >= 2000:
-            self._file.write("".join(self._buffer))
-            self._buffer.clear()
-        self.written += 1
-        return self.written - 1
+        number = self.written
+        self.written = number + 1
+        buffer = self._buffer
+        buffer.append(line)
+        if len(buffer) >= 2000:
+            self._file.write("".join(buffer))
+            buffer.clear()
+        return number
 
     def drop(self, number: int) -> None:
         self.dropped.add(number)
@@ -353,7 +413,8 @@ class ItemWriter:
     (returns the :class:`ListDiff`), then :meth:`publish` (or :meth:`stage`
     for a held list, or :meth:`discard`).  ``previous`` is the current list
     (:func:`load_previous`) and ``delisted`` the delisted SKUs
-    (:func:`load_delisted`), loaded when not given.  Problems the store finds
+    (:func:`load_delisted`), loaded (in one query, :func:`load_current`) when
+    not given.  Problems the store finds
     (duplicates, values it cannot hold) go to ``parsing_logs`` (in batches of
     ``batch_size``) and also to :attr:`problems_found`.
     """
@@ -365,14 +426,18 @@ class ItemWriter:
         sha256: str | None,
         batch_size: int = 1000,
         previous: dict[str, Previous] | None = None,
-        delisted: dict[str, str] | None = None,
+        delisted: dict[str, Delisted] | None = None,
     ) -> None:
         self.supplier_id = uuid.UUID(str(supplier_id))
         self.job_id = job_id
         self.sha256 = sha256
         self.batch_size = batch_size
-        self.previous = load_previous(self.supplier_id) if previous is None else previous
-        self.delisted = load_delisted(self.supplier_id) if delisted is None else delisted
+        if previous is None or delisted is None:
+            loaded_previous, loaded_delisted = load_current(self.supplier_id)
+            previous = loaded_previous if previous is None else previous
+            delisted = loaded_delisted if delisted is None else delisted
+        self.previous = previous
+        self.delisted = delisted
         self.stats = StoreStats()
         self.problems_found: list[Problem] = []
         self.stamp = utcnow()
@@ -385,7 +450,8 @@ class ItemWriter:
         self._spools = {kind: Spool() for kind in KINDS}
         self._history = Spool()
         self._where: dict[str, tuple[str, int, int]] = {}  # key -> (kind, line, history line or -1)
-        self._state: dict[str, str] = {}  # key -> new | price | other | same
+        self._state: dict[str, str] = {}  # key -> new | returned | price | other | same
+        self._ids = ItemIds()
         self._keys = ListKeys()
         self._gone: list[str] = []
         self._moves: dict[str, dict[str, Any]] = {}
@@ -397,10 +463,15 @@ class ItemWriter:
 
     # --- public -------------------------------------------------------------------
     def add(self, item: Item) -> None:
-        """Check ``item`` and compare it with the current list; keep it when it is new or differs."""
+        """Check ``item`` and compare it with the current list; keep it when it is new or differs.
+
+        This runs for every row of a list: the common row (nothing to escape,
+        no characteristics) takes no more than one pass over its values.
+        """
         checked, problems = check_item(item)
-        for problem in problems:
-            self._found(problem)
+        if problems:
+            for problem in problems:
+                self._found(problem)
         if checked is None:
             self.stats.failed += 1
             return
@@ -412,59 +483,70 @@ class ItemWriter:
             self._forget(key)
         price, stock, currency, unit, sheet = checked
         name, available = item.name, item.available
-        characteristics: dict[str, Any] = {}
-        if item.prices:
-            characteristics["prices"] = {k: str(v) for k, v in item.prices.items()}
-        if item.brand:
-            characteristics["brand"] = item.brand
-        if item.description:
-            characteristics["description"] = item.description
-        if item.attributes:
-            characteristics["attributes"] = item.attributes
-        cjson = json.dumps(characteristics, ensure_ascii=False, sort_keys=True) if characteristics else "{}"
+        if item.prices or item.brand or item.description or item.attributes:
+            cjson = _characteristics_json(item)
+        else:
+            cjson = "{}"
         path = " / ".join(item.category_path) or None
+        price_text = "" if price is None else str(price)
+        stock_text = "" if stock is None else str(stock)
         chash = hashlib.blake2b("\x1f".join((
-            name, "" if price is None else str(price), currency or "", unit or "", "" if stock is None else str(stock),
+            name, price_text, currency or "", unit or "", stock_text,
             "" if available is None else str(available), path or "", cjson,
         )).encode("utf-8"), digest_size=16).hexdigest()  # the same text as content_hash()
         if currency:
-            self._currencies[currency] = self._currencies.get(currency, 0) + 1
+            currencies = self._currencies
+            currencies[currency] = currencies.get(currency, 0) + 1
         old = self.previous.get(key)
-        if old is not None and old.price is not None and price is not None and old.currency == currency:
-            self._priced_both.add(key)
-        change = self._classify(key, name, price, currency, stock, available, chash, old)
-        self._state[key] = change
-        if change == "same":
-            return
-        if old is not None:
-            kind, item_id = change, old.id
-        elif key in self.delisted:
-            kind, item_id = "relist", self.delisted[key]
+        if old is None:
+            back = self.delisted.get(key)
+            if back is None:
+                ids = self._ids  # ItemIds.take(), inlined
+                number = ids.next
+                ids.next = number + 1
+                change, kind, item_id, history = "new", "new", f"{ids.head}{number:016x}", price is not None
+            else:  # a delisted SKU returns: its row and id come back; history only when its price moved
+                history = price is not None and (price != back.price or currency != back.currency)
+                change, kind, item_id = "returned", "price" if history else "other", back.id
         else:
-            kind, item_id = "new", new_item_id()
+            if old.price is not None and price is not None and old.currency == currency:
+                self._priced_both.add(key)
+            change = self._classify(key, name, price, currency, stock, available, chash, old)
+            if change == "same":
+                self._state[key] = change
+                return
+            kind, item_id, history = change, old.id, change == "price" and price is not None
+        self._state[key] = change
+        # the COPY text of the row's own texts; escaping (rarely needed) only when one has a special character
+        key_text = key
+        texts = f"{key}{name}{unit or ''}{path or ''}{cjson}{sheet or ''}"
+        if "\\" in texts or "\t" in texts or "\n" in texts or "\r" in texts:
+            key_text, name, cjson = _escape(key), _escape(name), _escape(cjson)
+            unit = None if unit is None else _escape(unit)
+            path = None if path is None else _escape(path)
+            sheet = None if sheet is None else _escape(sheet)
         line = "\t".join((
             item_id,
             self._sid,
-            _escape(key),
+            key_text,
             "t" if from_name else "f",
-            _escape(name),
-            "\\N" if price is None else str(price),
-            currency or "\\N",
-            "\\N" if unit is None else _escape(unit),
-            "\\N" if stock is None else str(stock),
-            "\\N" if available is None else ("t" if available else "f"),
-            "\\N" if path is None else _escape(path),
-            _escape(cjson),
+            name,
+            price_text or NULL,
+            currency or NULL,
+            unit or NULL,
+            stock_text or NULL,
+            NULL if available is None else ("t" if available else "f"),
+            path or NULL,
+            cjson,
             chash,
             self._sha,
-            "\\N" if sheet is None else _escape(sheet),
-            "\\N" if item.row is None else str(item.row),
-            "\\N" if item.page is None else str(item.page),
+            sheet or NULL,
+            NULL if item.row is None else str(item.row),
+            NULL if item.page is None else str(item.page),
         )) + self._tail
-        history = -1
-        if price is not None and kind != "other":
-            history = self._history.write(f"{item_id}\t{price}\t{currency or NULL}{self._history_tail}")
-        self._where[key] = (kind, self._spools[kind].write(line), history)
+        history_line = self._history.write(f"{item_id}\t{price_text}\t{currency or NULL}{self._history_tail}") \
+            if history else -1
+        self._where[key] = (kind, self._spools[kind].write(line), history_line)
 
     def log(self, problem: Problem) -> None:
         """Queue a problem for ``parsing_logs``."""
@@ -488,6 +570,7 @@ class ItemWriter:
             previous_items=len(self.previous),
             items=len(states),
             new=states.count("new"),
+            returned=states.count("returned"),
             gone=len(gone),
             unchanged=states.count("same"),
             changed=states.count("price") + states.count("other"),
@@ -496,6 +579,7 @@ class ItemWriter:
             previous_main_currency=_main_currency(self.previous),
             new_skus=[k for k, s in self._state.items() if s == "new"][:DIFF_LISTED_SKUS],
             gone_skus=gone[:DIFF_LISTED_SKUS],
+            returned_skus=[k for k, s in self._state.items() if s == "returned"][:DIFF_LISTED_SKUS],
         )
         for move in self._moves.values():
             if move["kind"] == "currency":
@@ -514,6 +598,7 @@ class ItemWriter:
             key=lambda m: abs(m["change_pct"]),
         )
         self.stats.new, self.stats.gone, self.stats.unchanged = diff.new, diff.gone, diff.unchanged
+        self.stats.returned = diff.returned
         self.stats.price_changed = states.count("price")
         self.stats.other_changed = states.count("other")
         self.stats.stored = diff.items
@@ -609,8 +694,8 @@ class ItemWriter:
         cursor = database.connection().cursor()
         new = self._spools["new"]
         if len(new):
-            cursor.copy_expert(f"COPY supplier_items ({', '.join(LINE_COLUMNS)}) FROM STDIN", new.reader())
-        changed = [self._spools[k] for k in ("relist", "price", "other") if len(self._spools[k])]
+            cursor.copy_expert(f"COPY supplier_items ({', '.join(LINE_COLUMNS)}) FROM STDIN", new.reader(), COPY_CHUNK)
+        changed = [self._spools[k] for k in ("price", "other") if len(self._spools[k])]
         if changed:
             cursor.execute("DROP TABLE IF EXISTS pg_temp.publish_rows")
             cursor.execute("CREATE TEMP TABLE publish_rows (LIKE supplier_items INCLUDING DEFAULTS) ON COMMIT DROP")
@@ -624,7 +709,9 @@ class ItemWriter:
                 "FROM publish_rows p WHERE i.id = p.id"
             )
         if len(self._history):
-            cursor.copy_expert(f"COPY price_history ({', '.join(HISTORY_COLUMNS)}) FROM STDIN", self._history.reader())
+            cursor.copy_expert(
+                f"COPY price_history ({', '.join(HISTORY_COLUMNS)}) FROM STDIN", self._history.reader(), COPY_CHUNK
+            )
         delisted = 0
         if self._gone:
             cursor.execute(
@@ -641,9 +728,8 @@ class ItemWriter:
     def _staged_lines(self) -> Iterator[tuple[str, str]]:
         """``(line, change)`` of every row to stage (spooled rows, then the gone SKUs)."""
         for kind, spool in self._spools.items():
-            change = "new" if kind == "relist" else kind
             for line in spool.lines():
-                yield line, change
+                yield line, kind
         for key in self._gone:
             old = self.previous[key]
             yield "\t".join((
@@ -713,6 +799,43 @@ class ItemWriter:
         ParsingLog.insert_many(
             [problem_to_log(p, self.job_id, self.supplier_id, now, self.sha256) for p in batch]
         ).execute()
+
+
+#: Price kinds as JSON strings (a list has a few kinds, repeated on every row).
+_JSON_KINDS: dict[str, str] = {}
+
+
+def _json_kind(kind: str) -> str:
+    text = _JSON_KINDS.get(kind)
+    if text is None:
+        text = _JSON_KINDS[kind] = json.dumps(kind, ensure_ascii=False)
+    return text
+
+
+def _characteristics_json(item: Item) -> str:
+    """The item's ``characteristics`` as JSON text (sorted keys): price kinds, brand, description, attributes.
+
+    Exactly what ``json.dumps(…, ensure_ascii=False, sort_keys=True)`` gives
+    (content hashes depend on it).  A row with price kinds only — what the
+    reader gives for nearly every row — is written without ``json.dumps``: the
+    amounts are :class:`~decimal.Decimal` texts, which need no escaping.
+    """
+    prices = item.prices
+    if prices and not (item.brand or item.description or item.attributes):
+        if len(prices) == 1:
+            for kind, amount in prices.items():
+                return f'{{"prices": {{{_json_kind(kind)}: "{str(amount)}"}}}}'
+        return '{"prices": {' + ", ".join(f'{_json_kind(k)}: "{str(prices[k])}"' for k in sorted(prices)) + "}}"
+    characteristics: dict[str, Any] = {}
+    if item.prices:
+        characteristics["prices"] = {k: str(v) for k, v in item.prices.items()}
+    if item.brand:
+        characteristics["brand"] = item.brand
+    if item.description:
+        characteristics["description"] = item.description
+    if item.attributes:
+        characteristics["attributes"] = item.attributes
+    return json.dumps(characteristics, ensure_ascii=False, sort_keys=True) if characteristics else "{}"
 
 
 def _main_currency(previous: dict[str, Previous]) -> str | None:

@@ -1,6 +1,8 @@
 """Row checks and list keys, shared by the store and the preview: both keep the same rows."""
 
 from decimal import Decimal
+
+import attrs
 from pathlib import Path
 
 from ingestion.checks import ListKeys, check_item
@@ -76,3 +78,28 @@ def test_rows_without_sku_sharing_a_name_are_all_stored(settings: Settings) -> N
         w2.add(Item(row=row, name="Коллектор PPRS", price=Decimal(price), currency="RUB"))
     diff = publish(w2)
     assert (diff.new, diff.gone, diff.unchanged) == (0, 0, 3)
+
+
+def test_store_problems_name_the_files_header_like_the_readers_do() -> None:
+    raw = {"Код товара": "K-1", "Наименование": "Кабель", "Цена, руб.": "1 000 000 000 000,00", "Ед. изм.": "u" * 40,
+           "Остаток": "200000000000000"}
+    item = Item(row=7, sku="K-1", name="Кабель", price=Decimal("1000000000000.00"), raw=raw)
+    refused, problems = check_item(item)
+    assert refused is None and [(p.type, p.column) for p in problems] == [("price_out_of_range", "Цена, руб.")]
+    ok, problems = check_item(attrs.evolve(item, price=Decimal("1.005"), unit="u" * 40, stock=Decimal("2e14"),
+                                           raw={**raw, "Цена, руб.": "1,005"}))
+    assert ok is not None and [(p.type, p.column) for p in problems] == [
+        ("price_rounded", "Цена, руб."), ("stock_out_of_range", "Остаток"), ("unit_too_long", "Ед. изм.")]
+    long_sku = "x" * 300
+    _, problems = check_item(Item(row=8, sku=long_sku, name="n", raw={"Артикул": long_sku, "Товар": "n"}))
+    assert [(p.type, p.column) for p in problems] == [("sku_too_long", "Артикул")]
+    keys = ListKeys()
+    keys.assign(Item(row=2, sku="S", name="a", raw={"Артикул": "S"}))
+    again = keys.assign(Item(row=3, sku="S", name="b", raw={"Артикул": "S", "Товар": "b"}))
+    assert again.problem is not None and again.problem.column == "Артикул"
+    keys.assign(Item(row=4, name="Коллектор", raw={"Товар": "Коллектор"}))
+    named = keys.assign(Item(row=5, name="Коллектор", raw={"Товар": "  Коллектор "}))
+    assert named.problem is not None and named.problem.column == "Товар"
+    # an item whose cells do not give the value (or that has none) is named by its field
+    _, problems = check_item(Item(row=9, name="x", price=Decimal("-1"), raw={"Цена": "abc"}))
+    assert [(p.type, p.column) for p in problems] == [("negative_price", "price")]

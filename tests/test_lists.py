@@ -138,6 +138,18 @@ def test_provenance_of_items_and_problems(stub_worker: Any, tmp_path: Path) -> N
     assert (bad.source_sha256, bad.row_number, bad.column_name) == (sha, 6, "Цена, руб")
 
 
+def test_store_errors_name_the_column_as_the_file_shows_it(stub_worker: Any, tmp_path: Path) -> None:
+    rows = base_rows(12) + [["HUGE", "Слишком дорогой", "5 000 000 000 000,00", "1"], ["BAD", "Плохая цена", "abc", "1"],
+                            ["S001", "Повтор артикула", "101,00", "1"]]
+    state = ingest(stub_worker, price_list(tmp_path / "cols.csv", rows))
+    assert state["phase"] == "complete"
+    logs = {log.error_type: log for log in ParsingLog.select().where(ParsingLog.job_id == state["job_id"])}
+    assert (logs["price_out_of_range"].row_number, logs["price_out_of_range"].column_name) == (15, "Цена, руб")
+    assert logs["bad_price"].column_name == "Цена, руб"  # the reader's own error names the same column
+    assert (logs["duplicate_sku"].row_number, logs["duplicate_sku"].column_name) == (17, "Артикул")
+    assert not SupplierItem.select().where(SupplierItem.supplier_sku == "HUGE").exists()
+
+
 def test_an_ambiguous_price_column_is_decided_by_the_suppliers_history(stub_worker: Any, tmp_path: Path) -> None:
     header = ["Артикул", "Наименование", "Price"]
     clear = [[f"L{i}", f"Item {i}", f"{i},25"] for i in range(1, 6)]  # decimal comma, told by the values

@@ -1,12 +1,18 @@
 """The store on SQLite and on PostgreSQL: upserts, price history, logs, links kept."""
 
+import json
+import uuid
 from decimal import Decimal
 
+import peewee
+
 from ingestion.errors import Problem
-from ingestion.models import ParsingLog, PriceHistory, Product, Supplier, SupplierItem
+from ingestion.models import ParsingLog, PriceHistory, Product, Supplier, SupplierItem, database
 from ingestion.reading.model import Item
 from ingestion.settings import Settings
-from ingestion.store import ItemWriter, publish, get_or_create_supplier, item_key
+from ingestion.store import (
+    ItemIds, ItemWriter, _characteristics_json, content_hash, get_or_create_supplier, item_key, publish, publish_run,
+)
 
 
 def _item(row: int, sku: str | None, name: str, price: str | None, **kw: object) -> Item:
@@ -124,7 +130,7 @@ def test_a_delisted_sku_that_comes_back_keeps_its_row(settings: Settings) -> Non
     gone = SupplierItem.get(SupplierItem.supplier_sku == "B")
     assert gone.delisted_job_id == "l2" and gone.available is False
     w3 = _store(supplier.id, "l3", [_item(2, "A", "a", "1"), _item(3, "B", "b again", "3")])
-    assert w3.stats.new == 1 and w3.stats.gone == 0
+    assert (w3.stats.new, w3.stats.returned, w3.stats.gone) == (0, 1, 0)
     back = SupplierItem.get(SupplierItem.supplier_sku == "B")
     assert back.id == first.id and back.delisted_job_id is None and back.name == "b again"
     assert Decimal(str(back.price)) == Decimal("3.00") and back.last_seen_job_id == "l3"
@@ -132,6 +138,51 @@ def test_a_delisted_sku_that_comes_back_keeps_its_row(settings: Settings) -> Non
               .order_by(PriceHistory.id)]
     assert prices == [Decimal("2.00"), Decimal("3.00")]
     assert SupplierItem.select().count() == 2
+
+
+def test_a_sku_back_at_the_same_price_is_returned_without_history(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Возврат по той же цене")
+    _store(supplier.id, "r1", [_item(2, "A", "a", "1"), _item(3, "B", "b", "2.50")])
+    first = SupplierItem.get(SupplierItem.supplier_sku == "B")
+    SupplierItem.update(match_status="verified_match").where(SupplierItem.id == first.id).execute()
+    _store(supplier.id, "r2", [_item(2, "A", "a", "1")])  # B gone: delisted, unavailable
+    w3 = ItemWriter(supplier.id, "r3", None)
+    w3.add(_item(2, "A", "a", "1"))
+    w3.add(_item(3, "B", "b", "2.50", stock=Decimal("4")))
+    w3.add(_item(4, "C", "c", "7"))
+    diff = publish(w3)
+    assert (diff.new, diff.returned, diff.gone, diff.unchanged, diff.changed) == (1, 1, 0, 1, 0)
+    assert diff.new_skus == ["C"] and diff.returned_skus == ["B"]
+    assert "1 new, 1 returned, 0 gone" in diff.summary()
+    assert (w3.stats.new, w3.stats.returned) == (1, 1)
+    back = SupplierItem.get(SupplierItem.supplier_sku == "B")
+    assert back.id == first.id and back.delisted_job_id is None and back.match_status == "verified_match"
+    assert back.last_seen_job_id == "r3" and Decimal(str(back.stock)) == Decimal("4")
+    history = [(Decimal(str(h.price)), h.job_id) for h in PriceHistory.select().where(PriceHistory.supplier_item == first.id)]
+    assert history == [(Decimal("2.50"), "r1")]  # the price it came back with is the one it had: no new row
+    assert PriceHistory.select().where(PriceHistory.job_id == "r3").count() == 1  # C, the new one
+    assert SupplierItem.select().count() == 3
+    # once back it is part of the current list: the same list again changes nothing
+    again = _store(supplier.id, "r4", [_item(2, "A", "a", "1"), _item(3, "B", "b", "2.50", stock=Decimal("4")),
+                                       _item(4, "C", "c", "7")])
+    assert (again.stats.new, again.stats.returned, again.stats.unchanged) == (0, 0, 3)
+
+
+def test_a_returned_sku_in_a_held_list_is_published_without_history(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Возврат через задержку")
+    _store(supplier.id, "h1", [_item(2, "A", "a", "1"), _item(3, "B", "b", "2")])
+    _store(supplier.id, "h2", [_item(2, "A", "a", "1")])
+    first = SupplierItem.get(SupplierItem.supplier_sku == "B")
+    w = ItemWriter(supplier.id, "h3", None)
+    w.add(_item(2, "A", "a", "1"))
+    w.add(_item(3, "B", "b", "2"))
+    diff = w.finish()
+    assert (diff.new, diff.returned) == (0, 1)
+    assert w.stage() == 1  # held: staged, then released
+    publish_run("h3", supplier.id)
+    back = SupplierItem.get(SupplierItem.supplier_sku == "B")
+    assert back.id == first.id and back.delisted_job_id is None and back.last_seen_job_id == "h3"
+    assert PriceHistory.select().where(PriceHistory.supplier_item == first.id).count() == 1
 
 
 def test_a_sku_inserted_meanwhile_by_another_job_is_upserted(settings: Settings) -> None:
@@ -193,3 +244,69 @@ def test_the_previous_list_is_the_newest_one(settings: Settings) -> None:
     if settings.database_url.startswith("sqlite"):
         texts = [row[0] for row in database.execute_sql("SELECT created_at FROM ingestion_runs")]
         assert texts and all("T" not in t for t in texts)
+
+
+def test_new_item_ids_are_time_ordered_uuids() -> None:
+    ids = ItemIds(now_ms=1_700_000_000_000)
+    taken = [ids.take() for _ in range(1000)]
+    assert taken == sorted(taken) and len(set(taken)) == 1000
+    parsed = [uuid.UUID(t) for t in taken]
+    assert {(u.version, u.variant) for u in parsed} == {(7, uuid.RFC_4122)}
+    assert taken[0][:12] == f"{1_700_000_000_000:012x}"
+    later = ItemIds(now_ms=1_700_000_000_001).take()
+    assert later > taken[-1]  # a later writer's ids sort after an earlier one's
+
+
+def test_the_matcher_and_aggregate_queries_use_the_partial_indexes(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Индексы")
+    _store(supplier.id, "ix", [_item(2, "A", "a", "1"), _item(3, "B", "b", "2")])
+    postgres = isinstance(database.obj, peewee.PostgresqlDatabase)
+    queries: dict[str, tuple[str, object]] = {
+        "supplier_items_unmatched_idx": (
+            "SELECT id FROM supplier_items WHERE supplier_id = {p} AND match_status = 'unmatched' ORDER BY id LIMIT 10",
+            str(supplier.id) if postgres else supplier.id.hex),
+        "supplier_items_product_idx": (  # linking.py's forms: ANY(array) on PostgreSQL, IN (…) on SQLite
+            "SELECT id FROM supplier_items WHERE product_id = ANY({p}::uuid[]) AND delisted_job_id IS NULL"
+            if postgres else "SELECT id FROM supplier_items WHERE product_id IN ({p}) AND delisted_job_id IS NULL",
+            [str(uuid.uuid4())] if postgres else uuid.uuid4().hex),
+    }
+    if postgres:
+        database.execute_sql("SET enable_seqscan = off")
+    try:
+        for index, (sql, param) in queries.items():
+            explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+            plan = " ".join(str(r) for r in database.execute_sql(explain + sql.format(p=database.param), (param,)))
+            assert index in plan, plan
+    finally:
+        if postgres:
+            database.execute_sql("RESET enable_seqscan")
+    names = {i.name for i in database.get_indexes("supplier_items")}
+    assert "supplier_items_match_status_idx" not in names and "supplier_items_unmatched_idx" in names
+
+
+def test_characteristics_text_and_content_hash_stay_what_json_gives() -> None:
+    """Content hashes of stored items depend on this text: the fast path must write what json.dumps writes."""
+    cases = [{"price": Decimal("12.50")}, {"retail": Decimal("1E+3"), "wholesale": Decimal("-0.5"), "price_2": Decimal("7")},
+             {'опт "мелкий"\\': Decimal("1.005")}, {"b": Decimal("1"), "a": Decimal("2"), "A": Decimal("3")}]
+    for prices in cases:
+        for extra in ({}, {"brand": "Бренд"}, {"attributes": {"Цвет": "белый"}}):
+            item = Item(row=2, sku="S", name="n", price=Decimal("1"), currency="RUB", prices=prices,
+                        **extra)  # type: ignore[arg-type]
+            expected: dict[str, object] = {"prices": {k: str(v) for k, v in prices.items()}, **extra}
+            text = json.dumps(expected, ensure_ascii=False, sort_keys=True)
+            assert _characteristics_json(item) == text
+            w = ItemWriter(uuid.uuid4(), "hash", None, previous={}, delisted={})
+            w.add(item)
+            line = next(w._spools["new"].lines()).split("\t")
+            assert line[12] == content_hash({"name": "n", "price": "1.00", "currency": "RUB", "unit": None,
+                                             "stock": None, "available": None, "category_path": None,
+                                             "characteristics_json": text})
+            w.discard()
+
+
+def test_a_repeated_sku_with_characters_copy_escapes_keeps_the_later_row(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Экранирование")
+    w = _store(supplier.id, "esc", [_item(2, "T\\1\tx", "first", "1"), _item(3, "T\\1\tx", "second", "2")])
+    assert w.stats.duplicates == 1 and w.stats.new == 1
+    assert [(i.supplier_sku, i.name) for i in SupplierItem.select()] == [("T\\1\tx", "second")]
+    assert [Decimal(str(h.price)) for h in PriceHistory.select()] == [Decimal("2.00")]

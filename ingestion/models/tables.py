@@ -203,7 +203,11 @@ class StagedItem(BaseModel):
 
     ``change``: ``new`` (SKU not in the previous list), ``price`` (price or
     currency moved), ``other`` (another value changed), ``gone`` (listed before,
-    not now; only the key columns are filled).  ``item_id`` is the id a new item gets.
+    not now; only the key columns are filled).  A SKU that returns (delisted
+    before, listed again) is staged as ``price`` when its price or currency
+    differs from the one it was delisted with (it gets a price-history row),
+    else as ``other``.  ``item_id`` is the id a new item gets (a returning
+    item's own id).
     """
 
     job_id = peewee.CharField(max_length=64)
