@@ -50,8 +50,9 @@ from fault_services import (
 pytestmark = pytest.mark.integration
 
 FULL = os.environ.get("INGESTION_FAULTS") == "1"
-#: Rows of the big file; matching (≈700 items/s on this machine) is what makes a long file slow.
-BIG_ROWS = 60_000 if FULL else 10_000
+#: Rows of the big file: enough that reading it (≈50k rows/s) and matching it leave windows of a second or
+#: more in which the test (polling every 50 ms) can catch the worker mid-step, even on a quiet machine.
+BIG_ROWS = 100_000 if FULL else 40_000
 #: Rows of the files of the service-restart tests (the restart, not the size, is the point there).
 MID_ROWS = 30_000 if FULL else 5_000
 BAD_EVERY = 2_000
