@@ -22,7 +22,7 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("encoding", ["cp1251", "utf-8-sig", "utf-8", "cp866"])
+@pytest.mark.parametrize("encoding", ["cp1251", "utf-8-sig", "utf-8", "cp866", "mac_cyrillic"])
 def test_cyrillic_encodings(tmp_path: Path, encoding: str) -> None:
     path = write_csv(tmp_path / "a.csv", ROWS, encoding=encoding)
     items, problems = read_all(path)
@@ -39,6 +39,36 @@ def test_detect_encoding() -> None:
     assert detect_encoding(text.encode("cp866")) == "cp866"
     assert detect_encoding(b"\xef\xbb\xbf" + text.encode("utf-8")) == "utf-8-sig"
     assert detect_encoding("Größe;Preis\nÄpfel;1\n".encode("latin-1")) in ("latin-1", "cp1252", "iso8859_1", "cp1250")
+
+
+MAC_OR_CP1251 = [
+    "Артикул;Наименование;Цена\n001;Кабель ВВГ 3х2,5;100\n002;Лампа светодиодная;50\n003;Щит ЩРН-12;900\n",
+    "Код;Товар;Цена\n1;Розетка «Лондон» белая;10\n2;Выключатель „Рим“ — двойной…;20\n3;Удлинитель 5 м;30\n",
+    "Прайс-лист\nАртикул;Наименование;Цена, руб\n" + "".join(
+        f"A-{n};Светильник ДПО-{n} яркий, Я-серия;{n}\u00a0{n:03d},50\n" for n in range(1, 60)),
+]
+
+
+@pytest.mark.parametrize("text", MAC_OR_CP1251)
+def test_mac_cyrillic_is_told_from_cp1251(text: str) -> None:
+    # the two share the small letters а–ю; capitals and я tell them apart
+    assert detect_encoding(text.encode("mac_cyrillic")) == "mac_cyrillic"
+    assert detect_encoding(text.encode("cp1251")) == "cp1251"
+
+
+def test_mac_cyrillic_file_reads_its_capitals_and_ya(tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(MAC_OR_CP1251[2].encode("mac_cyrillic"))
+    pl = open_price_list(path)
+    items = [r for r in pl.records() if not hasattr(r, "type")]
+    assert pl.details["encoding"] == "mac_cyrillic"
+    assert items[0].name == "Светильник ДПО-1 яркий, Я-серия"  # type: ignore[union-attr]
+    assert items[0].price == Decimal("1001.50")  # type: ignore[union-attr]
+
+
+def test_lower_case_text_without_capitals_stays_cp1251() -> None:
+    # too few capitals or я to tell: the common code page wins
+    assert detect_encoding("артикул;наименование;цена\n001;кабель медный;100\n".encode("mac_cyrillic")) == "cp1251"
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])

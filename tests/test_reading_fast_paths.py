@@ -22,6 +22,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
+from unittest import mock
 
 import openpyxl
 import pytest
@@ -118,14 +119,14 @@ def openpyxl_rows(path: Path, streamed: bool) -> dict[str, list[tuple[int, list[
     return out
 
 
-def ours(path: Path, streamed: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[int, list[Any], list[Any], int | None]]]:
-    monkeypatch.setattr(xlsx_reader, "FULL_LOAD_CELLS", -1 if streamed else 10**9)
-    sources, details = xlsx_reader.open_xlsx(str(path))
-    assert details["read_only"] is streamed
-    out = {}
-    for src in sources:
-        assert src.name is not None
-        out[src.name] = [(r.row, r.values, r.formats or [], r.level) for r in src.rows()]
+def ours(path: Path, streamed: bool) -> dict[str, list[tuple[int, list[Any], list[Any], int | None]]]:
+    with mock.patch.object(xlsx_reader, "FULL_LOAD_CELLS", -1 if streamed else 10**9):
+        sources, details = xlsx_reader.open_xlsx(str(path))
+        assert details["read_only"] is streamed
+        out = {}
+        for src in sources:
+            assert src.name is not None
+            out[src.name] = [(r.row, r.values, r.formats or [], r.level) for r in src.rows()]
     return out
 
 
@@ -196,10 +197,10 @@ def _write_only_workbook(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("streamed", [False, True])
-def test_xlsx_cells_as_openpyxl_reads_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool) -> None:
+def test_xlsx_cells_as_openpyxl_reads_them(tmp_path: Path, streamed: bool) -> None:
     for path in (_rich_workbook(tmp_path / "rich.xlsx"), _write_only_workbook(tmp_path / "wo.xlsx")):
         both_parsers(path)
-        assert ours(path, streamed, monkeypatch) == openpyxl_rows(path, streamed)
+        assert ours(path, streamed) == openpyxl_rows(path, streamed)
 
 
 def _sheet_xml(path: Path) -> str:
@@ -383,10 +384,10 @@ EXCEL_SHEET = (
 
 
 @pytest.mark.parametrize("streamed", [False, True])
-def test_excel_written_workbook_as_openpyxl_reads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool) -> None:
+def test_excel_written_workbook_as_openpyxl_reads_it(tmp_path: Path, streamed: bool) -> None:
     path = _shared_strings_workbook(tmp_path / "excel.xlsx", EXCEL_SHEET)
     both_parsers(path)
-    assert ours(path, streamed, monkeypatch) == openpyxl_rows(path, streamed)
+    assert ours(path, streamed) == openpyxl_rows(path, streamed)
     for name, edited in _edits(EXCEL_SHEET):
         both_parsers(_shared_strings_workbook(tmp_path / f"{name.replace(' ', '_')}.xlsx", edited))
 

@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -105,14 +106,17 @@ def test_one_priced_row_is_enough_to_compare_sku_shapes(tmp_path: Path) -> None:
     assert [p.type for p in problems] == ["missing_price"]
 
 
-def test_xlsx_error_and_empty_price_cells_give_items_with_missing_price(tmp_path: Path) -> None:
+def test_xlsx_error_price_cell_is_a_bad_price_and_an_empty_one_a_missing_price(tmp_path: Path) -> None:
     rows = [["Артикул", "Наименование", "Цена"], ["A1", "Кабель", 10], ["A2", "Провод", "#DIV/0!"],
             ["A3", "Шнур", None], ["A4", "Щит", 5]]
     items, problems = read_all(write_xlsx(tmp_path / "e.xlsx", rows))
     assert [(i.sku, i.price, i.category_path) for i in items] == [
-        ("A1", Decimal(10), ()), ("A2", None, ()), ("A3", None, ()), ("A4", Decimal(5), ()),
+        ("A1", Decimal(10), ()), ("A3", None, ()), ("A4", Decimal(5), ()),
     ]
-    assert [(p.type, p.row) for p in problems] == [("missing_price", 3), ("missing_price", 4)]
+    assert [(p.type, p.level, p.row, p.column) for p in problems] == [
+        ("bad_price", "error", 3, "Цена"), ("missing_price", "warning", 4, "Цена"),
+    ]
+    assert "the Excel error #DIV/0!" in problems[0].message
 
 
 def test_group_code_rows_stay_sections_with_few_priced_rows(tmp_path: Path) -> None:
@@ -148,10 +152,10 @@ def test_zip_bomb_xlsx_is_refused_before_parsing(tmp_path: Path) -> None:
     assert doc["status"] == "failed" and "ZIP bomb" in doc["error"]
 
 
-def test_xlsx_over_the_uncompressed_total_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xlsx_over_the_uncompressed_total_is_refused(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "w.xlsx", [["sku", "name", "price"], ["A1", "Bolt", 1]])
-    monkeypatch.setattr(xlsx_reader, "MAX_UNCOMPRESSED_BYTES", 1000)
-    with pytest.raises(UnsupportedFormat, match="unpacks to"):
+    with mock.patch.object(xlsx_reader, "MAX_UNCOMPRESSED_BYTES", 1000), \
+            pytest.raises(UnsupportedFormat, match="unpacks to"):
         open_price_list(path)
 
 
@@ -226,7 +230,7 @@ def test_preview_items_carry_page_and_json_details(tmp_path: Path) -> None:
     assert doc["details"] == {"encoding": "utf-8", "delimiter": ";"}
 
 
-def test_preview_keeps_structured_details(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_preview_keeps_structured_details(tmp_path: Path) -> None:
     import ingestion.reading.api as api
 
     real = api._sources
@@ -235,10 +239,10 @@ def test_preview_keeps_structured_details(tmp_path: Path, monkeypatch: pytest.Mo
         sources, details = real(path, kind, options)
         return sources, {**details, "pdf_tables": [{"page": 1, "rows": 2}], "opaque": object()}
 
-    monkeypatch.setattr(api, "_sources", with_tables)
     path = tmp_path / "p.csv"
     path.write_text("sku;name;price\nA1;X;10\n", encoding="utf-8")
-    doc = build_preview(str(path))
+    with mock.patch.object(api, "_sources", with_tables):
+        doc = build_preview(str(path))
     assert doc["details"]["pdf_tables"] == [{"page": 1, "rows": 2}] and "opaque" not in doc["details"]
     json.dumps(doc)
 

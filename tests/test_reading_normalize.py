@@ -8,6 +8,7 @@ import pytest
 
 from ingestion.reading.currency import currency_from_format, currency_from_text, iso_code
 from ingestion.reading.normalize import (
+    excel_error_code,
     format_money,
     normalize_sku,
     normalize_unit,
@@ -59,9 +60,18 @@ def test_unreadable_price(text: str) -> None:
     assert p.amount is None and p.error
 
 
-@pytest.mark.parametrize("value", [None, "", "  ", "#VALUE!", "#ЗНАЧЕН!", "#N/A"])
+@pytest.mark.parametrize("value", [None, "", "  ", "-"])
 def test_empty_price(value: object) -> None:
     assert parse_price(value).empty  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value, code", [("#VALUE!", "#VALUE!"), ("#ЗНАЧЕН!", "#ЗНАЧЕН!"), (" #n/a ", "#N/A"),
+                                         ("#DIV/0!", "#DIV/0!")])
+def test_spreadsheet_error_text_is_a_named_price_error(value: str, code: str) -> None:
+    p = parse_price(value)
+    assert p.amount is None and not p.empty
+    assert p.error == f"the price cell holds the Excel error {code}"
+    assert excel_error_code(p) == code
 
 
 def test_ambiguous_thousands_follow_column_hint() -> None:

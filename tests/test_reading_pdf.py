@@ -10,6 +10,7 @@ import ctypes
 from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
+from unittest import mock
 
 import pytest
 
@@ -268,7 +269,7 @@ def test_pdf_without_text_layer_is_refused(tmp_path: Path) -> None:
         open_price_list(pdf)
 
 
-def test_too_many_pages_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_many_pages_is_refused(tmp_path: Path) -> None:
     import ingestion.reading.pdf_reader as pdf_reader
 
     d = Drawing()
@@ -276,8 +277,7 @@ def test_too_many_pages_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         d.new_page()
         d.text(f"page {n}", 50, 700)
     pdf = d.save(tmp_path / "long.pdf")
-    monkeypatch.setattr(pdf_reader, "MAX_PDF_PAGES", 2)
-    with pytest.raises(UnsupportedFormat, match="3 pages; at most 2"):
+    with mock.patch.object(pdf_reader, "MAX_PDF_PAGES", 2), pytest.raises(UnsupportedFormat, match="3 pages; at most 2"):
         open_price_list(pdf)
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from ingestion.reading import Item, csv_reader
 from ingestion.reading.csv_reader import row_shape, sniff_delimiter
 from ingestion.reading.normalize import parse_price
+from ingestion.reading.source import RowNote
 from reading_fixtures import read_all, write_xlsx
 
 HEADER = "Артикул;Наименование;Цена, руб;Ед\n"
@@ -108,14 +110,14 @@ def test_quote_never_closed_on_the_last_line(tmp_path: Path) -> None:
     assert "line(s)" not in quote.message
 
 
-def test_runaway_quote_past_the_field_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_runaway_quote_past_the_field_limit(tmp_path: Path) -> None:
     # the cell reaches the csv module's field limit before the end of the file
-    monkeypatch.setattr(csv_reader, "MAX_CSV_FIELD_CHARS", 2_000)
     rows = "".join(f"{n:03d};Товар номер {n};{n},50;шт\n" for n in range(3, 300))
     path = _write(tmp_path, HEADER + "001;Розетка;12,50;шт\n" + '002;"Кабель ВВГ 3х2,5;100,50;м\n' + rows)
     before = csv.field_size_limit(2_000)
     try:
-        items, problems = read_all(path)
+        with mock.patch.object(csv_reader, "MAX_CSV_FIELD_CHARS", 2_000):
+            items, problems = read_all(path)
     finally:
         csv.field_size_limit(before)
     assert len(items) == 299 and items[-1].name == "Товар номер 299" and items[-1].row == 300
@@ -164,6 +166,86 @@ def test_row_shape_learns_width_and_columns() -> None:
     assert shape.row_like(["004", "Выключатель", "45,00", "шт"])
     assert not shape.row_like(["Size: 10", "20", "30", "40"])  # numbers where the names are
     assert not shape.row_like(["Состав: хлопок", "полиэстер"])
+
+
+# ---------------------------------------------------------------- 1b. a runaway quote over a delimiter
+#: What :func:`_quoted_file` reads before and after its damaged row 3.
+_FIRST = (2, "A0", "Розетка", Decimal("12"))
+_AFTER = [(4, "X2", "Выключатель", Decimal("45")), (5, "X3", "Лампа", Decimal("10")), (6, "X4", "Удлинитель", Decimal("300"))]
+
+
+def _quoted_file(tmp_path: Path, delimiter: str, damaged: str) -> Path:
+    d = delimiter
+    body = (f"sku{d}name{d}price\n"
+            f"A0{d}Розетка{d}12\n"
+            f"{damaged}\n"
+            f"X2{d}Выключатель{d}45\n"
+            f"X3{d}Лампа{d}10\n"
+            f"X4{d}Удлинитель{d}300\n")
+    return _write(tmp_path, body, name=f"q{ord(d)}.csv")
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_quote_in_the_name_over_a_delimiter_keeps_the_price_in_its_column(tmp_path: Path, delimiter: str) -> None:
+    # 'X1,"Кабель ВВГ 3х2,5,100': the quote opens the name, the 2,5 splits it; the price is 100, not 5
+    d = delimiter
+    path = _quoted_file(tmp_path, d, f'X1{d}"Кабель ВВГ 3х2{d}5{d}100')
+    items, problems = read_all(path)
+    # the quote read as a plain character; the rows around it read as ever
+    assert _rows(items) == [_FIRST, (3, "X1", f'"Кабель ВВГ 3х2{d}5', Decimal("100")), *_AFTER]
+    assert items[1].attributes == {}
+    (quote,) = problems
+    assert (quote.type, quote.level, quote.row, quote.column) == ("unterminated_quote", "warning", 3, "name")
+    assert f"Кабель ВВГ 3х2{d}5" in quote.message and "keep their columns" in quote.message
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_quote_in_the_price_column_over_a_delimiter(tmp_path: Path, delimiter: str) -> None:
+    d = delimiter
+    path = _quoted_file(tmp_path, d, f'X1{d}Кабель{d}"1 234,50')
+    items, problems = read_all(path)
+    assert _rows(items) == [_FIRST, (3, "X1", "Кабель", Decimal("1234.50")), *_AFTER]
+    assert [(p.type, p.row, p.column) for p in problems] == [("unterminated_quote", 3, "price")]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+@pytest.mark.parametrize("damaged", [
+    'X1{d}"Кабель ВВГ 3х2{d}5{d}медь',           # the joined row has text where the price is
+    'X1{d}"Кабель ВВГ 3х2{d}5{d}100{d}шт',       # two fields too many: the price would be "шт"
+    'X1{d}"Кабель ВВГ{d}100{d}',                 # "Кабель ВВГ" at 100, or "Кабель ВВГ,100" without a price?
+])
+def test_quote_over_a_delimiter_that_cannot_be_lined_up_refuses_the_row(
+    tmp_path: Path, delimiter: str, damaged: str
+) -> None:
+    d = delimiter
+    path = _quoted_file(tmp_path, d, damaged.format(d=d))
+    items, problems = read_all(path)
+    assert _rows(items) == [_FIRST, *_AFTER]  # row 3 refused, the others read
+    (refused,) = problems
+    assert (refused.type, refused.level, refused.row, refused.column) == ("unreadable_row", "error", 3, "name")
+    assert "never closed" in refused.message and "not read" in refused.message
+    assert refused.row_data is not None and refused.row_data["sku"] == "X1"  # the fields as read are logged
+
+
+def test_quote_before_a_trailing_empty_field_is_no_shift(tmp_path: Path) -> None:
+    # one empty field too many at the end, and joining would put the unit in the price column: no shift
+    path = _write(tmp_path, "sku,name,price,unit\nA0,Розетка,12,шт\nX1,\"Кабель ВВГ,100,м,\n"
+                  "X2,Выключатель,45,шт\nX3,Лампа,10,шт\n", name="t.csv")
+    items, problems = read_all(path)
+    assert _rows(items) == [
+        (2, "A0", "Розетка", Decimal("12")), (3, "X1", '"Кабель ВВГ', Decimal("100")),
+        (4, "X2", "Выключатель", Decimal("45")), (5, "X3", "Лампа", Decimal("10")),
+    ]
+    assert items[1].unit == "m"
+    assert [(p.type, p.row) for p in problems] == [("unterminated_quote", 3)]
+
+
+def test_two_runaway_quotes_in_a_record_too_wide_refuse_it() -> None:
+    shape = csv_reader.RowShape(3, (2,), (1,))
+    notes = (RowNote("unterminated_quote", "a", 0), RowNote("unterminated_quote", "b", 1))
+    fields, kept, refused = csv_reader._fit_quoted_cell(['"X1', '"Кабель 3х2', "5", "100"], notes, ",", shape)
+    assert fields == ['"X1', '"Кабель 3х2', "5", "100"] and kept == ()
+    assert refused is not None and refused[1] == 0
 
 
 # ---------------------------------------------------------------- 2. a currency mark as the price

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from openpyxl import Workbook
@@ -116,25 +117,24 @@ def _outline_workbook(path: Path) -> Path:
 
 
 @pytest.mark.parametrize("streamed", [False, True])
-def test_rows_in_collapsed_outline_groups_are_read(tmp_path: Path, monkeypatch: Any, streamed: bool) -> None:
-    if streamed:
-        monkeypatch.setattr(xlsx_reader, "FULL_LOAD_CELLS", 0)
-    items, problems = read_all(_outline_workbook(tmp_path / "o.xlsx"))
+def test_rows_in_collapsed_outline_groups_are_read(tmp_path: Path, streamed: bool) -> None:
+    with mock.patch.object(xlsx_reader, "FULL_LOAD_CELLS", 0 if streamed else xlsx_reader.FULL_LOAD_CELLS):
+        items, problems = read_all(_outline_workbook(tmp_path / "o.xlsx"))
     assert [(i.name, i.category_path) for i in items] == [(f"Товар {i}", ("Светильники",)) for i in range(3)]
     assert problems == []
 
 
-def test_merged_cells_resolved_when_streaming(tmp_path: Path, monkeypatch: Any) -> None:
-    monkeypatch.setattr(xlsx_reader, "FULL_LOAD_CELLS", 0)
+def test_merged_cells_resolved_when_streaming(tmp_path: Path) -> None:
     rows = [["Код", "Наименование", "Цена"], ["Кабели", None, None], ["001", "Кабель ВВГ", 10],
             ["002", "Кабель NYM", 11]]
     path = write_xlsx(tmp_path / "mg.xlsx", rows, merges=["A2:C2", "B3:B4"])
-    items, _ = read_all(path)
+    with mock.patch.object(xlsx_reader, "FULL_LOAD_CELLS", 0):
+        items, _ = read_all(path)
     assert [(i.sku, i.name, i.category_path) for i in items] == [
         ("001", "Кабель ВВГ", ("Кабели",)), ("002", "Кабель ВВГ", ("Кабели",))]
 
 
-def test_damaged_xls_is_opened_with_a_warning(monkeypatch: Any) -> None:
+def test_damaged_xls_is_opened_with_a_warning() -> None:
     """xlrd's "Workbook corruption": the book is re-opened tolerantly and a warning is handed out."""
     from xlrd.compdoc import CompDocError
 
@@ -155,8 +155,8 @@ def test_damaged_xls_is_opened_with_a_warning(monkeypatch: Any) -> None:
             raise CompDocError("Workbook corruption: seen[2] == 4")
         return Book()
 
-    monkeypatch.setattr(xls_reader, "_open", fake_open)
-    sources, details = xls_reader.open_xls("damaged.xls")
+    with mock.patch.object(xls_reader, "_open", fake_open):
+        sources, details = xls_reader.open_xls("damaged.xls")
     assert calls == [False, True]
     assert details["damaged_workbook"] is True
     (p,) = details["problems"]

@@ -13,8 +13,10 @@ is streamed, so memory stays flat for big files.  Every row passes
 :class:`RowGuard` first: a text cell over :data:`MAX_CELL_CHARS` characters
 (Excel's cell limit) is cut with a warning ``cell_truncated``, and a row the
 reader could not read (a CSV field over the size limit) gives an error
-``unreadable_row`` instead of failing the file, and what a reader repaired in
-a row (``RawRow.notes``: an unterminated CSV quote) gives a warning.  Hidden sheets, sheets
+``unreadable_row`` instead of failing the file, what a reader repaired in
+a row (``RawRow.notes``: an unterminated CSV quote) gives a warning, and
+control characters (BEL, ESC, DEL, C1) are removed from text cells with one
+warning ``control_characters`` per file.  Hidden sheets, sheets
 without a header row and empty sheets are skipped (listed in
 ``PriceList.details["skipped_sheets"]``) unless ``ReadOptions.sheet`` names
 one.  When no sheet has a header, ``records()`` raises :class:`NoItems`.
@@ -41,6 +43,7 @@ from ingestion.reading.layout import (
     split_blocks,
 )
 from ingestion.reading.model import Item, PriceList, ReadOptions, SheetLayout
+from ingestion.reading.normalize import CONTROL_CHARS, strip_controls
 from ingestion.reading.pdf_reader import open_pdf
 from ingestion.reading.rows import SheetInterpreter
 from ingestion.reading.source import RawRow, SheetSource
@@ -68,48 +71,76 @@ class RowGuard:
 
     * A text cell longer than :data:`MAX_CELL_CHARS` characters is cut to that
       length; a warning ``cell_truncated`` (row, column) is held for it.
-    * A row the reader could not read (``RawRow.error``, e.g. a CSV field over
-      :data:`~ingestion.reading.csv_reader.MAX_CSV_FIELD_CHARS`) is not passed
-      on; an error ``unreadable_row`` is held for it.
+    * A row the reader could not read or refused (``RawRow.error``, e.g. a
+      CSV field over :data:`~ingestion.reading.csv_reader.MAX_CSV_FIELD_CHARS`,
+      or a CSV record a never-closed quote left unalignable) is not passed
+      on; an error ``unreadable_row`` is held for it (with
+      ``RawRow.error_column`` and the fields as read, when the reader gives them).
     * What the reader repaired in a row it did read (``RawRow.notes``, e.g.
       a CSV quote that was never closed) is held as a warning (row, column).
+    * Control characters in a text cell (BEL, ESC, DEL, C1 controls:
+      :data:`~ingestion.reading.normalize.CONTROL_CHARS`) are removed, a space
+      left where they separated words
+      (:func:`~ingestion.reading.normalize.strip_controls`); a cell left blank
+      becomes empty.  A warning ``control_characters`` is held for the first
+      such cell of the file only (``noted`` is shared by the file's sheets).
 
     Held findings are handed out in row order by :meth:`take`.
     """
 
-    def __init__(self, rows: Iterator[RawRow]) -> None:
+    def __init__(self, rows: Iterator[RawRow], noted: set[str] | None = None) -> None:
         self._rows = rows
         self.held: list[_Held] = []
+        #: once-per-file warnings already held (shared by the guards of one file's sheets)
+        self.noted: set[str] = noted if noted is not None else set()
+        self._guarded = self._guard()
 
-    def __iter__(self) -> "RowGuard":
-        return self
+    def __iter__(self) -> Iterator[RawRow]:
+        return self._guarded
 
     def __next__(self) -> RawRow:
-        while True:
-            raw = next(self._rows)
+        return next(self._guarded)
+
+    def _guard(self) -> Iterator[RawRow]:
+        """The rows, guarded (see the class docstring).  One generator per guard: ``for raw in guard``
+        resumes it directly, without a method call per row, and may stop and go on again."""
+        held, noted = self.held, self.noted
+        limit, printable, controls = MAX_CELL_CHARS, str.isprintable, CONTROL_CHARS.search
+        for raw in self._rows:
             if raw.notes:
                 for note in raw.notes:
-                    self.held.append(_Held(raw, note.column, note.type, "warning", note.message))
+                    held.append(_Held(raw, note.column, note.type, "warning", note.message))
             if raw.error is not None:
-                self.held.append(_Held(raw, None, "unreadable_row", "error", raw.error))
+                held.append(_Held(raw, raw.error_column, "unreadable_row", "error", raw.error))
                 continue
-            values = raw.values
-            for v in values:  # a plain loop: this runs for every row of every file
-                if type(v) is str and len(v) > MAX_CELL_CHARS:
+            for v in raw.values:  # a plain loop: this runs for every row of every file
+                # isprintable() is false for any control character (and for TAB, NBSP …): only then the pattern
+                if type(v) is str and (len(v) > limit or (not printable(v) and controls(v) is not None)):
                     break
             else:
-                return raw
-            values = list(values)
+                yield raw
+                continue
+            values = list(raw.values)
             for i, v in enumerate(values):
-                if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
-                    values[i] = v[:MAX_CELL_CHARS]
-                    self.held.append(_Held(
+                if isinstance(v, str) and controls(v) is not None:
+                    cleaned = strip_controls(v)
+                    v = values[i] = cleaned if cleaned.strip() else None
+                    if "control_characters" not in noted:
+                        noted.add("control_characters")
+                        held.append(_Held(
+                            raw, i, "control_characters", "warning",
+                            "The cell holds control characters (invisible codes such as BEL, ESC or DEL that the "
+                            "exporting program left in the text); they were removed from it and from every other "
+                            "cell of the file, with a space kept where they separated words. This is noted once "
+                            "per file.",
+                        ))
+                if isinstance(v, str) and len(v) > limit:
+                    values[i] = v[:limit]
+                    held.append(_Held(
                         raw, i, "cell_truncated", "warning",
-                        f"The cell holds {len(v):,} characters; it was cut to {MAX_CELL_CHARS:,} "
-                        "(Excel's cell limit).",
+                        f"The cell holds {len(v):,} characters; it was cut to {limit:,} (Excel's cell limit).",
                     ))
-            raw = attrs.evolve(raw, values=values)
-            return raw
+            yield attrs.evolve(raw, values=values)
 
     def take(self, sheet: str | None, labels: list[str], upto: int | None = None) -> list[Problem]:
         """Problems for the held findings of rows up to ``upto`` (all when ``None``), in row order."""
@@ -122,11 +153,18 @@ class RowGuard:
             column = None
             if h.column is not None:
                 column = labels[h.column] if h.column < len(labels) else column_letter(h.column)
+            row_data = None
+            if h.raw.error is not None and h.raw.values:
+                # a refused row: its fields as read go to the log, so nothing is lost
+                row_data = {
+                    (labels[i] if i < len(labels) else f"col{i + 1}"): v
+                    for i, v in enumerate(h.raw.values) if v is not None and v != ""
+                }
             out.append(Problem(
                 type=h.type, level=h.level, message=h.message,  # type: ignore[arg-type]
-                sheet=sheet, row=h.raw.row, column=column, page=h.raw.page,
+                sheet=sheet, row=h.raw.row, column=column, page=h.raw.page, row_data=row_data or None,
             ))
-        self.held = keep
+        self.held[:] = keep  # in place: the row generator holds this list
         return out
 
 
@@ -211,12 +249,13 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
 
     def records() -> Iterator[Item | Problem]:
         read_any = False
+        noted: set[str] = set()  # once-per-file warnings given (RowGuard)
         yield from details.pop("problems", [])  # reader-level notes (PDF table accuracy)
         for src in sources:
             if src.hidden and not forced:
                 details["skipped_sheets"].append({"sheet": src.name, "reason": "hidden sheet"})
                 continue
-            rows = RowGuard(src.rows())
+            rows = RowGuard(src.rows(), noted)
             head: list[RawRow] = []
             for raw in rows:
                 if any(v is not None for v in raw.values):
@@ -275,7 +314,14 @@ def is_table_of_contents(data: list[RawRow], layout: Layout, sheet_names: list[s
 
 
 def _slice(raw: RawRow, lo: int, hi: int) -> RawRow:
-    return attrs.evolve(raw, values=raw.values[lo:hi], formats=raw.formats[lo:hi] if raw.formats is not None else None)
+    """The part of a row from column ``lo`` to ``hi`` (0-based, ``hi`` excluded), as a row of its own
+    (``errors`` re-keyed to the part's columns)."""
+    errors = raw.errors
+    if errors is not None:
+        errors = {c - lo: e for c, e in errors.items() if lo <= c < hi} or None
+    return attrs.evolve(
+        raw, values=raw.values[lo:hi], formats=raw.formats[lo:hi] if raw.formats is not None else None, errors=errors
+    )
 
 
 def _read_sheet(
@@ -328,8 +374,9 @@ def _read_sheet(
         # one table (nearly every sheet): the same loop without the per-table bookkeeping
         _lo, _hi, interp, sheet_layout = interps[0]
         interpret = interp.interpret
+        held = rows.held  # the guard's findings: the same list all along (RowGuard.take empties it in place)
         for raw in itertools.chain(head[data_idx:], rows):
-            if rows.held:
+            if held:
                 for problem in rows.take(sheet, layout.labels, raw.row):
                     if problem.level == "error":
                         first_interp.failed_rows += 1
@@ -338,7 +385,10 @@ def _read_sheet(
                 continue
             out = interpret(raw)
             if out:
-                yield from out
+                if len(out) == 1:
+                    yield out[0]  # the common row: one item (cheaper than delegating to the list)
+                else:
+                    yield from out
                 sheet_layout.rows_read = interp.rows_read
                 sheet_layout.items = interp.items
             elif sheet_layout.rows_read != interp.rows_read:

@@ -2,7 +2,9 @@
 
 Encoding: a BOM wins (UTF-8/UTF-16); then strict UTF-8 on a sample; then the
 Cyrillic single-byte code pages (cp1251, cp866, koi8-r) scored by how much
-the decoded text looks like Russian/Ukrainian words; then charset-normalizer;
+the decoded text looks like Russian/Ukrainian words (a sample taken for
+cp1251 is mac_cyrillic when its capitalised words and its я read right only
+that way: :func:`_mac_rather_than_cp1251`); then charset-normalizer;
 finally latin-1 (which never fails).  Delimiter: the one of ``, ; TAB |`` that
 splits the sample's records into the most rows of one consistent width.
 Row numbers are the physical line where a record starts (a quoted field may
@@ -155,7 +157,7 @@ def detect_encoding(sample: bytes) -> str:
             if score > best_score:
                 best, best_score = enc, score
         if best and best_score > 0.5:
-            return best
+            return "mac_cyrillic" if best == "cp1251" and _mac_rather_than_cp1251(sample) else best
     if high:
         try:
             from charset_normalizer import from_bytes
@@ -166,6 +168,37 @@ def detect_encoding(sample: bytes) -> str:
         except Exception:  # pragma: no cover - detector trouble is not fatal
             pass
     return "latin-1"
+
+
+#: Bytes of the sample :func:`_mac_rather_than_cp1251` looks at.
+MAC_CHECK_BYTES = 16 * 1024
+#: Letter pairs as mac_cyrillic writes Russian: a capital (А–Я, 0x80–0x9F) before a letter (capital or
+#: а–ю, 0xE0–0xFE), or я (0xDF) after a small letter.
+_MAC_CYRILLIC_PAIRS = re.compile(rb"[\x80-\x9f][\x80-\x9f\xe0-\xfe]|[\xe0-\xfe]\xdf")
+#: The same as cp1251 writes them: a capital (А–Ю, 0xC0–0xDE) before a letter (0xC0–0xFF), or я (0xFF)
+#: after a small letter.  (Я, 0xDF, is я in mac_cyrillic, so it tells nothing as a first byte.)
+_CP1251_PAIRS = re.compile(rb"[\xc0-\xde][\xc0-\xff]|[\xe0-\xfe]\xff")
+
+
+def _mac_rather_than_cp1251(sample: bytes) -> bool:
+    """Whether a sample taken for cp1251 reads as Russian only in mac_cyrillic.
+
+    In: the sample's bytes.  The two code pages share the small letters
+    а–ю (0xE0–0xFE) but put the capitals and я elsewhere, so mac_cyrillic
+    text read as cp1251 has words such as "Љабель" and "землЯ", and cp1251
+    text read as mac_cyrillic has "ЂЋампаї".  Out: true when the letter pairs
+    of capitalised words and of я after a small letter (:data:`_MAC_CYRILLIC_PAIRS`,
+    :data:`_CP1251_PAIRS`) are at least three and more than twice as many
+    the mac_cyrillic way as the cp1251 way; false (cp1251, the common case)
+    otherwise, also when the sample has too few such pairs to tell.  Only
+    the first :data:`MAC_CHECK_BYTES` of the sample are looked at (plenty of
+    words, and quick).
+    """
+    head = sample[:MAC_CHECK_BYTES]
+    mac = len(_MAC_CYRILLIC_PAIRS.findall(head))
+    if mac < 3:
+        return False
+    return mac > 2 * len(_CP1251_PAIRS.findall(head))
 
 
 def _bomless_utf16(sample: bytes) -> str | None:
@@ -233,6 +266,7 @@ _LEADING_JUNK = re.compile("^(?:\ufeff|\u00ef\u00bb\u00bf|[\x00-\x08\x1a])+")
 #: Stands in a line for a quote read as a plain character: NUL bytes are dropped before parsing, so it is
 #: free (the csv module reads NUL as an ordinary character since Python 3.11).
 _LITERAL_QUOTE = "\x00"
+_strip = str.strip
 #: Characters that may follow the quote closing a well-formed quoted field.
 _AFTER_CLOSE = ("", "\r", "\n", " ", "\t")
 
@@ -559,14 +593,86 @@ def _repair(
     return True
 
 
+def _fits(fields: list[str], shape: RowShape) -> bool:
+    """Whether ``fields`` line up with ``shape``: as many fields as its width, and every filled cell of its
+    numeric columns an amount."""
+    return len(fields) == shape.width and all(is_amount(fields[i]) for i in shape.numeric if fields[i].strip())
+
+
+def _fit_quoted_cell(
+    record: list[str], notes: tuple[RowNote, ...], delimiter: str, shape: RowShape
+) -> tuple[list[str], tuple[RowNote, ...], tuple[str, int | None] | None]:
+    """Line up a record that a never-closed quote left with more fields than the table has columns.
+
+    In: the record's fields (``len(record) > shape.width``), its notes (an
+    ``unterminated_quote`` note names the 0-based column where the quote
+    opened), the delimiter and the file's usual record.  The delimiters
+    inside the quote-opened cell split it (``X1,"Кабель 3х2,5,100`` reads as
+    four fields for three columns): the extra fields belong to that cell.
+
+    Out: ``(fields, notes, None)`` with the cell re-joined (with the
+    delimiter) and its note saying so, when the joined record lines up with
+    the shape (:func:`_fits`) and no other reading does; the record unchanged
+    when only its trailing empty fields are extra and it lines up without
+    them; unchanged too when the quote opened past the table's columns.
+    Otherwise — several such quotes, or no single reading that lines
+    up — ``(record, notes without that quote's note, (reason, column))``: the
+    row is refused (an ``unreadable_row`` error for that row and column),
+    never read with its values shifted into the wrong columns.
+    """
+    width = shape.width
+    quoted = [
+        k for k, note in enumerate(notes)
+        if note.type == "unterminated_quote" and note.column is not None and note.column < width
+    ]
+    if not quoted:
+        return record, notes, None  # no quote, or only past the table's columns: nothing in them moved
+    trimmed = len(record)
+    while trimmed > width and not record[trimmed - 1].strip():
+        trimmed -= 1
+    plain = trimmed == width and _fits(record[:width], shape)
+    k = quoted[0]
+    column = notes[k].column
+    assert column is not None
+    extra = len(record) - width
+    joined: list[str] | None = None
+    if len(quoted) == 1:
+        joined = record[:column] + [delimiter.join(record[column : column + extra + 1])] + record[column + extra + 1 :]
+        if not _fits(joined, shape):
+            joined = None
+    if joined is not None and not plain:
+        note = notes[k]
+        cell = joined[column]
+        shown = cell if len(cell) <= 60 else cell[:60] + "…"
+        message = (
+            f"{note.message} The row had {extra} field(s) more than the table's {width} columns: the cell was read "
+            f"as {shown!r} (the {delimiter!r} in it kept as text), so the cells after it keep their columns."
+        )
+        fixed = notes[:k] + (attrs.evolve(note, message=message),) + notes[k + 1 :]
+        return joined, fixed, None
+    if plain and joined is None:
+        return record, notes, None  # only empty trailing fields are extra
+    cell = record[column] if column < len(record) else ""
+    shown = cell if len(cell) <= 40 else cell[:40] + "…"
+    reason = (
+        f"The cell {shown!r} starts with a double quote that is never closed, and the row has {len(record)} fields "
+        f"where the table has {width} columns; which of them belong to that cell cannot be told for sure, so the "
+        "row is not read (its values would land in the wrong columns). Close the quote in the file and send it again."
+    )
+    kept = tuple(n for i, n in enumerate(notes) if i not in quoted)
+    return record, kept, (reason, column)
+
+
 def _csv_rows(
     path: str, encoding: str, delimiter: str, repair: bool = False, shape: RowShape | None = None
 ) -> Iterator[RawRow]:
     """The records of a CSV file as rows (:func:`_records`); a record the csv module refuses is a row with ``error`` set.
 
     ``shape`` is the file's usual record (:func:`row_shape`), used to tell a
-    runaway quote from a cell with line breaks; ``repair`` undoes mojibake
-    cell by cell.
+    runaway quote from a cell with line breaks and to line up a record that
+    such a quote left with more fields than the table has columns
+    (:func:`_fit_quoted_cell`: re-joined, or refused as a row with ``error``
+    and ``error_column`` set); ``repair`` undoes mojibake cell by cell.
     """
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         first = True
@@ -577,12 +683,23 @@ def _csv_rows(
                     error=f"The CSV record could not be read ({error}); the row is skipped.",
                 )
                 continue
+            if notes and shape is not None and len(record) > shape.width:
+                record, notes, refused = _fit_quoted_cell(record, notes, delimiter, shape)
+                if refused is not None:
+                    message, column = refused
+                    yield RawRow(line, list(record), error=message, notes=notes, error_column=column)
+                    continue
             if first and record:
                 record[0] = _LEADING_JUNK.sub("", record[0])
                 first = False
             if repair:
                 record = [repair_mojibake(v) for v in record]
-            values: list[CellValue] = [v if v.strip() else None for v in record]
+            # blank cells are empty (None); most records have none, which map() tells without a Python call a cell
+            values: list[CellValue]
+            if all(map(_strip, record)):
+                values = record  # type: ignore[assignment]  # list[str] is a list of cell values
+            else:
+                values = [v if v.strip() else None for v in record]
             yield RawRow(line, values, None, None, None, None, notes)  # row, values, formats, level, page, error, notes
 
 

@@ -71,13 +71,11 @@ from ingestion.reading.normalize import (
 )
 from ingestion.reading.source import RawRow
 from ingestion.reading.synonyms import (
-    LINK_RE,
     OPTION_RE,
     currency_only_header,
     header_role,
     norm_header,
     price_kind,
-    role_scores,
 )
 
 HEADER_SCAN_ROWS = 60

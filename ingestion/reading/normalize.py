@@ -26,6 +26,32 @@ ERROR_LITERALS: Final = frozenset(
     "#ЗНАЧ! #ЗНАЧЕН! #Н/Д #ССЫЛКА! #ДЕЛ/0! #ИМЯ? #ЧИСЛО! #ПУСТО! #АРГ!".split()
 )
 
+#: Start of ``ParsedPrice.error`` for a price cell holding a spreadsheet error (the error's text follows).
+EXCEL_ERROR_REASON: Final = "the price cell holds the Excel error "
+
+
+class ErrorCell(str):
+    """The text of a spreadsheet error cell (``"#DIV/0!"``), as a reader's cell parser hands it to its row
+    builder.  Never a value of a ``RawRow``: the row builder puts ``None`` there and the text in
+    ``RawRow.errors``."""
+
+    __slots__ = ()
+
+
+def excel_error(code: str) -> "ParsedPrice":
+    """What :func:`parse_price` says of a price cell holding the spreadsheet error ``code`` (``"#N/A"``):
+    no amount, and an ``error`` naming it (:data:`EXCEL_ERROR_REASON`)."""
+    return ParsedPrice(error=EXCEL_ERROR_REASON + code)
+
+
+def excel_error_code(parsed: "ParsedPrice") -> str | None:
+    """The spreadsheet error a parsed price cell held (``"#DIV/0!"``), or ``None`` when it held none."""
+    error = parsed.error
+    if error is not None and error.startswith(EXCEL_ERROR_REASON):
+        return error[len(EXCEL_ERROR_REASON):]
+    return None
+
+
 #: Largest price magnitude read, in the currency's major unit (10^15).  Larger values (``"1e300"``,
 #: a 20-digit number) are typos or junk, not prices: ``ParsedPrice.error`` says "too large".
 MAX_AMOUNT: Final = Decimal(10) ** 15
@@ -89,6 +115,25 @@ def clean_text(value: CellValue) -> str:
     if "\u00a0" in t or "\ufeff" in t:
         t = t.replace("\u00a0", " ").replace("\ufeff", "")
     return " ".join(t.split())
+
+
+#: Control characters that have no place in a cell's text: C0 controls other than TAB, LF and CR, DEL, and
+#: the C1 controls U+0080–U+009F.
+CONTROL_CHARS: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_BETWEEN_WORDS: Final = re.compile("(?<=\\w)[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+(?=\\w)")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without its control characters (:data:`CONTROL_CHARS`: BEL, ESC, DEL, C1 …).
+
+    A run of them between two letters or digits becomes one space (they
+    stood where a space was: ``"Кабель\x07ВВГ"`` → ``"Кабель ВВГ"``); any
+    other run is removed (``"ВВГ\x1b"`` → ``"ВВГ"``).  TAB, LF and CR are
+    kept.  Text without control characters comes back as it is.
+    """
+    if CONTROL_CHARS.search(text) is None:
+        return text
+    return CONTROL_CHARS.sub("", _CONTROL_BETWEEN_WORDS.sub(" ", text))
 
 
 def is_error_literal(value: CellValue) -> bool:
@@ -176,8 +221,11 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     (``"$8.00"``, ``"41.00р."``, ``"2 CHF"``, ``"1 234,56 руб."``), HTML, or
     roubles=kopecks (``"11=90"``); "on request" words give ``on_request``.
     A cell holding only a currency mark (``"руб."``, ``"USD"``, ``"€"``) has
-    no amount: ``error`` says so and ``currency`` names it.
-    Spreadsheet errors (``#VALUE!``) and blanks give ``empty``.
+    no amount: ``error`` says so and ``currency`` names it.  Blanks give
+    ``empty``; a spreadsheet error written as text (``"#DIV/0!"``, as a CSV
+    export writes it) gives no amount and an ``error`` naming it
+    (:func:`excel_error`), never an empty cell: the row is refused, not taken
+    for an item without a price.
 
     Negative amounts are read as negative (refusing them is the store's
     business): a leading minus (``"-5"``, ``"−7"``, ``"-$5.00"``) or the
@@ -286,8 +334,10 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
     ``currency`` may be ``None``, ``on_request`` is never set and ``error``
     may be less specific.
     """
-    if not text or text in ("-", "—", "–", "...", "…") or is_error_literal(text):
+    if not text or text in ("-", "—", "–", "...", "…"):
         return ParsedPrice(empty=True)
+    if text[0] == "#" and is_error_literal(text):
+        return excel_error(text.upper())
     if not amount_only and _asks_for_quote(text):
         return ParsedPrice(on_request=True, currency=currency_from_text(text))
     if _NOT_FINITE.match(text):

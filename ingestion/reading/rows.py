@@ -23,8 +23,14 @@ Rules, in order (a sheet "has prices" when a price column was found):
    currency mark is a units line under the header (nothing).
 5. a price cell holds other unreadable text → error ``bad_price`` (the
    reason says what the cell holds: "only a currency mark", "no number"…).
-6. no price at all (the price cells are empty or hold a spreadsheet error
-   such as ``#DIV/0!``): a row with a name and a unit or stock value, or a
+   A price cell holding a spreadsheet error (``#DIV/0!``, ``#N/A``: an XLSX
+   ``e`` cell, an XLS error cell, that text in a CSV) → the row is
+   classified as in rule 6, but where rule 6 would keep an item without
+   price the row is refused with an error ``bad_price`` naming the error
+   ("the price cell holds the Excel error #DIV/0!"); a section, note or
+   header row stays what it is.  Beside an amount in another price column
+   it is a ``bad_price`` warning on the item.
+6. no price at all (the price cells are empty): a row with a name and a unit or stock value, or a
    name and a SKU of a shape the sheet's priced rows use
    (:func:`~ingestion.reading.layout.sku_class`: digits, letters, inner
    space — learnt from every priced sample row with a SKU, even one or two),
@@ -82,7 +88,8 @@ from ingestion.reading.normalize import (
     ParsedPrice,
     cell_text,
     clean_text,
-    normalize_name,
+    excel_error,
+    excel_error_code,
     normalize_sku,
     normalize_unit,
     parse_price,
@@ -132,6 +139,8 @@ class SheetInterpreter:
         self.stock_cols = layout.role_columns("stock")
         self.price_cols = layout.role_columns("price")
         self.has_prices = bool(self.price_cols)
+        #: the price column when there is exactly one
+        self._one_price = self.price_cols[0] if len(self.price_cols) == 1 else None
         self._roled = {c.index for c in layout.columns if c.role and c.role != "ignore"}
         name_header = self.name_col.header.split(" (")[0].strip().casefold() if self.name_col and self.name_col.header else None
         self._qualifier_cols = [
@@ -191,6 +200,9 @@ class SheetInterpreter:
             if v is None:
                 continue
             out[labels[i] if i < width else f"col{i + 1}"] = v if type(v) is str else cell_text(v)
+        if row.errors:
+            for i, code in row.errors.items():
+                out[labels[i] if i < width else f"col{i + 1}"] = code
         return out
 
     def _problem(self, row: RawRow, type_: str, message: str, level: str = "error", column: Column | None = None) -> Problem:
@@ -239,10 +251,19 @@ class SheetInterpreter:
             return []
         self.rows_read += 1
         name_col = self.name_col
-        name = normalize_name(values[name_col.index] if name_col is not None and name_col.index < width else None)
-        parsed = [
-            (c, parse_price(values[c.index] if c.index < width else None, c.decimal_separator)) for c in self.price_cols
-        ]
+        # clean_text is what normalize_name does (called directly: this runs for every row)
+        name = clean_text(values[name_col.index] if name_col is not None and name_col.index < width else None)
+        one = self._one_price
+        if one is not None:  # one price column (most sheets): no comprehension to set up
+            parsed = [(one, parse_price(values[one.index] if one.index < width else None, one.decimal_separator))]
+        else:
+            parsed = [
+                (c, parse_price(values[c.index] if c.index < width else None, c.decimal_separator))
+                for c in self.price_cols
+            ]
+        if row.errors is not None:  # spreadsheet error cells (empty values) in price columns say so
+            errors = row.errors
+            parsed = [(c, excel_error(errors[c.index]) if c.index in errors else p) for c, p in parsed]
         if self.group_col is None:
             if name and parsed and (parsed[0][1].amount is not None if len(parsed) == 1
                                     else all(p.amount is not None for _, p in parsed)):
@@ -319,6 +340,10 @@ class SheetInterpreter:
             return out
 
         if bad:
+            text_bad = [cp for cp in bad if excel_error_code(cp[1]) is None]
+            if not text_bad:  # only spreadsheet errors: rule 5's own case
+                return self._excel_error_row(row, name, sku_raw, bad[0])
+            bad = text_bad  # unreadable text speaks for the row before an error cell beside it
             texts = self._texts(row)
             if len(texts) == 1:
                 # one text over the whole row (a merged section/note cell), not a price;
@@ -345,7 +370,40 @@ class SheetInterpreter:
                 )
             ]
 
-        # no price in the row at all (rule 6)
+        return self._no_price(row, name, sku_raw)
+
+    def _excel_error_row(
+        self, row: RawRow, name: str, sku_raw: Any, cell: tuple[Column, ParsedPrice]
+    ) -> list[Item | Problem]:
+        """Rule 5 for a row whose price cells hold spreadsheet errors (``#DIV/0!``) and no amount.
+
+        In: the row, its name and SKU cell, and the first error cell (by the
+        price choice order) with what :func:`parse_price` made of it.  Out:
+        what the row gives.
+
+        The row is classified as a row without price (rule 6): a section,
+        note or header stays one; where rule 6 would keep an item without a
+        price, the row is refused instead with an error ``bad_price`` naming
+        the error, its row and column (a formula that failed is not a price
+        left blank).
+        """
+        col, parsed = cell
+        out = self._no_price(row, name, sku_raw)
+        if not any(type(r) is Item for r in out):
+            return out
+        self.items -= 1
+        return [
+            self._problem(
+                row,
+                "bad_price",
+                f"The price cell holds the Excel error {excel_error_code(parsed)}, not a price: the row is not read "
+                "as an item (fix the formula or the value in the file).",
+                column=col,
+            )
+        ]
+
+    def _no_price(self, row: RawRow, name: str, sku_raw: Any) -> list[Item | Problem]:
+        """Rule 6 (and 8): a non-empty row with no amount, no "on request" and no unreadable price text."""
         texts = self._texts(row)
         unit = self._cell(row, self.unit_col)
         stock_vals = [self._cell(row, c) for c in self.stock_cols]
@@ -546,15 +604,13 @@ class SheetInterpreter:
         self.items += 1
         out: list[Item | Problem] = [item]
         for c, p in bad:
-            out.append(
-                self._problem(
-                    row,
-                    "bad_price",
-                    f"The {self._price_keys[c.index]} price {cell_text(self._cell(row, c))!r} cannot be read ({p.error}).",
-                    level="warning",
-                    column=c,
-                )
-            )
+            code = excel_error_code(p)
+            if code is not None:
+                message = f"The {self._price_keys[c.index]} price cell holds the Excel error {code}; it is not read."
+            else:
+                text = cell_text(self._cell(row, c))
+                message = f"The {self._price_keys[c.index]} price {text!r} cannot be read ({p.error})."
+            out.append(self._problem(row, "bad_price", message, level="warning", column=c))
         return out
 
     def _currency(self, row: RawRow, chosen: tuple[Column, ParsedPrice]) -> str | None:

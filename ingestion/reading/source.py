@@ -7,7 +7,9 @@ typed cell values (``str``, ``float``, ``int``, ``datetime``, ``bool`` or
 number format and the row's outline level.  PDF rows also carry the
 1-based ``page`` they were read from (``None`` for other formats).  A row the
 reader read in spite of damage carries :class:`RowNote` values saying what it
-repaired (a CSV quote that was never closed).
+repaired (a CSV quote that was never closed).  Spreadsheet error cells
+(``#DIV/0!``, ``#N/A``) are empty values; the error each held is kept in
+``RawRow.errors`` so that a price column can report it.
 """
 
 from __future__ import annotations
@@ -37,10 +39,16 @@ class RowNote:
 class RawRow:
     """One row of one sheet: ``row`` is 1-based; ``formats`` parallels ``values``; ``page`` is 1-based (PDF).
 
-    ``error`` is set (and ``values`` empty) when the reader could not read the
-    row at all, e.g. a CSV record with a field over the size limit; the row
-    then becomes an error problem ``unreadable_row``.  ``notes`` say what the
-    reader repaired in a row it did read (each becomes a warning problem).
+    ``error`` is set when the reader could not read the row at all (a CSV
+    record with a field over the size limit: ``values`` empty) or refused to
+    (a CSV record whose fields cannot be lined up with the columns:
+    ``values`` holds the fields as read, for the log, and ``error_column``
+    the 0-based column concerned); the row then becomes an error problem
+    ``unreadable_row`` and is not interpreted.  ``notes`` say what the reader
+    repaired in a row it did read (each becomes a warning problem).
+    ``errors`` maps the 0-based column of each spreadsheet error cell (its
+    value is ``None``) to the error's text (``"#DIV/0!"``); ``None`` when the
+    row has none.
     """
 
     row: int
@@ -50,6 +58,8 @@ class RawRow:
     page: int | None = None
     error: str | None = None
     notes: tuple[RowNote, ...] = ()
+    errors: dict[int, str] | None = None
+    error_column: int | None = None
 
 
 @attrs.define

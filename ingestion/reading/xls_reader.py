@@ -12,7 +12,9 @@
   when that text looks like cp1251 mojibake the file is re-opened with
   ``encoding_override="cp1251"`` (or the supplier's ``encoding`` option).
 * Merged ranges are resolved: every cell of a range carries the top-left value.
-* Error cells (``#VALUE!``) are empty; dates become :class:`datetime`.
+* Error cells (``#VALUE!``) are empty, their text kept in ``RawRow.errors``
+  (so a price column can say which error it held); dates become
+  :class:`datetime`.
 """
 
 from __future__ import annotations
@@ -100,6 +102,8 @@ def _number_format(book: Any, xf_index: int) -> str | None:
 
 
 def _sheet_rows(book: Any, sheet: Any) -> Iterator[RawRow]:
+    """The rows of one xlrd sheet: merged ranges filled from their top-left cell, number formats (when
+    xlrd read them), outline levels, and the text of each error cell in ``RawRow.errors``."""
     fill: dict[tuple[int, int], tuple[int, int]] = {}
     for rlo, rhi, clo, chi in sheet.merged_cells:
         if (rhi - rlo) * (chi - clo) > 10000:
@@ -114,17 +118,22 @@ def _sheet_rows(book: Any, sheet: Any) -> Iterator[RawRow]:
         cells = sheet.row(r)
         values: list[CellValue] = []
         formats: list[str | None] | None = [] if has_fmt else None
+        errors: dict[int, str] | None = None
         for c, cell in enumerate(cells):
             src = cell
             if (r, c) in fill:
                 fr, fc = fill[(r, c)]
                 src = sheet.cell(fr, fc)
+            elif cell.ctype == xlrd.XL_CELL_ERROR:
+                if errors is None:
+                    errors = {}
+                errors[c] = xlrd.error_text_from_code.get(cell.value, "#ERROR")
             values.append(_value(book, src))
             if formats is not None:
                 formats.append(_number_format(book, src.xf_index) if src.ctype in (xlrd.XL_CELL_NUMBER,) else None)
         info = rowinfo.get(r)
         level = int(info.outline_level) if info is not None else (0 if has_fmt else None)
-        yield RawRow(row=r + 1, values=values, formats=formats, level=level)
+        yield RawRow(row=r + 1, values=values, formats=formats, level=level, errors=errors)
 
 
 def _value(book: Any, cell: Any) -> CellValue:

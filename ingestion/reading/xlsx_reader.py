@@ -10,7 +10,8 @@
   expressions, anything else with expat.  openpyxl builds Python objects per
   XML element and per cell and reads ≈5k rows/s; this reads several times that.
 * Values as openpyxl gives them with ``data_only=True``: formulas give their
-  cached values; error cells (``#VALUE!``, type ``e``) are empty; numbers in
+  cached values; error cells (``#VALUE!``, type ``e``) are empty, their text
+  kept in ``RawRow.errors`` (:func:`_take_errors`); numbers in
   a date-formatted style are dates (times as ISO text, durations as seconds);
   blank text is empty.
 * Small workbooks (stated size up to :data:`FULL_LOAD_CELLS` cells) are read
@@ -47,7 +48,7 @@ import zlib
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from operator import itemgetter
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 from xml.parsers import expat
 
 import attrs
@@ -59,7 +60,7 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.xml.constants import SHARED_STRINGS
 
 from ingestion.errors import CorruptFile, UnsupportedFormat
-from ingestion.reading.normalize import CellValue
+from ingestion.reading.normalize import CellValue, ErrorCell
 from ingestion.reading.source import RawRow, SheetSource
 
 #: Workbooks stating at most this many cells are loaded fully (merged cells resolved).
@@ -177,37 +178,44 @@ def _feed(parser: Any, fh: IO[bytes], what: str) -> Iterator[None]:
         raise CorruptFile(f"The .xlsx file cannot be read: {what} is damaged ({exc}).") from exc
 
 
-def read_shared_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
-    """The shared-string table of a workbook, as openpyxl reads it (``rich_text=False``).
+def _rich_text(
+    container: str, done: Callable[[str], None], unescape: bool = False
+) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None], Callable[[str], None]]:
+    """Expat handlers (start, end, character data) that put together the text of each ``container`` element.
 
-    Each ``<si>`` gives its plain ``<t>`` text followed by the ``<t>`` texts of
-    its rich-text runs; phonetic runs (``<rPh>``) are left out and ``x005F_``
-    is removed, as openpyxl does.  Raises :class:`CorruptFile` for a damaged part.
+    ``container`` is ``<si>`` (a shared string) or ``<is>`` (an inline
+    string); its text is, as openpyxl reads it (``rich_text=False``), its
+    plain ``<t>`` text followed by the ``<t>`` text of each rich-text run
+    ``<r>``, phonetic runs (``<rPh>``) left out.  ``done`` is called with that
+    text at the container's end (with ``x005F_`` removed when ``unescape``,
+    as openpyxl does for shared strings).  Other elements are not looked at,
+    so a caller may hand these handlers every element or only those four.
     """
-    out: list[str] = []
     buf: list[str] = []
     runs: list[str] = []
     plain: str | None = None
     run_t: str | None = None
-    collecting = in_r = False
+    inside = collecting = in_r = False
     in_rph = 0
 
     def start(name: str, _attrs: dict[str, str]) -> None:
-        nonlocal collecting, in_r, run_t, plain, in_rph
+        nonlocal inside, collecting, in_r, run_t, plain, in_rph
         if name is _T:
-            if not in_rph:
+            if inside and not in_rph:
                 collecting = True
                 buf.clear()
         elif name is _R:
-            in_r, run_t = True, None
-        elif name is _SI:
+            if inside:
+                in_r, run_t = True, None
+        elif name is container:
+            inside = True
             plain = None
             runs.clear()
         elif name is _RPH:
             in_rph += 1
 
     def end(name: str) -> None:
-        nonlocal collecting, in_r, run_t, plain, in_rph
+        nonlocal inside, collecting, in_r, run_t, plain, in_rph
         if name is _T:
             if collecting:
                 collecting = False
@@ -215,13 +223,16 @@ def read_shared_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
                     run_t = "".join(buf)
                 else:
                     plain = "".join(buf)
-        elif name is _SI:
-            text = (plain or "") + "".join(runs) if runs else (plain or "")
-            out.append(text.replace("x005F_", "") if "x005F_" in text else text)
+        elif name is container:
+            if inside:
+                inside = False
+                text = (plain or "") + "".join(runs) if runs else (plain or "")
+                done(text.replace("x005F_", "") if unescape and "x005F_" in text else text)
         elif name is _R:
-            in_r = False
-            if run_t is not None:
-                runs.append(run_t)
+            if in_r:
+                in_r = False
+                if run_t is not None:
+                    runs.append(run_t)
         elif name is _RPH:
             in_rph -= 1
 
@@ -229,6 +240,19 @@ def read_shared_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
         if collecting:
             buf.append(data)
 
+    return start, end, chars
+
+
+def read_shared_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
+    """The shared-string table of a workbook, as openpyxl reads it (``rich_text=False``).
+
+    Each ``<si>`` gives its plain ``<t>`` text followed by the ``<t>`` texts of
+    its rich-text runs (:func:`_rich_text`); phonetic runs (``<rPh>``) are
+    left out and ``x005F_`` is removed, as openpyxl does.  Raises
+    :class:`CorruptFile` for a damaged part.
+    """
+    out: list[str] = []
+    start, end, chars = _rich_text(_SI, out.append, unescape=True)
     try:
         fh = archive.open(part)
     except (KeyError, OSError, zipfile.BadZipFile) as exc:
@@ -261,6 +285,9 @@ class _Book:
         self.date_styles = frozenset(int(i) for i in wb._date_formats)
         self.timedelta_styles = frozenset(int(i) for i in wb._timedelta_formats)
         self.epoch = wb.epoch
+        #: error cells (type ``e``) read so far: the row builders look for :class:`ErrorCell` values only
+        #: while fewer have been found in rows than this says
+        self.error_cells = 0
 
     @property
     def strings(self) -> list[str]:
@@ -304,7 +331,11 @@ class _Book:
             elif t == "d":
                 if v is not None:
                     value = from_ISO8601(v)  # type: ignore[no-untyped-call]
-            elif t != "e":
+            elif t == "e":
+                if v is not None and v.strip():
+                    self.error_cells += 1
+                    return ErrorCell(v.strip()), None  # the row builder makes it empty (_take_errors)
+            else:
                 value = v  # "str" (a formula's text) and unknown types: the text
         except (ValueError, IndexError) as exc:
             raise CorruptFile(
@@ -353,21 +384,23 @@ def _expat_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
     done: list[_Row] = []
     cells: list[tuple[int, CellValue, str | None]] = []
     buf: list[str] = []
-    runs: list[str] = []
-    row_no = level = col_counter = in_rph = 0
-    in_row = in_c = in_is = in_r = collecting = False
+    row_no = level = col_counter = 0
+    in_row = in_c = in_is = collecting = False
     c_ref: str | None = None
     c_t = "n"
     c_s: str | int = 0
     v_text: str | None = None
     inline: str | None = None
-    plain: str | None = None
-    run_t: str | None = None
     C, V, ROW, T, IS, R, RPH, MERGE = _C, _V, _ROW, _T, _IS, _R, _RPH, _MERGE
 
+    def set_inline(text: str) -> None:
+        nonlocal inline
+        inline = text
+
+    rich_start, rich_end, rich_chars = _rich_text(IS, set_inline)
+
     def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal in_c, c_ref, c_t, c_s, v_text, inline, collecting, in_row, row_no, level, col_counter
-        nonlocal in_is, in_r, run_t, plain, in_rph
+        nonlocal in_c, c_ref, c_t, c_s, v_text, inline, collecting, in_row, row_no, level, col_counter, in_is
         if name is C:
             if in_row:
                 in_c = True
@@ -380,50 +413,22 @@ def _expat_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                 collecting = True
                 buf.clear()
         elif name is ROW:
-            r = attrs.get("r")
-            if r is None:
-                row_no += 1
-            else:
-                try:
-                    row_no = int(r)
-                except ValueError:
-                    try:
-                        f = float(r)
-                    except ValueError:
-                        f = 0.5
-                    if not f.is_integer():
-                        raise CorruptFile(f"The .xlsx file has a row number {r[:20]!r} that is not one.") from None
-                    row_no = int(f)
+            row_no, level = _row_number(attrs, row_no)
             col_counter = 0
-            level = 0
-            if len(attrs) > 1 and "outlineLevel" in attrs:
-                try:
-                    level = int(attrs["outlineLevel"] or 0)
-                except ValueError:
-                    level = 0
             in_row = True
-        elif name is T:
-            if in_is and not in_rph:
-                collecting = True
-                buf.clear()
         elif name is IS:
             if in_c:
                 in_is = True
-                plain = None
-                runs.clear()
-        elif name is R:
-            if in_is:
-                in_r, run_t = True, None
-        elif name is RPH:
-            in_rph += 1
+                rich_start(name, attrs)
+        elif name is T or name is R or name is RPH:
+            rich_start(name, attrs)
         elif name is MERGE:
             ref = attrs.get("ref")
             if ref:
                 merges.append(ref)
 
     def end(name: str) -> None:
-        nonlocal in_c, v_text, inline, collecting, in_row, cells, col_counter
-        nonlocal in_is, in_r, run_t, plain, in_rph
+        nonlocal in_c, v_text, collecting, in_row, cells, col_counter, in_is
         if name is C:
             if not in_c:
                 return
@@ -444,28 +449,18 @@ def _expat_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                 done.append((row_no, level, cells))
                 cells = []
                 in_row = False
-        elif name is T:
-            if collecting and in_is:
-                collecting = False
-                if in_r:
-                    run_t = "".join(buf)
-                else:
-                    plain = "".join(buf)
         elif name is IS:
             if in_is:
                 in_is = False
-                inline = (plain or "") + "".join(runs)
-        elif name is R:
-            if in_r:
-                in_r = False
-                if run_t is not None:
-                    runs.append(run_t)
-        elif name is RPH:
-            in_rph -= 1
+                rich_end(name)  # sets inline
+        elif name is T or name is R or name is RPH:
+            rich_end(name)
 
     def chars(data: str) -> None:
         if collecting:
             buf.append(data)
+        elif in_is:
+            rich_chars(data)
 
     try:
         fh = book.archive.open(part)
@@ -487,8 +482,10 @@ def _sheet_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
     format (a serial outside the date range: empty, as openpyxl's error
     cell); ``s`` shared strings; ``str`` formula text; ``inlineStr`` the
     ``<is>`` text; ``b`` booleans; ``d`` ISO 8601 dates; ``e`` errors are
-    empty; a formula gives its cached value.  Then :func:`_plain`.  The
-    number format is given for non-text values only.  A cell without a
+    :class:`~ingestion.reading.normalize.ErrorCell` texts (the row builders
+    make them empty, :func:`_take_errors`); a formula gives its cached
+    value.  Then :func:`_plain`.  The number format is given for non-text
+    values only.  A cell without a
     reference follows the previous one; a row without a number follows the
     previous row.  ``<mergeCell>`` references are appended to ``merges`` as
     they are met (after the rows).
@@ -897,6 +894,7 @@ def _stream_rows(book: _Book, part: str) -> Iterator[RawRow]:
         by_top.setdefault(m[1], []).append(m)
     active: list[tuple[int, int, int, int, CellValue, str | None]] = []  # ranges + top-left value/format
     counter = 1
+    found = 0  # error cells taken out of rows so far (see _take_errors)
 
     def resolve(idx: int, values: list[CellValue], formats: list[str | None]) -> None:
         nonlocal active
@@ -921,6 +919,10 @@ def _stream_rows(book: _Book, part: str) -> Iterator[RawRow]:
                 resolve(counter, values, formats)
             yield RawRow(row=counter, values=values, formats=formats)
             counter += 1
+        errors = None
+        if book.error_cells > found:
+            cells, errors = _take_errors(cells)
+            found += len(errors) if errors else 0
         if number < counter:
             continue
         width = cells[-1][0] if cells else 0
@@ -932,8 +934,33 @@ def _stream_rows(book: _Book, part: str) -> Iterator[RawRow]:
                 formats[col - 1] = f
         if merges:
             resolve(counter, values, formats)
-        yield RawRow(row=counter, values=values, formats=formats)
+        if errors:
+            errors = {c: e for c, e in errors.items() if c < width and values[c] is None}
+        yield RawRow(row=counter, values=values, formats=formats, errors=errors or None)
         counter += 1
+
+
+def _take_errors(
+    cells: list[tuple[int, CellValue, str | None]],
+) -> tuple[list[tuple[int, CellValue, str | None]], dict[int, str] | None]:
+    """The cells of one parsed row with their :class:`ErrorCell` values made empty, and those errors.
+
+    In: a row's cells as ``(1-based column, value, format)``.  Out: the same
+    cells, each error cell's value ``None`` (as openpyxl's ``data_only``
+    reading shows it), and ``{0-based column: error text}`` for
+    ``RawRow.errors`` (``None`` when the row has no error cell).  Only called
+    while the book has counted more error cells than the rows gave so far,
+    so a sheet without error cells pays nothing for it.
+    """
+    errors: dict[int, str] = {}
+    out = cells
+    for k, (col, value, _fmt) in enumerate(cells):
+        if type(value) is ErrorCell:
+            if out is cells:
+                out = list(cells)
+            out[k] = (col, None, None)
+            errors[col - 1] = str(value)
+    return out, errors or None
 
 
 class _WholeSheet:
@@ -950,9 +977,17 @@ class _WholeSheet:
         refs: list[str] = []
         self.rows: dict[int, list[tuple[int, CellValue, str | None]]] = {}
         self.levels: dict[int, int] = {}
+        #: row number → {0-based column: error text} of its error cells (see :func:`_take_errors`)
+        self.errors: dict[int, dict[int, str]] = {}
         max_col = 0
+        found = 0
         for number, level, cells in _sheet_rows(book, part, refs):
             self.levels[number] = level
+            if book.error_cells > found:
+                cells, errors = _take_errors(cells)
+                if errors:
+                    found += len(errors)
+                    self.errors.setdefault(number, {}).update(errors)
             if cells:
                 self.rows.setdefault(number, []).extend(cells)
                 max_col = max(max_col, *map(itemgetter(0), cells))
@@ -996,6 +1031,7 @@ class _WholeSheet:
                         if (r, c) != (min_row, min_col):
                             fills[(r, c)] = (min_row, min_col)
         sources = {src: (row(src[0])[0][src[1] - 1], row(src[0])[1][src[1] - 1]) for src in set(fills.values())}
+        errors_by_row = self.errors
         for r in range(1, self.max_row + 1):
             touched = grid.pop(r, None)
             values, formats = touched if touched is not None else build(r)
@@ -1004,7 +1040,11 @@ class _WholeSheet:
                     src = fills.get((r, c))
                     if src is not None:
                         values[c - 1], formats[c - 1] = sources[src]
-            yield RawRow(r, values, formats, self.levels.get(r, 0))  # row, values, formats, level
+            errors = None
+            if errors_by_row and r in errors_by_row:
+                errors = {c: e for c, e in errors_by_row[r].items() if values[c] is None} or None
+            # row, values, formats, level, page, error, notes, errors
+            yield RawRow(r, values, formats, self.levels.get(r, 0), None, None, (), errors)
 
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"([^\"]*)\"")
