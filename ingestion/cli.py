@@ -750,7 +750,9 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     lines = [
         f"job {run.job_id}: {run.status}" + (f" (against job {run.previous_job_id})" if run.previous_job_id else
                                              " (the supplier's first list)"),
-        f"  {d['items']} items: {d['new']} new, {d['gone']} gone, {d['changed']} changed, {d['unchanged']} unchanged",
+        f"  {d['items']} items: {d['new']} new, "
+        + (f"{d['returned']} returned, " if d.get("returned") else "")  # diffs recorded before it was counted lack it
+        + f"{d['gone']} gone, {d['changed']} changed, {d['unchanged']} unchanged",
         f"  prices: {d['price_up']} up, {d['price_down']} down, {d['price_moved_over_half']} moved by more than 50%,"
         f" {d['currency_changed']} changed currency; stock changed for {d['stock_changed']}",
     ]
@@ -763,6 +765,8 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
                          f"{m['change_pct']:+.1f}%  {m.get('name') or ''}")
     if d["new_skus"]:
         lines.append("  new: " + ", ".join(d["new_skus"][:20]) + (" …" if d["new"] > 20 else ""))
+    if d.get("returned_skus"):
+        lines.append("  returned: " + ", ".join(d["returned_skus"][:20]) + (" …" if d["returned"] > 20 else ""))
     if d["gone_skus"]:
         lines.append("  gone: " + ", ".join(d["gone_skus"][:20]) + (" …" if d["gone"] > 20 else ""))
     print("\n".join(lines))

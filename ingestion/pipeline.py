@@ -382,7 +382,7 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
             items_processed=rows,
             items_total=rows,
             error_count=errors,
-            error="list held for review: " + "; ".join(held_reasons) + " (send release_job or reject_job)",
+            error="list held for review: " + "; ".join(held_reasons) + " (send release_job or reject_job; locally: ingestion release|reject JOB_ID)",
             error_details=(held + seen.details)[:MAX_ERROR_DETAILS],
             diff_summary=diff.summary(),
         )

@@ -61,6 +61,15 @@ def test_diff_new_gone_repriced_and_stock(stub_worker: Any, tmp_path: Path) -> N
         assert shown.returncode == 0, shown.stderr
         assert json.loads(shown.stdout)["diff"]["gone"] == 2
 
+    back = ingest(stub_worker, price_list(tmp_path / "w3.csv", rows + [base_rows()[0]]))  # S000 listed again
+    assert back["phase"] == "complete", back
+    assert "0 new, 1 returned, 0 gone" in back["diff_summary"]  # S001 was gone already
+    assert SupplierItem.get(SupplierItem.supplier_sku == "S000").id == gone.id
+    if get_runtime().settings.database_url.startswith("sqlite"):
+        text = cli("diff", back["job_id"], cwd=tmp_path, DATABASE_URL=get_runtime().settings.database_url)
+        assert text.returncode == 0, text.stderr
+        assert "0 new, 1 returned, 0 gone" in text.stdout and "returned: S000" in text.stdout
+
 
 def test_an_identical_resend_writes_nothing(stub_worker: Any, tmp_path: Path) -> None:
     path = price_list(tmp_path / "same.csv", base_rows())
