@@ -463,6 +463,20 @@ def _print_outcome(doc: dict[str, Any], as_json: bool, text: str) -> None:
     print(json.dumps(doc, ensure_ascii=False, indent=2, default=str) if as_json else text)
 
 
+def _check_held(job_id: str, releasing: bool, database_url: str) -> int | None:
+    """Open the local database and check that ``job_id`` holds a list that can be released (``releasing``)
+    or rejected; ``None`` when it can, else the exit code, its reason printed on stderr."""
+    missing = _open_local_database(database_url, job_id)
+    if missing:
+        print(f"ingestion: {missing}", file=sys.stderr)
+        return EXIT_UNKNOWN_JOB
+    refused = _refusal(job_id, releasing, database_url)
+    if refused:
+        print(f"ingestion: {refused[1]}", file=sys.stderr)
+        return refused[0]
+    return None
+
+
 def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     """``release JOB_ID``: publish a held list and match its items, as the ``release_job`` actor does, in this
     process (embedded local mode on ``DATABASE_URL``).
@@ -472,14 +486,9 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     :data:`EXIT_NOT_HELD` or :data:`EXIT_OUT_OF_DATE` (message on stderr).
     """
     local = _go_local(settings, args.verbose)
-    missing = _open_local_database(local.database_url, args.job_id)
-    if missing:
-        print(f"ingestion: {missing}", file=sys.stderr)
-        return EXIT_UNKNOWN_JOB
-    refused = _refusal(args.job_id, True, local.database_url)
-    if refused:
-        print(f"ingestion: {refused[1]}", file=sys.stderr)
-        return refused[0]
+    refused = _check_held(args.job_id, True, local.database_url)
+    if refused is not None:
+        return refused
 
     import dramatiq
 
@@ -542,14 +551,9 @@ def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
     :data:`EXIT_UNKNOWN_JOB` or :data:`EXIT_NOT_HELD` (message on stderr).
     """
     local = _go_local(settings, args.verbose)
-    missing = _open_local_database(local.database_url, args.job_id)
-    if missing:
-        print(f"ingestion: {missing}", file=sys.stderr)
-        return EXIT_UNKNOWN_JOB
-    refused = _refusal(args.job_id, False, local.database_url)
-    if refused:
-        print(f"ingestion: {refused[1]}", file=sys.stderr)
-        return refused[0]
+    refused = _check_held(args.job_id, False, local.database_url)
+    if refused is not None:
+        return refused
 
     from ingestion import actors
     from ingestion.errors import PermanentError, Problem
