@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,26 @@ def test_sheet_option_still_reads_a_contents_like_sheet(tmp_path: Path) -> None:
         "Кабели": [["Наименование", "Цена"], ["Кабель ВВГ", 10]], "Автоматы": [["Наименование", "Цена"], ["A", 1]]})
     items, _ = read_all(path, ReadOptions(sheet="Содержание"))
     assert [i.name for i in items] == ["Кабели", "Автоматы"]
+
+
+def _write_only_workbook(path: Path, rows: int) -> Path:
+    """A workbook as openpyxl's write-only mode saves it: its sheet states no ``<dimension>``."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Прайс")
+    ws.append(["Артикул", "Наименование", "Цена"])
+    for n in range(rows):
+        ws.append([f"A{n:05d}", f"Товар номер {n}", n + 0.5])
+    wb.save(path)
+    return path
+
+
+def test_a_large_sheet_stating_no_size_is_streamed(tmp_path: Path) -> None:
+    small = _write_only_workbook(tmp_path / "small.xlsx", 5)
+    large = _write_only_workbook(tmp_path / "large.xlsx", 2_000)
+    assert xlsx_reader.stated_size(zipfile.ZipFile(large), "xl/worksheets/sheet1.xml") == (0, 0)
+    with mock.patch.object(xlsx_reader, "FULL_LOAD_CELLS", 1_000):  # 3 columns × 2,000 rows is more
+        assert xlsx_reader.open_xlsx(str(small))[1]["read_only"] is False
+        assert xlsx_reader.open_xlsx(str(large))[1]["read_only"] is True
+        items, problems = read_all(large)
+    assert len(items) == 2_000 and problems == []
+    assert (items[-1].sku, items[-1].price) == ("A01999", Decimal("1999.5"))

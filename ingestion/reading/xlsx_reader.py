@@ -14,7 +14,8 @@
   kept in ``RawRow.errors`` (:func:`_take_errors`); numbers in
   a date-formatted style are dates (times as ISO text, durations as seconds);
   blank text is empty.
-* Small workbooks (stated size up to :data:`FULL_LOAD_CELLS` cells) are read
+* Small workbooks (stated size, or for a sheet stating none its XML's length
+  over :data:`XML_BYTES_PER_CELL`, up to :data:`FULL_LOAD_CELLS` cells) are read
   whole when opened, shaped as openpyxl's normal mode shows them (every row,
   as wide as the widest, with outline levels: :class:`_WholeSheet`).  Larger
   ones are streamed row by row, shaped as openpyxl's read-only mode shows them
@@ -65,6 +66,10 @@ from ingestion.reading.source import RawRow, SheetSource
 
 #: Workbooks stating at most this many cells are loaded fully (merged cells resolved).
 FULL_LOAD_CELLS = 400_000
+#: Bytes of sheet XML taken for one cell when a sheet states no size (the shortest cells, a shared-string
+#: or number ``<c r="A1" t="s"><v>0</v></c>``, take ≈30): a sheet without ``<dimension>`` — every sheet
+#: openpyxl's write-only mode writes — is sized by its part's uncompressed length, so a large one is streamed.
+XML_BYTES_PER_CELL = 32
 #: Upper bound of the sum of the uncompressed sizes of a workbook's ZIP parts, in bytes (500 MiB).
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 #: A part compressed more than this many times (uncompressed / compressed size) is a zip bomb …
@@ -1075,6 +1080,15 @@ def stated_size(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
     return int(max_row or 0), int(max_col or 0)
 
 
+def _cells_by_length(archive: zipfile.ZipFile, part: str) -> int:
+    """Cells a sheet part that states no size may hold, from its uncompressed length
+    (:data:`XML_BYTES_PER_CELL`); 0 when the part is missing (opening it fails later, with its reason)."""
+    try:
+        return archive.getinfo(part).file_size // XML_BYTES_PER_CELL
+    except KeyError:
+        return 0
+
+
 @attrs.frozen
 class _SheetEntry:
     """A worksheet of the workbook: its name, state (``visible``, ``hidden``, ``veryHidden``) and ZIP part."""
@@ -1110,7 +1124,8 @@ def open_xlsx(path: str) -> tuple[list[SheetSource], dict[str, Any]]:
     """One :class:`SheetSource` per worksheet, plus what was learnt (``{"read_only": bool}``).
 
     ``read_only`` is false for small workbooks (stated size up to
-    :data:`FULL_LOAD_CELLS` cells; a sheet stating no size counts 0), whose
+    :data:`FULL_LOAD_CELLS` cells; a sheet stating no size is sized by its
+    XML's length, :data:`XML_BYTES_PER_CELL`), whose
     sheets are read here and now (:class:`_WholeSheet`); larger ones are
     streamed (:func:`_stream_rows`).  Raises :class:`UnsupportedFormat` for a
     workbook over the resource limits (:func:`check_zip_limits`) and
@@ -1126,7 +1141,8 @@ def open_xlsx(path: str) -> tuple[list[SheetSource], dict[str, Any]]:
         handle.close()
         raise CorruptFile(f"The .xlsx file cannot be opened ({exc}); re-save it from Excel and send it again.") from exc
     sizes = [stated_size(book.archive, sheet.part) for sheet in sheets]
-    if sum(rows * cols for rows, cols in sizes) <= FULL_LOAD_CELLS:
+    if sum(rows * cols or _cells_by_length(book.archive, sheet.part)
+           for (rows, cols), sheet in zip(sizes, sheets)) <= FULL_LOAD_CELLS:
         sources = []
         try:
             for sheet in sheets:
