@@ -180,3 +180,28 @@ def test_control_characters_are_noted_once_per_file_over_sheets(tmp_path: Path) 
     assert [(p.type, p.sheet, p.row, p.column) for p in problems] == [
         ("control_characters", "Прайс", 2, "Наименование"),
     ]
+
+
+# --- OOXML string escapes (_xHHHH_) ------------------------------------------------------------------
+@pytest.mark.parametrize("text, decoded", [
+    ("Кабель ВВГ_x000D_\n3х2,5", "Кабель ВВГ\r\n3х2,5"),  # Excel's carriage return in a cell with line breaks
+    ("Код_x005F_x000D_", "Код_x000D_"),  # an escaped underscore: the text really reads _x000D_
+    ("A_x0041__x0042_", "AAB"),
+    ("_x00zz_ и _x41_", "_x00zz_ и _x41_"),  # not an escape: left alone
+    ("plain", "plain"),
+])
+def test_xstring_escapes_are_decoded(text: str, decoded: str) -> None:
+    assert xlsx_reader.unescape_xstring(text) == decoded
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_excel_line_break_escapes_do_not_reach_names(tmp_path: Path, streamed: bool) -> None:
+    path = write_xlsx(tmp_path / "x.xlsx", [
+        ["Артикул", "Наименование", "Цена"],
+        ["K1", "Кабель ВВГнг_x000D_\n3х2,5", 10],
+        ["K2", "Маркировка _x005F_x000D_ как есть", 11],
+    ])
+    with mock.patch.object(xlsx_reader, "FULL_LOAD_CELLS", -1 if streamed else 10**9):
+        items, problems = read_all(path)
+    assert [i.name for i in items] == ["Кабель ВВГнг 3х2,5", "Маркировка _x000D_ как есть"]
+    assert problems == []

@@ -183,6 +183,21 @@ def _feed(parser: Any, fh: IO[bytes], what: str) -> Iterator[None]:
         raise CorruptFile(f"The .xlsx file cannot be read: {what} is damaged ({exc}).") from exc
 
 
+_XSTRING_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape_xstring(text: str) -> str:
+    """``text`` with the ``_xHHHH_`` escapes of OOXML's string type (ST_Xstring, ECMA-376 part 1
+    §22.9.2.19) decoded: Excel writes a character XML cannot hold — most often a carriage return in a
+    cell with line breaks, ``_x000D_`` — as its code in hex between ``_x`` and ``_``, and a literal
+    ``_x…_`` with its underscore escaped (``_x005F_x000D_``).  openpyxl leaves these escapes in the text
+    (it only drops ``x005F_``), which put ``_x000D_`` into product names.  One left-to-right pass, so an
+    escaped underscore never starts another escape."""
+    if "_x" not in text:
+        return text
+    return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def _rich_text(
     container: str, done: Callable[[str], None], unescape: bool = False
 ) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None], Callable[[str], None]]:
@@ -192,8 +207,8 @@ def _rich_text(
     string); its text is, as openpyxl reads it (``rich_text=False``), its
     plain ``<t>`` text followed by the ``<t>`` text of each rich-text run
     ``<r>``, phonetic runs (``<rPh>``) left out.  ``done`` is called with that
-    text at the container's end (with ``x005F_`` removed when ``unescape``,
-    as openpyxl does for shared strings).  Other elements are not looked at,
+    text at the container's end (its ``_xHHHH_`` escapes decoded when
+    ``unescape``: :func:`unescape_xstring`).  Other elements are not looked at,
     so a caller may hand these handlers every element or only those four.
     """
     buf: list[str] = []
@@ -232,7 +247,7 @@ def _rich_text(
             if inside:
                 inside = False
                 text = (plain or "") + "".join(runs) if runs else (plain or "")
-                done(text.replace("x005F_", "") if unescape and "x005F_" in text else text)
+                done(unescape_xstring(text) if unescape else text)
         elif name is _R:
             if in_r:
                 in_r = False
@@ -253,7 +268,8 @@ def read_shared_strings(archive: zipfile.ZipFile, part: str) -> list[str]:
 
     Each ``<si>`` gives its plain ``<t>`` text followed by the ``<t>`` texts of
     its rich-text runs (:func:`_rich_text`); phonetic runs (``<rPh>``) are
-    left out and ``x005F_`` is removed, as openpyxl does.  Raises
+    left out and ``_xHHHH_`` escapes are decoded (:func:`unescape_xstring`;
+    openpyxl only removes ``x005F_``).  Raises
     :class:`CorruptFile` for a damaged part.
     """
     out: list[str] = []
@@ -329,7 +345,7 @@ class _Book:
                 if v is not None:
                     value = (self._strings if self._strings is not None else self.strings)[int(v)]
             elif t == "inlineStr":
-                value = inline
+                value = unescape_xstring(inline) if inline else inline
             elif t == "b":
                 if v is not None:
                     value = bool(int(v))
@@ -786,6 +802,8 @@ def _regex_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                                             continue
                                 t = "n"
                             elif t == "inlineStr" and not inner:
+                                if "_x" in text:
+                                    text = unescape_xstring(text)
                                 cells.append((col, text if text.strip() else None, None))
                                 continue
                             elif t == "s" and v and strings is not None:
