@@ -71,6 +71,30 @@ def test_lower_case_text_without_capitals_stays_cp1251() -> None:
     assert detect_encoding("артикул;наименование;цена\n001;кабель медный;100\n".encode("mac_cyrillic")) == "cp1251"
 
 
+SINGLE_BYTE = [  # (header, line with {n}, code page): made-up catalogue lines in several languages
+    ("Réf;Désignation;Prix", "R{n};Vis à tête hexagonale n°{n} – acier;{n},50 €", "cp1252"),
+    ("sku;name;price", "S{n};Café crème {n};{n},50", "cp1252"),
+    ("Artikel;Bezeichnung;Preis", "A{n};Größe {n} Schraube – Edelstahl für Außen;{n},50 €", "cp1252"),
+    ("Código;Descripción;Precio", "E{n};Tornillo pequeño acero inoxidable año {n};{n},50 €", "cp1252"),
+    ("Kod;Nazwa;Cena", "K{n};Zawór kulowy mosiężny DN{n} z dźwignią;{n},50 zł", "cp1250"),
+    ("Kod;Nazwa;Cena", "K{n};Zażółć gęślą jaźń – Łódź {n};{n},50 zł", "cp1250"),
+    ("Kód;Název;Cena", "K{n};Příliš žluťoučký kůň úpěl ďábelské ódy {n};{n},50 Kč", "cp1250"),
+    ("АРТИКУЛ;НАИМЕНОВАНИЕ;ЦЕНА", "A{n};АВТОМАТ ABB S201 C16 ЩИТОВОЙ {n};{n},50", "cp1251"),
+    ("Артикул;Найменування;Ціна", "A{n};Кабель мідний ізольований {n};{n},50 грн", "cp1251"),
+    ("Артикул;Наименование;Цена", "A{n};Кабель ВВГнг-LS 3х2,5 чёрный {n};{n},50 руб", "koi8_r"),
+]
+
+
+@pytest.mark.parametrize("lines", [1, 200])
+@pytest.mark.parametrize("header, line, encoding", SINGLE_BYTE)
+def test_single_byte_code_pages_read_without_mojibake(header: str, line: str, encoding: str, lines: int) -> None:
+    # charset-normalizer alone took these French lines for mac_latin2 or cp1250, a one-line "Café" for
+    # cp1006, Polish for mac_cyrillic; capitals in cp1251 were taken for KOI8-R
+    data = "\n".join([header] + [line.format(n=n) for n in range(lines)]).encode(encoding)
+    found = detect_encoding(data)
+    assert data.decode(found) == data.decode(encoding), found
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_delimiters(tmp_path: Path, delimiter: str) -> None:
     path = write_csv(tmp_path / "d.csv", ROWS[1:], delimiter=delimiter, lineterminator="\n")

@@ -4,8 +4,9 @@ Encoding: a BOM wins (UTF-8/UTF-16); then strict UTF-8 on a sample; then the
 Cyrillic single-byte code pages (cp1251, cp866, koi8-r) scored by how much
 the decoded text looks like Russian/Ukrainian words (a sample taken for
 cp1251 is mac_cyrillic when its capitalised words and its я read right only
-that way: :func:`_mac_rather_than_cp1251`); then charset-normalizer;
-finally latin-1 (which never fails).  Delimiter: the one of ``, ; TAB |`` that
+that way: :func:`_mac_rather_than_cp1251`); then, for other text with
+bytes above 0x7F, the code page it reads best in among cp1252, cp1250 and
+charset-normalizer's guesses (:func:`_single_byte_choice`); finally latin-1.  Delimiter: the one of ``, ; TAB |`` that
 splits the sample's records into the most rows of one consistent width.
 Row numbers are the physical line where a record starts (a quoted field may
 span lines).
@@ -152,22 +153,126 @@ def detect_encoding(sample: bytes) -> str:
     paired = high - len(_HIGH_RUN.findall(sample))
     if high and paired >= high * 0.4:
         best, best_score = "", 0.0
-        for enc in ("cp1251", "cp866", "koi8_r"):
-            score = _cyrillic_score_of_bytes(counts, enc)
+        scores = {enc: _cyrillic_score_of_bytes(counts, enc) for enc in ("cp1251", "cp866", "koi8_r")}
+        for enc, score in scores.items():
             if score > best_score:
                 best, best_score = enc, score
-        if best and best_score > 0.5:
-            return "mac_cyrillic" if best == "cp1251" and _mac_rather_than_cp1251(sample) else best
+        head = sample[:_STATS_BYTES]
+        if best_score > 0.5:
+            # all capitals score 0 (the byte score counts lower-case letters), so they take part too
+            best = _by_letter_frequency(head, [enc for enc, score in scores.items() if score >= 0], best)
+            if not _latin_words_with_cyrillic(head.decode(best, errors="replace")):
+                return "mac_cyrillic" if best == "cp1251" and _mac_rather_than_cp1251(sample) else best
     if high:
-        try:
-            from charset_normalizer import from_bytes
-
-            guess = from_bytes(sample).best()
-            if guess is not None and guess.encoding:
-                return str(guess.encoding)
-        except Exception:  # pragma: no cover - detector trouble is not fatal
-            pass
+        return _single_byte_choice(sample)
     return "latin-1"
+
+
+#: Bytes of the sample the letter statistics below look at (plenty for a frequency; ≈3 ms).
+_STATS_BYTES = 32 * 1024
+#: The ten most frequent letters of Russian and Ukrainian text (о е а и н т с р в л; і for Ukrainian):
+#: about two thirds of the letters of real text, far fewer when a code page is misread.
+_FREQUENT_CYRILLIC = frozenset("оеаинтсрвліОЕАИНТСРВЛІ")
+
+
+def _by_letter_frequency(sample: bytes, encodings: list[str], fallback: str) -> str:
+    """Of the Cyrillic code pages that read ``sample`` as letters without junk, the one whose reading has
+    the most frequent Russian/Ukrainian letters (:data:`_FREQUENT_CYRILLIC`); ``fallback`` when it wins by
+    less than 10 points.  Upper-case cp1251 text read as KOI8-R is all lower-case letters too (the two
+    swap the cases' byte ranges), so the case-based byte score cannot tell them apart; frequency can
+    ("АВТОМАТ" reads "юбрнлюр")."""
+    if len(encodings) < 2:
+        return fallback
+    shares: dict[str, float] = {}
+    for enc in encodings:
+        text = sample.decode(enc, errors="replace")
+        letters = len(_CYRILLIC.findall(text))
+        shares[enc] = sum(text.count(ch) for ch in _FREQUENT_CYRILLIC) / letters if letters else 0.0
+    top = max(shares, key=lambda e: shares[e])
+    return top if shares[top] >= shares.get(fallback, 0.0) + 0.10 else fallback
+
+
+_LATIN_THEN_CYRILLIC = re.compile(r"[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-z]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def _latin_words_with_cyrillic(text: str) -> bool:
+    """True when a sample decoded as a Cyrillic code page puts its Cyrillic letters mostly inside Latin
+    words — a Latin-script text with diacritics read in the wrong code page ("Zaїуікж" is Polish "Zażółć"
+    read as cp1251), not Russian, whose words rarely mix the two (at most a look-alike letter)."""
+    cyrillic = len(_CYRILLIC.findall(text))
+    return cyrillic > 0 and len(_LATIN_THEN_CYRILLIC.findall(text)) > 0.3 * cyrillic
+
+
+#: Western and Central European code pages tried first for text that is not Cyrillic, in order of preference.
+_LATIN_CODE_PAGES = ("cp1252", "cp1250")
+
+
+def _single_byte_choice(sample: bytes) -> str:
+    """The single-byte code page a non-Cyrillic sample reads best in (:func:`_plausibility`).
+
+    Candidates: cp1252, cp1250 and charset-normalizer's first three guesses;
+    a tie goes to the earlier one (cp1252 first: the most common).  Needed
+    because charset-normalizer alone, on price-list samples, took French
+    cp1252 text for mac_latin2 ("tÍte" for "tête") and a short "Café" line
+    for cp1006; its guesses still decide for scripts the two code pages do not
+    cover (Greek, Turkish, Baltic …).  latin-1 when nothing decodes.
+    """
+    candidates = list(_LATIN_CODE_PAGES)
+    try:
+        from charset_normalizer import from_bytes
+
+        for guess in list(from_bytes(sample))[:3]:
+            if guess.encoding and guess.encoding not in candidates:
+                candidates.append(str(guess.encoding))
+    except Exception:  # pragma: no cover - detector trouble is not fatal
+        pass
+    best, best_score = "latin-1", float("-inf")
+    for enc in candidates:
+        try:
+            text = sample.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if len(text) != len(sample):  # a multi-byte guess (UTF-16, Shift-JIS …): not a single-byte code page
+            continue
+        score = _plausibility(text)
+        if score > best_score:
+            best, best_score = enc, score
+    return best
+
+
+def _plausibility(text: str) -> int:
+    """How much ``text``'s non-ASCII characters look like real words: +1 for each letter, −3 for each sign
+    of a wrong code page — a non-letter between two letters ("Za¿ó³æ" is Polish read as cp1252), a capital
+    inside a lower-case word ("tÍte" is French read as mac_latin2), a letter of another script than its
+    neighbour's, or a control or unassigned character."""
+    import unicodedata
+
+    score = 0
+    n = len(text)
+    for i, ch in enumerate(text):
+        if ch < "\x80":
+            continue
+        prev = text[i - 1] if i else " "
+        nxt = text[i + 1] if i + 1 < n else " "
+        if ch.isalpha():
+            score += 1
+            if ch.isupper() and prev.isalpha() and prev.islower():
+                score -= 4
+            elif prev.isalpha() and prev >= "\x80" and _script(prev) != _script(ch):
+                score -= 4
+        elif prev.isalpha() and nxt.isalpha():
+            score -= 3
+        elif unicodedata.category(ch) in ("Cc", "Cn", "Co"):
+            score -= 3
+    return score
+
+
+def _script(ch: str) -> str:
+    """The script word of a letter's Unicode name ("LATIN", "GREEK", "CYRILLIC" …)."""
+    import unicodedata
+
+    return unicodedata.name(ch, "?").split(" ", 1)[0]
 
 
 #: Bytes of the sample :func:`_mac_rather_than_cp1251` looks at.
