@@ -10,7 +10,8 @@ the public message to RabbitMQ), ``job`` (print a job's state), ``migrate``.
 
 Exit codes (:data:`EXIT_CODES`): 0 success, 1 the job or command failed, 2 bad
 usage or settings, 3 the list was held by the guard-rails (``ingest``), 4 the
-file could not be read (``preview``), 5 unknown job, 6 the job holds no list
+file could not be read (``preview``), 5 unknown job (``release``, ``reject``,
+``diff``, ``job``), 6 the job holds no list
 (``release``/``reject``), 7 the held list is out of date (``release``), 141
 standard output was closed early (``… | head``: the output is cut short
 quietly, as other Unix tools do).
@@ -25,7 +26,7 @@ import os
 import sys
 import time
 import uuid
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TextIO
 
 import attrs
 
@@ -57,7 +58,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_USAGE: "bad usage or settings",
     EXIT_HELD: "ingest: the list was held by the guard-rails, nothing was published",
     EXIT_UNREADABLE: "preview: the file could not be read",
-    EXIT_UNKNOWN_JOB: "release/reject: no such job in DATABASE_URL",
+    EXIT_UNKNOWN_JOB: "unknown job (release/reject/diff: not in DATABASE_URL; job: not in Redis)",
     EXIT_NOT_HELD: "release/reject: the job holds no list (published, already decided or expired)",
     EXIT_OUT_OF_DATE: "release: the held list is out of date (reject it and ingest the file again)",
     EXIT_BROKEN_PIPE: "standard output was closed before everything was written (e.g. `| head`)",
@@ -89,6 +90,26 @@ def run_guarded(entry: Callable[[list[str]], int], argv: list[str]) -> int:
         _stdout_to_devnull()
         return EXIT_BROKEN_PIPE
     return code
+
+
+#: Characters written to standard output at a time by :func:`write_out` (64 Ki).
+OUTPUT_CHUNK_CHARS = 64 * 1024
+
+
+def write_out(text: str, stream: TextIO | None = None) -> None:
+    """Write ``text`` to ``stream`` (default: standard output) in chunks of :data:`OUTPUT_CHUNK_CHARS`, each flushed.
+
+    One large ``write`` of several MB to a pipe whose reader goes away part
+    way (``… | head -1``) can end without any error in Python 3.11 — the
+    command then exits 0 although most of its output was lost.  Written a
+    chunk at a time, the first write after the reader left raises
+    :class:`BrokenPipeError`, which :func:`run_guarded` turns into
+    :data:`EXIT_BROKEN_PIPE`.
+    """
+    out = sys.stdout if stream is None else stream
+    for start in range(0, len(text), OUTPUT_CHUNK_CHARS):
+        out.write(text[start:start + OUTPUT_CHUNK_CHARS])
+        out.flush()
 
 
 def _stdout_to_devnull() -> None:
@@ -194,11 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--job-id", help="idempotency key (default: a new UUID)")
     q.set_defaults(handler=cmd_publish_ingest)
 
-    p = sub.add_parser("job", help="print a job's state as JSON")
+    p = sub.add_parser("job", help="print a job's state as JSON", description="Print a job's state from Redis "
+                       "(REDIS_URL) as JSON.",
+                       epilog=_exit_codes_epilog(EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN_JOB, EXIT_BROKEN_PIPE),
+                       formatter_class=raw)
     p.add_argument("job_id")
     p.set_defaults(handler=cmd_job)
 
-    p = sub.add_parser("diff", help="what a job's list changed against the supplier's previous list")
+    p = sub.add_parser("diff", help="what a job's list changed against the supplier's previous list",
+                       description="What a job's list changed against the supplier's previous list (DATABASE_URL); "
+                                   "for a held list why it was held and whether it can still be released (an out-"
+                                   "of-date one cannot: the supplier's newer list is named).",
+                       epilog=_exit_codes_epilog(EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN_JOB, EXIT_BROKEN_PIPE),
+                       formatter_class=raw)
     p.add_argument("job_id")
     p.add_argument("--json", action="store_true", help="print the diff as JSON")
     p.set_defaults(handler=cmd_diff)
@@ -260,10 +289,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         worker.stop()
     summary = _summary(job_id, state, time.monotonic() - started)
-    if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        print(_render_summary(summary))
+    write_out((json.dumps(summary, ensure_ascii=False, indent=2) if args.json else _render_summary(summary)) + "\n")
     return EXIT_OK if summary["phase"] == "complete" else (EXIT_HELD if summary["phase"] == "held" else EXIT_FAILED)
 
 
@@ -413,15 +439,24 @@ def _decider(given: str | None) -> str | None:
         return None
 
 
-def _open_local_database(database_url: str, job_id: str) -> str | None:
-    """Open (and migrate) the local database; the error text when there is none to look in."""
-    from ingestion.models import apply_migrations, open_database
-
+def _missing_database(database_url: str, job_id: str) -> str | None:
+    """The error text when ``database_url`` is an SQLite file that does not exist (so ``job_id`` cannot be in it);
+    ``None`` otherwise.  Looking creates nothing."""
     if database_url.startswith("sqlite:///"):
         path = database_url[len("sqlite:///"):]
         if path and path != ":memory:" and not os.path.exists(path):
             return (f"no job {job_id!r}: there is no database {path!r} here (DATABASE_URL {_redact(database_url)}); "
                     "run the command in the folder where `ingestion ingest` ran, or set DATABASE_URL")
+    return None
+
+
+def _open_local_database(database_url: str, job_id: str) -> str | None:
+    """Open (and migrate) the local database; the error text when there is none to look in."""
+    from ingestion.models import apply_migrations, open_database
+
+    missing = _missing_database(database_url, job_id)
+    if missing:
+        return missing
     apply_migrations(database_url)
     open_database(database_url)
     return None
@@ -460,7 +495,7 @@ def _refusal(job_id: str, releasing: bool, database_url: str) -> tuple[int, str]
 
 
 def _print_outcome(doc: dict[str, Any], as_json: bool, text: str) -> None:
-    print(json.dumps(doc, ensure_ascii=False, indent=2, default=str) if as_json else text)
+    write_out((json.dumps(doc, ensure_ascii=False, indent=2, default=str) if as_json else text) + "\n")
 
 
 def _check_held(job_id: str, releasing: bool, database_url: str) -> int | None:
@@ -651,10 +686,10 @@ def preview_for_supplier(argv: list[str]) -> int:
     if doc["status"] != "ok":  # the reason first: it is there even when stdout is closed early
         print(preview.failure_line(doc), file=sys.stderr, flush=True)
     if args.json:
-        print(json.dumps(doc, ensure_ascii=False, default=str))
+        write_out(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
     else:
-        print(f"Supplier: {supplier.name} — layout {doc['supplier']['layout']}")
-        print(preview.render_text(doc, rows=args.rows))
+        write_out(f"Supplier: {supplier.name} — layout {doc['supplier']['layout']}\n"
+                  + preview.render_text(doc, rows=args.rows) + "\n")
     return EXIT_OK if doc["status"] == "ok" else EXIT_UNREADABLE
 
 
@@ -709,34 +744,82 @@ def cmd_job(args: argparse.Namespace, settings: Settings) -> int:
         print(f"ingestion: cannot read Redis ({_redact(settings.redis_url)}): {exc}", file=sys.stderr)
         return 1
     if state is None:
-        print(f"ingestion: no job {args.job_id!r} (unknown, or older than the state's TTL)", file=sys.stderr)
-        return 1
+        print(f"ingestion: no job {args.job_id!r} in Redis (unknown, or older than the state's TTL)", file=sys.stderr)
+        return EXIT_UNKNOWN_JOB
     if state.get("error_details"):
         try:
             state["error_details"] = json.loads(state["error_details"])
         except ValueError:
             pass
-    print(json.dumps(state, ensure_ascii=False, indent=2))
-    return 0
+    write_out(json.dumps(state, ensure_ascii=False, indent=2) + "\n")
+    return EXIT_OK
 
 
 # --- diff -------------------------------------------------------------------------------
+def _held_standing(run: Any, database_url: str) -> dict[str, Any]:
+    """Whether the held list of ``run`` can still be released, as ``release`` would decide it.
+
+    ``can_be_released`` and ``why_not`` come from the release refusal
+    (:func:`_refusal`): a list compared with another list than the
+    supplier's current one is out of date, and ``current_job_id`` is that
+    newer current list.  ``newer_held_job_ids`` are the supplier's later lists
+    that are held too: releasing this one would put them out of date (and
+    releasing one of them this one).
+    """
+    from ingestion.models import IngestionRun
+    from ingestion.runs import previous_run
+
+    refused = _refusal(run.job_id, True, database_url)
+    current = previous_run(str(run.supplier_id), run.job_id)
+    newer_held = [
+        r.job_id
+        for r in IngestionRun.select(IngestionRun.job_id).where(
+            (IngestionRun.supplier == run.supplier_id)
+            & (IngestionRun.status == "held")
+            & (IngestionRun.job_id != run.job_id)
+            & (IngestionRun.created_at > run.created_at)
+        ).order_by(IngestionRun.created_at)
+    ]
+    return {
+        "can_be_released": refused is None,
+        "why_not": refused[1] if refused else None,
+        "current_job_id": current.job_id if current else None,
+        "newer_held_job_ids": newer_held,
+    }
+
+
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    """``diff JOB_ID``: what the job's list changed against the supplier's previous list, and for a held list
+    why it was held and whether it can still be released (an out-of-date one cannot: the newer list is named).
+
+    Returns :data:`EXIT_OK`, :data:`EXIT_UNKNOWN_JOB` (no such job in
+    ``DATABASE_URL``), :data:`EXIT_FAILED` (the job has no diff: its file
+    was never read) or :data:`EXIT_USAGE` (the database cannot be read).
+    """
     from ingestion.models import IngestionRun, open_database
 
     import peewee
 
+    missing = _missing_database(settings.database_url, args.job_id)
+    if missing:
+        print(f"ingestion: {missing}", file=sys.stderr)
+        return EXIT_UNKNOWN_JOB
     open_database(settings.database_url)
     try:
         run = IngestionRun.get_or_none(IngestionRun.job_id == args.job_id)
+        standing = _held_standing(run, settings.database_url) if run is not None and run.status == "held" else None
     except peewee.DatabaseError as exc:
         print(f"ingestion: cannot read the database ({exc}); set DATABASE_URL, and run `ingestion migrate` once",
               file=sys.stderr)
-        return 2
-    if run is None or run.diff is None:
-        print(f"ingestion: no list diff for job {args.job_id!r} (unknown job, or its file was never read)",
-              file=sys.stderr)
-        return 1
+        return EXIT_USAGE
+    if run is None:
+        print(f"ingestion: no job {args.job_id!r} in {_redact(settings.database_url)} (unknown job id, or a job of "
+              "another database: set DATABASE_URL to the one `ingestion ingest` used)", file=sys.stderr)
+        return EXIT_UNKNOWN_JOB
+    if run.diff is None:
+        print(f"ingestion: job {args.job_id} has no list diff: its file was never read, or reading stopped "
+              f"half-way (status {run.status!r})", file=sys.stderr)
+        return EXIT_FAILED
     doc = {
         "job_id": run.job_id,
         "supplier_id": str(run.supplier_id),  # type: ignore[attr-defined]
@@ -745,15 +828,27 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
         "rows_read": run.rows_read,
         "rows_failed": run.rows_failed,
         "held_reasons": run.held_reasons or [],
+        "held": standing,
         "diff": run.diff,
     }
     if args.json:
-        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
-        return 0
+        write_out(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
+        return EXIT_OK
     d = run.diff
+    status = run.status
+    if standing is not None and not standing["can_be_released"]:
+        status = "held, OUT OF DATE — it can no longer be released"
     lines = [
-        f"job {run.job_id}: {run.status}" + (f" (against job {run.previous_job_id})" if run.previous_job_id else
-                                             " (the supplier's first list)"),
+        f"job {run.job_id}: {status}" + (f" (against job {run.previous_job_id})" if run.previous_job_id else
+                                         " (the supplier's first list)"),
+    ]
+    if standing is not None and standing["why_not"]:
+        lines.append(f"  {standing['why_not']}")
+    elif standing is not None and standing["newer_held_job_ids"]:
+        newer = ", ".join(standing["newer_held_job_ids"])
+        lines.append(f"  a newer list of this supplier is held too (job {newer}): releasing this one puts that one "
+                     "out of date, and releasing that one puts this one out of date")
+    lines += [
         f"  {d['items']} items: {d['new']} new, "
         + (f"{d['returned']} returned, " if d.get("returned") else "")  # diffs recorded before it was counted lack it
         + f"{d['gone']} gone, {d['changed']} changed, {d['unchanged']} unchanged",
@@ -773,8 +868,8 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
         lines.append("  returned: " + ", ".join(d["returned_skus"][:20]) + (" …" if d["returned"] > 20 else ""))
     if d["gone_skus"]:
         lines.append("  gone: " + ", ".join(d["gone_skus"][:20]) + (" …" if d["gone"] > 20 else ""))
-    print("\n".join(lines))
-    return 0
+    write_out("\n".join(lines) + "\n")
+    return EXIT_OK
 
 
 # --- migrate ----------------------------------------------------------------------------

@@ -403,10 +403,12 @@ def main(argv: list[str] | None = None) -> int:
     if doc["status"] != "ok":  # the reason first: it is there even when stdout is closed early
         sys.stderr.write(failure_line(doc) + "\n")
         sys.stderr.flush()
+    from ingestion.cli import write_out  # the command line's chunked writer (a large write can lose a closed pipe)
+
     if args.json:
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+        write_out(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
     else:
-        sys.stdout.write(render_text(doc, rows=args.rows) + "\n")
+        write_out(render_text(doc, rows=args.rows) + "\n")
     return 0 if doc["status"] == "ok" else EXIT_UNREADABLE
 
 

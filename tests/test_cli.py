@@ -255,3 +255,53 @@ def test_a_closed_pipe_ends_job_quietly(tmp_path: Path) -> None:
         import redis
 
         redis.Redis.from_url(REDIS_TEST_URL).delete(f"job:{job_id}")
+
+
+# --- diff / job: unknown jobs and held lists that are out of date --------------------------
+def test_diff_and_job_of_an_unknown_job_exit_5(tmp_path: Path) -> None:
+    from conftest import REDIS_TEST_URL
+
+    nowhere = cli("diff", "no-such-job", cwd=tmp_path)
+    assert nowhere.returncode == 5 and "no job 'no-such-job'" in nowhere.stderr
+    assert not (tmp_path / "ingestion.db").exists()  # looking did not create a database here
+    src = write_price_list(tmp_path / "price.csv")
+    assert cli("ingest", str(src), "--supplier", "Электромир", "--job-id", "done", cwd=tmp_path).returncode == 0
+    unknown = cli("diff", "no-such-job", "--json", cwd=tmp_path)
+    assert unknown.returncode == 5 and "no job 'no-such-job'" in unknown.stderr and unknown.stdout == ""
+    known = cli("diff", "done", cwd=tmp_path)
+    assert known.returncode == 0 and known.stdout.startswith("job done: published")
+    job = cli("job", f"no-such-job-{uuid.uuid4().hex}", cwd=tmp_path, REDIS_URL=REDIS_TEST_URL)
+    assert job.returncode == 5 and "no job" in job.stderr
+    for command in ("diff", "job"):
+        assert "5    unknown job" in cli(command, "--help", cwd=ROOT).stdout
+
+
+def test_diff_says_when_a_held_list_can_no_longer_be_released(tmp_path: Path) -> None:
+    assert _held(tmp_path, "held-old").returncode == 3
+    fresh = cli("diff", "held-old", "--json", cwd=tmp_path)
+    assert fresh.returncode == 0, fresh.stderr
+    held = json.loads(fresh.stdout)["held"]
+    assert held["can_be_released"] is True and held["why_not"] is None and held["newer_held_job_ids"] == []
+
+    # a newer list of the supplier is held too: this one can still be released, but the two exclude each other
+    again = cli("ingest", str(tmp_path / "moved.csv"), "--supplier", "Скачок", "--job-id", "held-new", cwd=tmp_path)
+    assert again.returncode == 3
+    both = cli("diff", "held-old", cwd=tmp_path)
+    assert both.returncode == 0 and both.stdout.startswith("job held-old: held (against job")
+    assert "a newer list of this supplier is held too (job held-new)" in both.stdout
+    assert json.loads(cli("diff", "held-old", "--json", cwd=tmp_path).stdout)["held"]["newer_held_job_ids"] == [
+        "held-new"]
+
+    # a newer list was published: the held one is out of date, and diff says so and names the newer job
+    assert cli("ingest", str(_list(tmp_path / "newer.csv")), "--supplier", "Скачок", "--job-id", "newer",
+               cwd=tmp_path).returncode == 0
+    stale = cli("diff", "held-old", cwd=tmp_path)
+    assert stale.returncode == 0, stale.stderr
+    first, second = stale.stdout.splitlines()[:2]
+    assert first.startswith("job held-old: held, OUT OF DATE — it can no longer be released")
+    assert "out of date" in second and "current list is now job newer" in second
+    assert "ingestion reject held-old" in second
+    doc = json.loads(cli("diff", "held-old", "--json", cwd=tmp_path).stdout)
+    assert doc["status"] == "held" and doc["held"]["can_be_released"] is False
+    assert doc["held"]["current_job_id"] == "newer" and "current list is now job newer" in doc["held"]["why_not"]
+    assert cli("release", "held-old", cwd=tmp_path).returncode == 7  # what diff said

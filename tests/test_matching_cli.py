@@ -173,3 +173,66 @@ def test_a_closed_pipe_ends_quietly(files: tuple[Path, Path]) -> None:
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 141 and err == ""
+
+
+# --- records that do not fit the header, or that the reader had to repair -------------------
+def test_a_record_with_more_fields_than_the_header_is_refused(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = _text(tmp_path / "catalog.csv", "id,name\nc1,Кабель ВВГ 3х2\n")
+    items = _text(tmp_path / "items.csv", "id,name\ni1,Кабель ВВГ 3х2,5\ni2,Труба\n")
+    assert main(["--catalog", str(catalog), "--items", str(items), "--json"]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""  # nothing matched, nothing linked
+    assert out.err.splitlines() == [
+        f"ingestion match: {items}:2: 3 fields where the header has 2 (extra: '5'): a value that contains the "
+        "delimiter ',' must be enclosed in double quotes, or give --delimiter if the file uses another one"
+    ]
+    # quoted, the same name is read whole; empty trailing fields (a trailing delimiter) lose nothing
+    quoted = _text(tmp_path / "quoted.csv", 'id,name,\ni1,"Кабель ВВГ 3х2,5",\n')
+    assert main(["--catalog", str(catalog), "--items", str(quoted), "--json"]) == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["id"] == "i1"
+
+
+@pytest.mark.parametrize("text, line", [
+    ('id,name\ni1,"Кабель\n', 2),  # the quote is never closed, at the end of the file
+    ('id,name\ni0,Кран\ni1,"Кабель\ni2,Труба\ni3,Муфта\n', 3),  # … and it took the lines after it in
+])
+def test_a_record_the_reader_repaired_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
+                                                 line: int) -> None:
+    catalog = _text(tmp_path / "catalog.csv", "id,name\nc1,Кабель\n")
+    items = _text(tmp_path / "items.csv", text)
+    assert main(["--catalog", str(catalog), "--items", str(items), "--json"]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    (problem,) = out.err.splitlines()
+    assert problem.startswith(f"ingestion match: {items}:{line}: The cell '\"Кабель' starts with a double quote")
+    assert "unterminated_quote" in problem and "close or remove the quote" in problem
+
+
+def test_a_repaired_header_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = _text(tmp_path / "catalog.csv", 'id,"name\n1,Кабель\n2,Труба\n')
+    items = _text(tmp_path / "items.csv", "id,name\nx,Кабель\n")
+    assert main(["--catalog", str(catalog), "--items", str(items)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"ingestion match: {catalog}:1: ") and "unterminated_quote" in err[0]
+
+
+# --- files that are not CSV ------------------------------------------------------------------
+def test_a_workbook_or_pdf_is_refused_with_how_to_get_a_csv(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from reading_fixtures import write_xlsx
+
+    items = _text(tmp_path / "items.csv", "id,name\nx,Кабель\n")
+    workbook = write_xlsx(tmp_path / "price_list.xlsx", [["id", "name"], ["1", "Кабель"]])
+    pdf = _text(tmp_path / "list.pdf", "%PDF-1.7 not much more")
+    for path, what in ((workbook, "an Excel workbook (XLSX)"), (pdf, "a PDF document")):
+        assert main(["--catalog", str(path), "--items", str(items)]) == 2
+        (err,) = capsys.readouterr().err.splitlines()
+        assert err == (f"ingestion match: {path}: `ingestion match` reads CSV/TSV text files only, and this is "
+                       f"{what}; export the sheet as CSV (Excel or LibreOffice: File → Save As → \"CSV UTF-8\") "
+                       "and give that file")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(1, 32)) * 100)
+    assert main(["--catalog", str(items), "--items", str(binary)]) == 2
+    err = capsys.readouterr().err
+    assert "reads CSV/TSV only" in err and "export the sheet as CSV" in err and "XLSX" not in err

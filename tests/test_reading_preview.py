@@ -113,3 +113,62 @@ def test_options_pass_through(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "o.xlsx", [["x"], ["Name", "Price"], ["A", 1]])
     doc = build_preview(str(path), ReadOptions(header_row=2, currency="PLN"))
     assert doc["items"][0]["currency"] == "PLN"
+
+
+# --- a large output cut short: `ingestion preview --rows 20000 big.csv | head -1` ----------------
+def _big_csv(path: Path, rows: int = 20_000) -> Path:
+    return write_csv(path, [["Артикул", "Наименование", "Цена"]]
+                     + [[f"A{i:06d}", f"Кабель медный номер {i} с длинным описанием", f"{i % 900 + 1},50"]
+                        for i in range(rows)])
+
+
+def _first_bytes_then_close(args: list[str], size: int | None) -> tuple[int, str, bytes]:
+    """Run ``ingestion ARGS``, read its first line (``size`` None) or first ``size`` bytes, then close the pipe;
+    ``(exit code, stderr, what was read)``."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "ingestion"), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    got = proc.stdout.readline() if size is None else proc.stdout.read(size)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    return proc.wait(timeout=300), err, got
+
+
+def test_a_large_output_cut_short_exits_141(tmp_path: Path) -> None:
+    path = _big_csv(tmp_path / "big.csv")
+    code, err, first = _first_bytes_then_close(["preview", "--rows", "20000", str(path)], None)
+    assert (code, err) == (141, "") and first.strip()
+    code, err, first = _first_bytes_then_close(["preview", "--json", str(path)], 1000)
+    assert (code, err) == (141, "") and first.startswith(b'{"status": "ok"')
+
+
+def test_output_is_written_in_flushed_chunks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    from unittest import mock
+
+    from ingestion import cli
+
+    class Recorder(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[str] = []
+            self.flushes = 0
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return super().write(text)
+
+        def flush(self) -> None:
+            self.flushes += 1
+
+    path = _big_csv(tmp_path / "big.csv", rows=50)
+    out = Recorder()
+    with mock.patch.object(cli, "OUTPUT_CHUNK_CHARS", 1000), mock.patch.object(cli.sys, "stdout", out):
+        assert main(["--json", str(path)]) == 0
+    text = out.getvalue()
+    assert json.loads(text)["counts"]["items"] == 50 and len(text) > 5000
+    assert all(len(w) <= 1000 for w in out.writes) and len(out.writes) == -(-len(text) // 1000)
+    assert out.flushes >= len(out.writes)

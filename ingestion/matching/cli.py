@@ -10,8 +10,13 @@ They are read as the service reads supplier CSVs
 without BOM, UTF-16, cp1251, cp866, koi8-r …) and the delimiter (``, ; TAB |``)
 are detected unless given, quoted fields may span lines, and a field may be
 up to 10 MiB long.  Every row needs a non-empty ``id`` and ``name``, and ids
-must be unique within a file; every problem is reported as ``FILE:LINE: what``
-(lines as a text editor counts them) and nothing is matched then.
+must be unique within a file; a record with more (non-empty) fields than the
+header has columns (an unquoted delimiter inside a name: ``i1,Кабель 3х2,5``)
+and a record the reader could only read by repairing it (a double quote that
+is never closed) are refused rather than guessed at; every problem is reported
+as ``FILE:LINE: what`` (lines as a text editor counts them) and nothing is
+matched then.  Only CSV/TSV text is read: a workbook (XLSX, XLS), a PDF or
+another binary file is refused with a hint to export the sheet as CSV.
 
 With ``--json`` one JSON object per item per line:
 ``{"id", "decision": "auto"|"review"|"new", "product_id", "score", "candidates":
@@ -29,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from ingestion.errors import IngestionError
+from ingestion.errors import IngestionError, UnsupportedFormat
 from ingestion.matching.index import Catalog
 from ingestion.matching.matcher import (
     DEFAULT_AUTO_THRESHOLD,
@@ -38,6 +43,7 @@ from ingestion.matching.matcher import (
     Matcher,
 )
 from ingestion.matching.records import Item, MatchResult, Product
+from ingestion.reading.api import sniff_format
 from ingestion.reading.csv_reader import open_csv
 
 __all__ = ["InputError", "main", "read_rows", "result_to_json"]
@@ -63,6 +69,33 @@ def _cell(values: list[str | None], index: int | None) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+#: What :func:`~ingestion.reading.api.sniff_format` calls a file that is not CSV text, for a person.
+_NOT_CSV = {"xlsx": "an Excel workbook (XLSX)", "xls": "an Excel workbook (XLS)", "pdf": "a PDF document"}
+#: How to get a file ``match`` reads.
+_EXPORT_HINT = ("export the sheet as CSV (Excel or LibreOffice: File → Save As → \"CSV UTF-8\") "
+                "and give that file")
+
+
+def _not_csv(path: Path) -> str | None:
+    """Why ``path`` is not a file ``match`` reads when its first bytes say it is a workbook, a PDF or a ZIP
+    archive; ``None`` for anything else (text, or a file that cannot be opened: :func:`open_csv` says why)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    if not head:
+        return None
+    try:
+        kind = sniff_format(str(path))
+    except IngestionError:
+        kind = "zip" if head.startswith(b"PK") else "csv"
+    what = _NOT_CSV.get(kind) or ("a ZIP archive (such as an OpenDocument spreadsheet)" if kind == "zip" else None)
+    if what is None:
+        return None
+    return f"`ingestion match` reads CSV/TSV text files only, and this is {what}; {_EXPORT_HINT}"
+
+
 def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Iterator[dict[str, str | None]]:
     """The rows of a CSV as dicts with keys id, name, sku, brand, category (empty → None), in file order.
 
@@ -70,13 +103,22 @@ def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = N
     non-empty line is the header; blank lines are skipped.  The whole file is
     checked before the first row is given: raises :class:`InputError` listing
     every problem as ``FILE:LINE: what`` — a file that cannot be opened or is
-    not text, no ``id`` or ``name`` column, a record that cannot be read (a
-    field over the size limit), an empty id or name, an id given twice (with
-    the line that gave it first).
+    not text (a workbook, a PDF: with the hint to export the sheet as CSV),
+    no ``id`` or ``name`` column, a record that cannot be read (a field over
+    the size limit), a record the reader repaired (a never-closed double
+    quote: its ``unterminated_quote`` note), a record with non-empty fields
+    past the header's columns (an unquoted delimiter in a value), an empty id
+    or name, an id given twice (with the line that gave it first).
     """
+    not_csv = _not_csv(path)
+    if not_csv:
+        raise InputError([f"{path}: {not_csv}"])
     try:
         source, details = open_csv(str(path), encoding=encoding, delimiter=delimiter)
         raw_rows = list(source.rows())
+    except UnsupportedFormat as exc:
+        raise InputError([f"{path}: The file is binary, not CSV/TSV text: `ingestion match` reads CSV/TSV only; "
+                          f"{_EXPORT_HINT}"]) from exc
     except IngestionError as exc:
         raise InputError([f"{path}: {exc.message}"]) from exc
     except OSError as exc:
@@ -84,15 +126,32 @@ def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = N
     problems: list[str] = []
     rows: list[dict[str, str | None]] = []
     columns: dict[str, int] | None = None
+    width = 0  # the header's fields
     first_line: dict[str, int] = {}  # id -> the line that gave it
     for raw in raw_rows:
         if raw.error:
             problems.append(f"{path}:{raw.row}: {raw.error.removesuffix('; the row is skipped.')}")
             continue
+        if raw.notes:  # repaired by the reader (a quote never closed): its fields cannot be trusted
+            for note in raw.notes:
+                problems.append(f"{path}:{raw.row}: {_repaired(note.type, note.message)}")
+            if columns is None:  # the header itself: the rows cannot be told apart without it
+                raise InputError(problems)
+            continue
         values = [v if isinstance(v, str) else None for v in raw.values]
         if not any(v and v.strip() for v in values):
             continue
+        if columns is not None and len(values) > width and any(v and v.strip() for v in values[width:]):
+            extra = [v.strip() for v in values[width:] if v and v.strip()]
+            problems.append(
+                f"{path}:{raw.row}: {len(values)} fields where the header has {width} (extra: "
+                f"{', '.join(repr(v) for v in extra[:3])}{', …' if len(extra) > 3 else ''}): a value that contains "
+                f"the delimiter {details.get('delimiter')!r} must be enclosed in double quotes, or give "
+                "--delimiter if the file uses another one"
+            )
+            continue
         if columns is None:
+            width = len(values)
             labels = [(v or "").strip().lower() for v in values]
             columns = {}
             for index, label in enumerate(labels):
@@ -127,6 +186,12 @@ def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = N
     yield from rows
 
 
+def _repaired(kind: str, message: str) -> str:
+    """The problem line of a record the CSV reader repaired (its note's ``kind`` and ``message``)."""
+    return (f"{message} ({kind}: `match` does not guess at a damaged record; close or remove the quote in the "
+            "file and run again)")
+
+
 def result_to_json(result: MatchResult) -> dict[str, object]:
     """The CLI's JSON object for one result."""
     return {
@@ -141,7 +206,9 @@ def result_to_json(result: MatchResult) -> dict[str, object]:
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="ingestion match", description="Match supplier items to catalog products.",
-        epilog="exit codes: 0 success, 2 bad arguments or unreadable/malformed CSV (every problem on stderr as "
+        epilog="Reads CSV/TSV text only (export a workbook's sheet as CSV first). "
+               "exit codes: 0 success, 2 bad arguments or unreadable/malformed CSV — a row with more fields than "
+               "the header, a quote never closed, an empty or repeated id… (every problem on stderr as "
                "FILE:LINE: what), 141 standard output closed early (e.g. | head)",
     )
     ap.add_argument("--catalog", required=True, type=Path, help="catalog CSV: id,name[,sku,brand,category,price]")
