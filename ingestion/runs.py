@@ -5,8 +5,10 @@
   (``GuardRails``, from settings): more than ``max_gone_share`` of the
   supplier's SKUs gone; more than ``max_price_move_share`` of the SKUs priced in
   both lists moved by more than ``price_move``; more than ``max_error_share``
-  of the rows failed; the list's main currency changed.  A supplier's first
-  list is only checked for its error rate.
+  of the rows failed; the list's main currency changed.  The share rules need
+  at least :data:`MIN_RULE_COUNT` rows or SKUs behind them, whatever the size
+  of the list (see :class:`GuardRails`).  A supplier's first list is only
+  checked for its error rate.
 * :func:`release_run` publishes a held list; :func:`reject_run` drops it;
   :func:`expire_held_runs` drops the ones nobody decided on in time.
 * Layout memory: :func:`layout_signature` of what the reader decided, kept per
@@ -30,10 +32,9 @@ from ingestion.models import IngestionRun, SupplierLayout, database, utcnow
 from ingestion.reading.model import PriceList, ReadOptions
 from ingestion.store import ItemWriter, ListDiff, Published, drop_run, publish_run
 
-#: Smallest previous list the SKU-based rules apply to (tiny lists swing too much).
-MIN_ITEMS_FOR_DIFF_RULES = 20
-#: Smallest number of rows the error-rate rule applies to.
-MIN_ROWS_FOR_ERROR_RULE = 10
+#: Fewest failed rows, gone SKUs or far-moved prices a share rule holds a list for: one bad row, one price typo
+#: or two dropped SKUs of a small supplier never hold a list; three or more do when their share is over the limit.
+MIN_RULE_COUNT = 3
 
 
 class RunNotHeld(PermanentError):
@@ -43,7 +44,28 @@ class RunNotHeld(PermanentError):
 
 @attrs.frozen
 class GuardRails:
-    """Thresholds as shares (0–1); ``enabled`` false publishes every list."""
+    """Thresholds as shares (0–1); ``enabled`` false publishes every list.
+
+    A list is held when any of these holds (:func:`check_guard_rails`):
+
+    * failed rows: more than ``max_error_share`` of the rows read failed, and
+      at least :data:`MIN_RULE_COUNT` (3) of them — 4 of 5 rows failed holds a
+      list, 1 of 2 does not; any list, a supplier's first one too;
+    * gone SKUs: more than ``max_gone_share`` of the current list's SKUs are
+      missing, and at least 3 of them — a supplier of 5 items sent a list of 1
+      is held, one of 2 items that drops 1 is not;
+    * prices: more than ``max_price_move_share`` of the SKUs priced in both
+      lists (a returning SKU compared with the price it was delisted with)
+      moved by more than 50%, and at least 3 of them;
+    * currency: the list's main currency differs from the current list's
+      (``hold_on_currency_change``).
+
+    Below the minimum of 3 the shares of a tiny list swing too much to tell a
+    misread file from an ordinary update (one typo of 2 rows is 50%); from 3
+    up a small supplier is guarded like a large one.  ``price_move`` is the
+    move named in the reason; the diff counts moves over 50%
+    (``ListDiff.price_moved_over_half``).
+    """
 
     enabled: bool = True
     max_gone_share: float = 0.5
@@ -58,21 +80,22 @@ def check_guard_rails(rails: GuardRails, diff: ListDiff, rows: int, rows_failed:
     if not rails.enabled:
         return []
     reasons = []
-    if rows >= MIN_ROWS_FOR_ERROR_RULE and rows_failed > rails.max_error_share * rows:
+    if rows_failed >= MIN_RULE_COUNT and rows_failed > rails.max_error_share * rows:
         reasons.append(
             f"{rows_failed} of {rows} rows failed ({rows_failed / rows:.0%}, the limit is {rails.max_error_share:.0%})"
         )
-    if diff.previous_items >= MIN_ITEMS_FOR_DIFF_RULES:
-        if diff.gone > rails.max_gone_share * diff.previous_items:
-            reasons.append(
-                f"{diff.gone} of the {diff.previous_items} SKUs of the previous list are gone "
-                f"({diff.gone / diff.previous_items:.0%}, the limit is {rails.max_gone_share:.0%})"
-            )
-        if diff.priced_in_both and diff.price_moved_over_half > rails.max_price_move_share * diff.priced_in_both:
-            reasons.append(
-                f"{diff.price_moved_over_half} of {diff.priced_in_both} prices moved by more than "
-                f"{rails.price_move:.0%} (the limit is {rails.max_price_move_share:.0%} of them)"
-            )
+    if diff.gone >= MIN_RULE_COUNT and diff.gone > rails.max_gone_share * diff.previous_items:
+        reasons.append(
+            f"{diff.gone} of the {diff.previous_items} SKUs of the previous list are gone "
+            f"({diff.gone / diff.previous_items:.0%}, the limit is {rails.max_gone_share:.0%})"
+        )
+    moved, priced = diff.price_moved_over_half, diff.priced_in_both
+    if moved >= MIN_RULE_COUNT and moved > rails.max_price_move_share * priced:
+        reasons.append(
+            f"{moved} of {priced} prices moved by more than {rails.price_move:.0%} "
+            f"(the limit is {rails.max_price_move_share:.0%} of them)"
+            + (f"; {diff.returned_changed} of the SKUs came back at a new price" if diff.returned_changed else "")
+        )
     if (
         rails.hold_on_currency_change
         and diff.main_currency

@@ -28,9 +28,14 @@ written, so a suspicious list can be held before it touches the catalog
 
 A SKU the supplier's current list does not have but an earlier one did (a
 delisted item) *returns*: it keeps its item id, product link and match
-status, counts as ``returned`` in the diff (not ``new``), and gets a
-price-history row only when its price or currency differs from the one it
-was delisted with.
+status and is never ``new``.  Its price is compared with the last one it was
+listed at (the price it was delisted with): back at that price and currency it
+counts as ``returned``; back at another one it counts as a changed price —
+``changed`` (and ``returned_changed``, not ``returned``), ``price_up`` /
+``price_down``, ``priced_in_both``, ``price_moved_over_half`` and
+``largest_moves`` — so the price guard-rail sees it like any other move, and
+it gets a price-history row.  The diff's buckets stay disjoint:
+``new + returned + changed + unchanged == items`` (:class:`ListDiff`).
 
 New items get time-ordered ids (:class:`ItemIds`): PostgreSQL then appends
 to the primary-key and price-history indexes instead of inserting at random
@@ -215,11 +220,16 @@ def load_current(supplier_id: uuid.UUID | str) -> tuple[dict[str, Previous], dic
 
 @attrs.define
 class StoreStats:
-    """Counts for one job: items read, and how they compare with the current list; rows failed in the store."""
+    """Counts for one job: items read, and how they compare with the current list; rows failed in the store.
+
+    The same buckets as :class:`ListDiff`: ``price_changed`` includes the ``returned_changed`` SKUs (back at
+    another price or currency than they were delisted with), ``returned`` only those back at their last price.
+    """
 
     stored: int = 0
     new: int = 0
     returned: int = 0
+    returned_changed: int = 0
     price_changed: int = 0
     other_changed: int = 0
     unchanged: int = 0
@@ -232,14 +242,29 @@ class StoreStats:
 class ListDiff:
     """A list against the supplier's current one (JSON-able with :meth:`to_dict`).
 
-    ``priced_in_both`` counts SKUs priced in both lists in the same currency
-    (changed or not); ``price_up``/``price_down`` those whose price moved; ``price_moved_over_half`` those that moved by more than 50%;
+    Every SKU of the list is in exactly one of four buckets, so
+    ``new + returned + changed + unchanged == items``:
+
+    * ``new`` — SKUs the supplier never listed (``new_skus`` names the first);
+    * ``returned`` — SKUs it had delisted (gone from an earlier list) and lists
+      again at the price and currency they were delisted with;
+    * ``changed`` — SKUs of the current list whose values changed, *and*
+      delisted SKUs that come back at another price or currency than they were
+      delisted with (``returned_changed`` of them);
+    * ``unchanged`` — SKUs of the current list listed as they were.
+
+    ``returned_skus`` names the first SKUs that came back, whether counted in
+    ``returned`` or in ``returned_changed``.  A price is compared with the
+    SKU's last known one — the current list's, or for a returning SKU the one
+    it was delisted with: ``priced_in_both`` counts SKUs priced both times in
+    the same currency (changed or not); ``price_up``/``price_down`` those whose
+    price moved; ``price_moved_over_half`` those that moved by more than 50%;
     ``currency_changed`` SKUs whose currency changed; ``largest_moves`` the
-    biggest relative moves (old and new prices as strings, ``change_pct``).
-    ``main_currency``/``previous_main_currency``: the most common currency of
-    each list.  ``new`` counts SKUs the supplier never listed; ``returned``
-    those it had delisted (gone from an earlier list) and lists again
-    (``returned_skus`` names the first of them).
+    biggest relative moves (``sku``, ``name``, old and new prices as strings,
+    ``currency``, ``change_pct``, ``kind`` up/down, ``returned`` true for a
+    SKU that came back).  ``main_currency``/``previous_main_currency``: the
+    most common currency of each list.  ``stock_changed`` counts SKUs of the
+    current list whose stock or availability changed.
     """
 
     previous_items: int = 0
@@ -249,6 +274,7 @@ class ListDiff:
     gone: int = 0
     unchanged: int = 0
     changed: int = 0
+    returned_changed: int = 0
     price_up: int = 0
     price_down: int = 0
     price_moved_over_half: int = 0
@@ -266,11 +292,13 @@ class ListDiff:
         return attrs.asdict(self)
 
     def summary(self) -> str:
-        """One line for the job state and the CLI."""
+        """One line for the job state and the CLI: the four buckets (adding up to ``items``), gone, price moves."""
         return (
             f"{self.items} items: {self.new} new, "
             + (f"{self.returned} returned, " if self.returned else "")
-            + f"{self.gone} gone, {self.changed} changed ({self.price_up} price up, "
+            + f"{self.gone} gone, {self.changed} changed ("
+            + (f"{self.returned_changed} of them returned at a new price; " if self.returned_changed else "")
+            + f"{self.price_up} price up, "
             f"{self.price_down} price down, {self.currency_changed} currency), {self.stock_changed} stock changes, "
             f"{self.unchanged} unchanged"
         )
@@ -450,7 +478,7 @@ class ItemWriter:
         self._spools = {kind: Spool() for kind in KINDS}
         self._history = Spool()
         self._where: dict[str, tuple[str, int, int]] = {}  # key -> (kind, line, history line or -1)
-        self._state: dict[str, str] = {}  # key -> new | returned | price | other | same
+        self._state: dict[str, str] = {}  # key -> new | returned | returned_price | price | other | same
         self._ids = ItemIds()
         self._keys = ListKeys()
         self._gone: list[str] = []
@@ -505,9 +533,15 @@ class ItemWriter:
                 number = ids.next
                 ids.next = number + 1
                 change, kind, item_id, history = "new", "new", f"{ids.head}{number:016x}", price is not None
-            else:  # a delisted SKU returns: its row and id come back; history only when its price moved
-                history = price is not None and (price != back.price or currency != back.currency)
-                change, kind, item_id = "returned", "price" if history else "other", back.id
+            else:  # a delisted SKU returns: its row and id come back; compared with the price it was delisted with
+                moved = price != back.price or currency != back.currency
+                if moved:
+                    self._note_move(key, name, price, currency, back.price, back.currency, returned=True)
+                if back.price is not None and price is not None and back.currency == currency:
+                    self._priced_both.add(key)
+                history = price is not None and moved
+                change = "returned_price" if moved else "returned"
+                kind, item_id = "price" if history else "other", back.id
         else:
             if old.price is not None and price is not None and old.currency == currency:
                 self._priced_both.add(key)
@@ -573,13 +607,14 @@ class ItemWriter:
             returned=states.count("returned"),
             gone=len(gone),
             unchanged=states.count("same"),
-            changed=states.count("price") + states.count("other"),
+            changed=states.count("price") + states.count("other") + states.count("returned_price"),
+            returned_changed=states.count("returned_price"),
             stock_changed=len(self._stock_changed),
             main_currency=max(self._currencies, key=lambda c: self._currencies[c]) if self._currencies else None,
             previous_main_currency=_main_currency(self.previous),
             new_skus=[k for k, s in self._state.items() if s == "new"][:DIFF_LISTED_SKUS],
             gone_skus=gone[:DIFF_LISTED_SKUS],
-            returned_skus=[k for k, s in self._state.items() if s == "returned"][:DIFF_LISTED_SKUS],
+            returned_skus=[k for k, s in self._state.items() if s in ("returned", "returned_price")][:DIFF_LISTED_SKUS],
         )
         for move in self._moves.values():
             if move["kind"] == "currency":
@@ -598,8 +633,8 @@ class ItemWriter:
             key=lambda m: abs(m["change_pct"]),
         )
         self.stats.new, self.stats.gone, self.stats.unchanged = diff.new, diff.gone, diff.unchanged
-        self.stats.returned = diff.returned
-        self.stats.price_changed = states.count("price")
+        self.stats.returned, self.stats.returned_changed = diff.returned, diff.returned_changed
+        self.stats.price_changed = states.count("price") + diff.returned_changed
         self.stats.other_changed = states.count("other")
         self.stats.stored = diff.items
         return diff
@@ -653,17 +688,30 @@ class ItemWriter:
             return "same"
         if price == old.price and currency == old.currency:
             return "other"
-        if old.price is not None and price is not None:
-            if currency != old.currency and old.currency and currency:
-                self._moves[key] = {"sku": key, "kind": "currency", "old_currency": old.currency, "currency": currency}
-            elif old.price > 0:
-                pct = float((price - old.price) / old.price * 100)
-                self._moves[key] = {
-                    "sku": key, "name": name[:120], "old": str(old.price), "new": str(price),
-                    "currency": currency, "change_pct": round(pct, 1),
-                    "kind": "up" if price > old.price else ("down" if price < old.price else "same"),
-                }
+        self._note_move(key, name, price, currency, old.price, old.currency)
         return "price"
+
+    def _note_move(
+        self, key: str, name: str, price: Decimal | None, currency: str | None, old_price: Decimal | None,
+        old_currency: str | None, returned: bool = False,
+    ) -> None:
+        """Keep the move of a SKU whose price or currency differs from its last known one (both priced)."""
+        if old_price is None or price is None:
+            return
+        if currency != old_currency and old_currency and currency:
+            move: dict[str, Any] = {"sku": key, "kind": "currency", "old_currency": old_currency, "currency": currency}
+        elif old_price > 0:
+            pct = float((price - old_price) / old_price * 100)
+            move = {
+                "sku": key, "name": name[:120], "old": str(old_price), "new": str(price),
+                "currency": currency, "change_pct": round(pct, 1),
+                "kind": "up" if price > old_price else ("down" if price < old_price else "same"),
+            }
+        else:
+            return
+        if returned:
+            move["returned"] = True
+        self._moves[key] = move
 
     def _forget(self, key: str) -> None:
         """Undo what an earlier row of the same key counted; its spooled lines are dropped."""

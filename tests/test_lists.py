@@ -7,6 +7,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Sequence
 
+import attrs
+
 from ingestion.models import IngestionRun, ParsingLog, PriceHistory, StagedItem, SupplierItem, SupplierLayout
 from ingestion.pipeline import get_runtime
 from test_actors import run
@@ -243,3 +245,76 @@ def test_a_held_list_whose_job_state_expired_is_released_and_matched(stub_worker
     assert state.get("phase") == "complete", state
     assert state.get("supplier_id") == held["supplier_id"]
     assert IngestionRun.get(IngestionRun.job_id == held["job_id"]).status == "released"
+
+
+# --- returned SKUs and small suppliers under the guard-rails -------------------------------
+PRICE_ONLY = ["Артикул", "Наименование", "Цена, руб"]
+
+
+def test_skus_back_at_ten_times_their_price_are_held(stub_worker: Any, tmp_path: Path) -> None:
+    full = [[f"SKU{i}", f"Товар {i}", f"{100 + i},00"] for i in range(1, 51)]
+    assert ingest(stub_worker, price_list(tmp_path / "g1.csv", full, PRICE_ONLY))["phase"] == "complete"
+    g2 = ingest(stub_worker, price_list(tmp_path / "g2.csv", full[24:], PRICE_ONLY))  # 24 of 50 gone (48%)
+    assert g2["phase"] == "complete", g2["error"]
+    tenfold = [[s, n, f"{(100 + i) * 10},00"] if i <= 24 else [s, n, p] for i, (s, n, p) in enumerate(full, start=1)]
+    g3 = ingest(stub_worker, price_list(tmp_path / "g3.csv", tenfold, PRICE_ONLY))
+    assert g3["phase"] == "held", g3
+    assert "24 of 50 prices moved by more than 50%" in g3["error"] and "24 of the SKUs came back" in g3["error"]
+    assert "50 items: 0 new, 0 gone, 24 changed (24 of them returned at a new price; 24 price up" in g3["diff_summary"]
+    sku1 = SupplierItem.get(SupplierItem.supplier_sku == "SKU1")
+    assert str(sku1.price) in ("101.00", "101.0", "101") and sku1.delisted_job_id == g2["job_id"]  # nothing published
+    diff = IngestionRun.get(IngestionRun.job_id == g3["job_id"]).diff
+    assert (diff["returned"], diff["returned_changed"], diff["changed"], diff["price_moved_over_half"]) == (0, 24, 24, 24)
+    assert diff["new"] + diff["returned"] + diff["changed"] + diff["unchanged"] == diff["items"] == 50
+    assert {m["sku"] for m in diff["largest_moves"]} <= {f"SKU{i}" for i in range(1, 25)}
+
+
+def test_a_small_supplier_whose_list_mostly_fails_is_held(stub_worker: Any, tmp_path: Path) -> None:
+    good = [[f"M{i}", f"Муфта {i}", f"{10 + i},00"] for i in range(5)]
+    assert ingest(stub_worker, price_list(tmp_path / "m1.csv", good, PRICE_ONLY), "Малый")["phase"] == "complete"
+    broken = [good[0]] + [[s, n, "-" + p] for s, n, p in good[1:]]  # 4 of 5 rows refused (negative prices)
+    held = ingest(stub_worker, price_list(tmp_path / "m2.csv", broken, PRICE_ONLY), "Малый")
+    assert held["phase"] == "held", held
+    assert "4 of 5 rows failed (80%" in held["error"] and "4 of the 5 SKUs of the previous list are gone" in held["error"]
+    assert SupplierItem.select().where(SupplierItem.delisted_job_id.is_null(False)).count() == 0  # nothing delisted
+
+
+def test_a_first_list_with_most_rows_failed_is_held(stub_worker: Any, tmp_path: Path) -> None:
+    rows = [["F0", "Фитинг", "10,00"]] + [[f"F{i}", f"Фитинг {i}", f"-{i},00"] for i in range(1, 5)]
+    held = ingest(stub_worker, price_list(tmp_path / "first.csv", rows, PRICE_ONLY), "Новичок")
+    assert held["phase"] == "held" and "4 of 5 rows failed" in held["error"], held
+    assert SupplierItem.select().count() == 0
+
+
+def test_ordinary_updates_of_small_suppliers_are_published(stub_worker: Any, tmp_path: Path) -> None:
+    good = [[f"T{i}", f"Тройник {i}", f"{10 + i},00"] for i in range(5)]
+    ingest(stub_worker, price_list(tmp_path / "t1.csv", good, PRICE_ONLY), "Тройники")
+    # one bad row of 5, two SKUs dropped, two prices doubled: each under its minimum of 3
+    update = [good[0], [good[1][0], good[1][1], "22,00"], [good[2][0], good[2][1], "24,00"], ["T9", "Новый", "-1"]]
+    state = ingest(stub_worker, price_list(tmp_path / "t2.csv", update, PRICE_ONLY), "Тройники")
+    assert state["phase"] == "complete", state["error"]
+    # a one-item supplier that swaps its only SKU
+    ingest(stub_worker, price_list(tmp_path / "o1.csv", [["X1", "Кран", "5,00"]], PRICE_ONLY), "Один товар")
+    swap = ingest(stub_worker, price_list(tmp_path / "o2.csv", [["X2", "Кран новый", "6,00"]], PRICE_ONLY), "Один товар")
+    assert swap["phase"] == "complete", swap["error"]
+
+
+def test_guard_rail_minimums() -> None:
+    from ingestion.runs import MIN_RULE_COUNT, GuardRails, check_guard_rails
+    from ingestion.store import ListDiff
+
+    rails = GuardRails()
+    assert MIN_RULE_COUNT == 3
+    assert check_guard_rails(rails, ListDiff(), rows=5, rows_failed=4)  # a first list, 80% failed
+    assert check_guard_rails(rails, ListDiff(), rows=4, rows_failed=3)
+    assert not check_guard_rails(rails, ListDiff(), rows=2, rows_failed=1)  # 50%, but one row
+    assert not check_guard_rails(rails, ListDiff(), rows=10, rows_failed=2)  # 20%: not over the limit
+    assert check_guard_rails(rails, ListDiff(), rows=1000, rows_failed=201)
+    assert check_guard_rails(rails, ListDiff(previous_items=5, items=1, gone=4), rows=1, rows_failed=0)
+    assert check_guard_rails(rails, ListDiff(previous_items=3, items=3, new=3, gone=3), rows=3, rows_failed=0)
+    assert not check_guard_rails(rails, ListDiff(previous_items=3, items=1, gone=2), rows=1, rows_failed=0)
+    assert not check_guard_rails(rails, ListDiff(previous_items=40, items=20, gone=20), rows=20, rows_failed=0)
+    moved = ListDiff(previous_items=5, items=5, priced_in_both=5, price_moved_over_half=3)
+    assert check_guard_rails(rails, moved, rows=5, rows_failed=0)
+    assert not check_guard_rails(rails, attrs.evolve(moved, price_moved_over_half=2), rows=5, rows_failed=0)
+    assert not check_guard_rails(GuardRails(enabled=False), moved, rows=5, rows_failed=4)

@@ -130,7 +130,9 @@ def test_a_delisted_sku_that_comes_back_keeps_its_row(settings: Settings) -> Non
     gone = SupplierItem.get(SupplierItem.supplier_sku == "B")
     assert gone.delisted_job_id == "l2" and gone.available is False
     w3 = _store(supplier.id, "l3", [_item(2, "A", "a", "1"), _item(3, "B", "b again", "3")])
-    assert (w3.stats.new, w3.stats.returned, w3.stats.gone) == (0, 1, 0)
+    # back at another price than it was delisted with: a changed price, not a plain return
+    assert (w3.stats.new, w3.stats.returned, w3.stats.returned_changed, w3.stats.gone) == (0, 0, 1, 0)
+    assert w3.stats.price_changed == 1
     back = SupplierItem.get(SupplierItem.supplier_sku == "B")
     assert back.id == first.id and back.delisted_job_id is None and back.name == "b again"
     assert Decimal(str(back.price)) == Decimal("3.00") and back.last_seen_job_id == "l3"
@@ -310,3 +312,75 @@ def test_a_repeated_sku_with_characters_copy_escapes_keeps_the_later_row(setting
     assert w.stats.duplicates == 1 and w.stats.new == 1
     assert [(i.supplier_sku, i.name) for i in SupplierItem.select()] == [("T\\1\tx", "second")]
     assert [Decimal(str(h.price)) for h in PriceHistory.select()] == [Decimal("2.00")]
+
+
+def _buckets(diff: object) -> int:
+    d = diff.to_dict()  # type: ignore[attr-defined]
+    return int(d["new"] + d["returned"] + d["changed"] + d["unchanged"])
+
+
+def test_skus_back_at_ten_times_their_price_count_as_price_moves(settings: Settings) -> None:
+    from ingestion.runs import GuardRails, check_guard_rails
+
+    supplier, _ = get_or_create_supplier("Возврат вдесятеро")
+    full = [_item(i + 1, f"SKU{i}", f"Товар {i}", str(100 + i)) for i in range(1, 51)]
+    _store(supplier.id, "g1", full)
+    _store(supplier.id, "g2", full[24:])  # SKU25..50: SKU1..24 delisted
+    w = ItemWriter(supplier.id, "g3", None)
+    for i, item in enumerate(full, start=1):
+        w.add(_item(item.row or 0, item.sku, item.name, str((100 + i) * 10)) if i <= 24 else item)
+    diff = w.finish()
+    assert (diff.items, diff.new, diff.returned, diff.returned_changed, diff.changed, diff.unchanged) == (
+        50, 0, 0, 24, 24, 26)
+    assert _buckets(diff) == diff.items
+    assert (diff.price_up, diff.price_down, diff.priced_in_both, diff.price_moved_over_half) == (24, 0, 50, 24)
+    assert sorted(diff.returned_skus, key=lambda s: int(s[3:])) == [f"SKU{i}" for i in range(1, 25)]
+    assert len(diff.largest_moves) == 10 and all(m["returned"] and m["change_pct"] == 900.0 for m in diff.largest_moves)
+    assert "50 items: 0 new, 0 gone, 24 changed (24 of them returned at a new price; 24 price up, 0 price down" \
+        in diff.summary()
+    reasons = check_guard_rails(GuardRails(), diff, rows=50, rows_failed=0)
+    assert len(reasons) == 1 and "24 of 50 prices moved" in reasons[0] and "24 of the SKUs came back" in reasons[0]
+    assert w.stage() == 24  # held; released later, each returned SKU gets its price-history row
+    publish_run("g3", supplier.id)
+    back = SupplierItem.get(SupplierItem.supplier_sku == "SKU1")
+    assert Decimal(str(back.price)) == Decimal("1010.00") and back.delisted_job_id is None
+    assert [Decimal(str(h.price)) for h in PriceHistory.select().where(PriceHistory.supplier_item == back.id)
+            .order_by(PriceHistory.id)] == [Decimal("101.00"), Decimal("1010.00")]
+
+
+def test_one_sku_dropped_and_sent_back_at_a_new_price_shows_the_move(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Один вернулся")
+    rows = [_item(2, "A", "a", "100"), _item(3, "B", "b", "200"), _item(4, "C", "c", "300"), _item(5, "D", "d", "40")]
+    _store(supplier.id, "o1", rows)
+    _store(supplier.id, "o2", [rows[0], rows[2]])  # B and D delisted
+    w = ItemWriter(supplier.id, "o3", None)
+    w.add(rows[0])
+    w.add(_item(3, "B", "b", "150"))  # back 25% cheaper
+    w.add(rows[2])
+    w.add(rows[3])  # back at the price it had
+    w.add(_item(6, "E", "e", "9"))
+    diff = publish(w)
+    assert (diff.new, diff.returned, diff.returned_changed, diff.changed, diff.unchanged) == (1, 1, 1, 1, 2)
+    assert _buckets(diff) == diff.items == 5
+    assert (diff.price_up, diff.price_down, diff.priced_in_both, diff.price_moved_over_half) == (0, 1, 4, 0)
+    assert diff.largest_moves == [{"sku": "B", "name": "b", "old": "200.00", "new": "150.00", "currency": "RUB",
+                                   "change_pct": -25.0, "kind": "down", "returned": True}]
+    assert sorted(diff.returned_skus) == ["B", "D"]
+    assert diff.summary() == ("5 items: 1 new, 1 returned, 0 gone, 1 changed (1 of them returned at a new price; "
+                              "0 price up, 1 price down, 0 currency), 0 stock changes, 2 unchanged")
+    b = SupplierItem.get(SupplierItem.supplier_sku == "B")
+    assert [Decimal(str(h.price)) for h in PriceHistory.select().where(PriceHistory.supplier_item == b.id)
+            .order_by(PriceHistory.id)] == [Decimal("200.00"), Decimal("150.00")]
+
+
+def test_a_sku_back_in_another_currency_counts_as_a_currency_change(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Вернулся в евро")
+    _store(supplier.id, "c1", [_item(2, "A", "a", "1"), _item(3, "B", "b", "2")])
+    _store(supplier.id, "c2", [_item(2, "A", "a", "1")])
+    w = ItemWriter(supplier.id, "c3", None)
+    w.add(_item(2, "A", "a", "1"))
+    w.add(Item(row=3, sku="B", name="b", price=Decimal("2"), currency="EUR"))
+    diff = publish(w)
+    assert (diff.returned, diff.returned_changed, diff.changed, diff.currency_changed) == (0, 1, 1, 1)
+    assert (diff.priced_in_both, diff.price_up, diff.price_down, diff.largest_moves) == (1, 0, 0, [])
+    assert _buckets(diff) == diff.items == 2
