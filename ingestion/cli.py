@@ -851,8 +851,11 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     lines += [
         f"  {d['items']} items: {d['new']} new, "
         + (f"{d['returned']} returned, " if d.get("returned") else "")  # diffs recorded before it was counted lack it
-        + f"{d['gone']} gone, {d['changed']} changed, {d['unchanged']} unchanged",
-        f"  prices: {d['price_up']} up, {d['price_down']} down, {d['price_moved_over_half']} moved by more than 50%,"
+        + f"{d['gone']} gone, {d['changed']} changed"
+        + (f" ({d['returned_changed']} of them returned at a new price)" if d.get("returned_changed") else "")
+        + f", {d['unchanged']} unchanged",
+        f"  prices: {d['price_up']} up, {d['price_down']} down, {d['price_moved_over_half']} moved by more than "
+        f"{settings.guard_price_move:.0%},"
         f" {d['currency_changed']} changed currency; stock changed for {d['stock_changed']}",
     ]
     for reason in run.held_reasons or []:
@@ -865,7 +868,7 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     if d["new_skus"]:
         lines.append("  new: " + ", ".join(d["new_skus"][:20]) + (" …" if d["new"] > 20 else ""))
     if d.get("returned_skus"):
-        lines.append("  returned: " + ", ".join(d["returned_skus"][:20]) + (" …" if d["returned"] > 20 else ""))
+        lines.append("  returned: " + ", ".join(d["returned_skus"][:20]) + (" …" if len(d["returned_skus"]) > 20 or d.get("returned", 0) + d.get("returned_changed", 0) > 20 else ""))
     if d["gone_skus"]:
         lines.append("  gone: " + ", ".join(d["gone_skus"][:20]) + (" …" if d["gone"] > 20 else ""))
     write_out("\n".join(lines) + "\n")

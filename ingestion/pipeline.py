@@ -300,7 +300,8 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     price_list = open_price_list(path, options)
     rt.jobs.update(job_id, file_type=price_list.file_type, items_total=price_list.rows_total)
     run = start_run(job_id, supplier_id, sha256, price_list.file_type)
-    writer = ItemWriter(supplier_id, job_id, sha256, rt.settings.upsert_batch_size)
+    writer = ItemWriter(supplier_id, job_id, sha256, rt.settings.upsert_batch_size,
+                        price_move=rt.settings.guard_price_move)
     seen = _read_into(rt, job_id, price_list, writer)
     layout = layout_of(price_list)
     signature = layout_signature(layout)
@@ -312,7 +313,7 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
         run = start_run(job_id, supplier_id, sha256, price_list.file_type)
         writer.discard()
         writer = ItemWriter(supplier_id, job_id, sha256, rt.settings.upsert_batch_size, previous=writer.previous,
-                            delisted=writer.delisted)
+                            delisted=writer.delisted, price_move=rt.settings.guard_price_move)
         seen = _read_into(rt, job_id, price_list, writer)
         layout = layout_of(price_list)
         writer.log(Problem(type="layout_remembered", level="info",

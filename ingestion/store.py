@@ -258,7 +258,9 @@ class ListDiff:
     SKU's last known one — the current list's, or for a returning SKU the one
     it was delisted with: ``priced_in_both`` counts SKUs priced both times in
     the same currency (changed or not); ``price_up``/``price_down`` those whose
-    price moved; ``price_moved_over_half`` those that moved by more than 50%;
+    price moved; ``price_moved_over_half`` those that moved by more than the
+    writer's ``price_move`` (50% unless GUARD_PRICE_MOVE says otherwise; the
+    name stays for the readers of stored diffs);
     ``currency_changed`` SKUs whose currency changed; ``largest_moves`` the
     biggest relative moves (``sku``, ``name``, old and new prices as strings,
     ``currency``, ``change_pct``, ``kind`` up/down, ``returned`` true for a
@@ -444,7 +446,9 @@ class ItemWriter:
     (:func:`load_delisted`), loaded (in one query, :func:`load_current`) when
     not given.  Problems the store finds
     (duplicates, values it cannot hold) go to ``parsing_logs`` (in batches of
-    ``batch_size``) and also to :attr:`problems_found`.
+    ``batch_size``) and also to :attr:`problems_found`.  ``price_move``: the
+    relative move (a share, 0.5 = 50%) that ``ListDiff.price_moved_over_half``
+    counts, for the price guard-rail.
     """
 
     def __init__(
@@ -455,8 +459,11 @@ class ItemWriter:
         batch_size: int = 1000,
         previous: dict[str, Previous] | None = None,
         delisted: dict[str, Delisted] | None = None,
+        price_move: float = 0.5,
     ) -> None:
         self.supplier_id = uuid.UUID(str(supplier_id))
+        #: a price move counted in ``ListDiff.price_moved_over_half``, as a share (settings: GUARD_PRICE_MOVE)
+        self.price_move_pct = price_move * 100
         self.job_id = job_id
         self.sha256 = sha256
         self.batch_size = batch_size
@@ -624,7 +631,7 @@ class ItemWriter:
                 diff.price_up += 1
             elif move["kind"] == "down":
                 diff.price_down += 1
-            if abs(move["change_pct"]) > 50:
+            if abs(move["change_pct"]) > self.price_move_pct:
                 diff.price_moved_over_half += 1
         diff.priced_in_both = len(self._priced_both)
         diff.largest_moves = heapq.nlargest(

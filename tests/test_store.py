@@ -384,3 +384,18 @@ def test_a_sku_back_in_another_currency_counts_as_a_currency_change(settings: Se
     assert (diff.returned, diff.returned_changed, diff.changed, diff.currency_changed) == (0, 1, 1, 1)
     assert (diff.priced_in_both, diff.price_up, diff.price_down, diff.largest_moves) == (1, 0, 0, [])
     assert _buckets(diff) == diff.items == 2
+
+
+def test_the_counted_price_move_follows_the_guard_setting(settings: Settings) -> None:
+    supplier, _ = get_or_create_supplier("Порог движения")
+    first = [_item(i, f"M{i}", f"Товар {i}", "100") for i in range(1, 11)]
+    _store(supplier.id, "m1", first)
+    moved = [_item(i, f"M{i}", f"Товар {i}", "130" if i <= 4 else "100") for i in range(1, 11)]  # 4 of 10 by +30%
+    counts = []
+    for share in (0.5, 0.2):
+        w = ItemWriter(supplier.id, f"m2-{share}", None, price_move=share)
+        for item in moved:
+            w.add(item)
+        counts.append(w.finish().price_moved_over_half)
+        w.discard()
+    assert counts == [0, 4]  # GUARD_PRICE_MOVE=0.2 counts the 30% moves, the default 50% does not
