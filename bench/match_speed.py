@@ -154,8 +154,57 @@ def run_e2e_pure(scale: float, limit: int | None) -> None:
           f"decisions {decisions}; catalog grew to {len(catalog)} products")
 
 
-def run_e2e_db(scale: float, admin_dsn: str) -> None:
-    """Store the e2e lists in a scratch PostgreSQL database and time ``match_supplier_items`` over them."""
+def dump_links(suppliers: list[str], path: str) -> None:
+    """Write every stored item's outcome to ``path`` (JSON, for comparing two versions of the matcher):
+    ``[list index, sku, match status, product, score, candidate products]`` per item, products named so
+    that two runs compare: a draft by the list index and SKU of the item it was made from (its only
+    item linked without a score), any other product by its id."""
+    import json
+
+    from ingestion.models import Product as ProductRow
+    from ingestion.models import SupplierItem
+
+    index = {sid: i for i, sid in enumerate(suppliers)}
+    rows = list(SupplierItem.select(SupplierItem.supplier, SupplierItem.supplier_sku, SupplierItem.match_status,
+                                    SupplierItem.product, SupplierItem.match_score,
+                                    SupplierItem.match_candidates).tuples())
+    drafts = {str(pid) for (pid,) in ProductRow.select(ProductRow.id).where(ProductRow.status == "draft").tuples()}
+    made_by = {str(pid): f"draft:{index[str(sid)]}:{sku}" for sid, sku, status, pid, score, _ in rows
+               if pid is not None and str(pid) in drafts and score is None}
+
+    def name(pid: object) -> str | None:
+        return None if pid is None else made_by.get(str(pid), str(pid))
+
+    out: list[object] = sorted(
+        [index[str(sid)], sku, status, name(pid), score,
+         [[name(c["product_id"]), c["score"]] for c in (cands or [])]]
+        for sid, sku, status, pid, score, cands in rows
+    )
+    from ingestion.models import Category, MatchReviewQueue
+
+    categories = {c: n for c, n in Category.select(Category.id, Category.name).tuples()}
+    out.append(sorted(
+        [name(pid), pname, brand, categories.get(cat), str(low) if low is not None else None, cur, avail, prices]
+        for pid, pname, brand, cat, low, cur, avail, prices in ProductRow.select(
+            ProductRow.id, ProductRow.name, ProductRow.brand, ProductRow.category, ProductRow.min_price,
+            ProductRow.min_price_currency, ProductRow.availability, ProductRow.min_prices).tuples()
+    ))
+    skus = {str(i): (index[str(sid)], sku) for i, sid, sku in SupplierItem.select(
+        SupplierItem.id, SupplierItem.supplier, SupplierItem.supplier_sku).tuples()}
+    out.append(sorted(
+        [skus[str(item)], [[name(c["product_id"]), c["score"]] for c in cands], status, best]
+        for item, cands, status, best in MatchReviewQueue.select(
+            MatchReviewQueue.supplier_item, MatchReviewQueue.candidate_products, MatchReviewQueue.status,
+            MatchReviewQueue.best_score).tuples()
+    ))
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(out, f)
+    print(f"dumped {len(out)} items to {path}")
+
+
+def run_e2e_db(scale: float, admin_dsn: str, dump: str | None = None) -> None:
+    """Store the e2e lists in a scratch PostgreSQL database and time ``match_supplier_items`` over them
+    (with ``dump``, then write every item's outcome there: :func:`dump_links`)."""
     import psycopg2
 
     from ingestion.linking import match_supplier_items
@@ -201,6 +250,8 @@ def run_e2e_db(scale: float, admin_dsn: str) -> None:
         print(f"linking (match_supplier_items, scale {scale}): {totals['processed']} items in {took:.1f} s = "
               f"{totals['processed'] / took:,.0f} items/s; decisions auto {totals['auto']}, review {totals['review']}, "
               f"new {totals['new']}")
+        if dump:
+            dump_links(suppliers, dump)
     finally:
         if not database.is_closed():
             database.close()
@@ -252,11 +303,12 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.05, help="e2e: row-count factor of bench/e2e.py's lists")
     ap.add_argument("--db", action="store_true", help="e2e: match through ingestion.linking on a scratch PostgreSQL")
     ap.add_argument("--admin-dsn", default="host=127.0.0.1 port=5432 user=postgres dbname=test")
+    ap.add_argument("--dump", default=None, help="e2e --db: write every item's outcome to this JSON file")
     a = ap.parse_args()
     if a.workload == "synthetic":
         run_synthetic(a.products, a.items or 2_000, a.baseline_items, a.seed)
     elif a.db:
-        run_e2e_db(a.scale, a.admin_dsn)
+        run_e2e_db(a.scale, a.admin_dsn, a.dump)
     else:
         run_e2e_pure(a.scale, a.items)
 

@@ -266,3 +266,39 @@ def test_a_run_that_can_wait_hands_back_the_work_when_the_catalog_is_busy(settin
     assert SupplierItem.select().where(SupplierItem.match_status == "unmatched").count() == 5
     done = match_supplier_items(sid, OPTIONS, deadline=time.monotonic() + 60)
     assert (done.processed, done.remaining) == (5, 0)
+
+
+def test_the_catalog_is_kept_out_of_full_garbage_collections_until_it_is_dropped(settings: Settings) -> None:
+    """After a batch the process's heap is frozen (gc.freeze: the catalog is not walked by every full
+    collection); dropping the catalog hands it back to the collector."""
+    import gc
+
+    from ingestion.linking import shared_catalog
+
+    product("Makita HP1630 дрель")
+    sid = store("Сборщик", [("G1", "Дрель Makita HP1630", "100", "RUB"), ("G2", "Перфоратор Bosch GBH 2-26", "90", "RUB")])
+    try:
+        match_supplier_items(sid, OPTIONS)
+        assert gc.get_freeze_count() > 0
+        shared_catalog.forget()
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+
+
+def test_drafts_reuse_category_ids_across_runs_and_forget_drops_them(settings: Settings) -> None:
+    from unittest.mock import patch
+
+    from ingestion import linking
+    from ingestion.models import Category
+
+    first = store("Категории 1", [("C1", "Светильник ДПО-40 IP65 арт.1", "100", "RUB")])
+    SupplierItem.update(category_path="Свет / Светильники").execute()
+    match_supplier_items(first, OPTIONS)
+    second = store("Категории 2", [("C2", "Прожектор 50Вт 6500K арт.2", "100", "RUB")])
+    SupplierItem.update(category_path="Свет / Светильники").where(SupplierItem.supplier_sku == "C2").execute()
+    with patch.object(Category, "get_or_none", side_effect=AssertionError("looked up again")):
+        match_supplier_items(second, OPTIONS)  # the ids of the first run are reused
+    assert Category.select().count() == 2
+    linking.shared_catalog.forget()
+    assert linking.shared_catalog.categories == {}

@@ -158,3 +158,91 @@ def test_caches_are_bounded() -> None:
         assert len(norm_module._name_cache) <= 10 and len(norm_module._piece_kinds) <= 10
         assert "wx7" in readings["Widget WX-7 7 pcs"].codes
         assert normalize_name("Widget WX-7 7 pcs") == readings["Widget WX-7 7 pcs"]
+
+
+# --- the speed paths of the pipeline's matching give what the plain code gives --------------------
+
+
+def _norms_in_python(catalog: Catalog) -> list[float]:
+    """Every product's norm summed token by token in Python (what refresh_norms must equal, bit for bit)."""
+    import math
+
+    from ingestion.matching.index import CODE_WEIGHT
+
+    n1 = len(catalog) + 1
+    weights = {t: math.log(1.0 + n1 / (len(rows) + 1)) for t, rows in catalog.postings.items()}
+    out = []
+    for e in catalog.entries:
+        total = 0.0
+        for t in e.norm.tokens:
+            total += weights[t] * CODE_WEIGHT if t in e.norm.codes else weights[t]
+        out.append(total)
+    return out
+
+
+def test_refreshed_norms_equal_a_python_sum_bit_for_bit() -> None:
+    rng = random.Random(11)
+    products, _ = _world(11, 300, 0)
+    # names longer than the vector table's width take the Python path
+    products += [Product(f"long{i}", " ".join(f"w{rng.randint(0, 50)}" for _ in range(25)) + f" KX-{i}0")
+                 for i in range(5)]
+    catalog = Catalog(products)
+    assert catalog._norms == _norms_in_python(catalog)
+    for i in range(40):
+        catalog.add(Product(f"x{i}", _name(rng, "PS")))
+    catalog.refresh_norms()
+    assert catalog._norms == _norms_in_python(catalog)
+
+
+def test_adding_many_entries_at_once_equals_adding_them_one_by_one() -> None:
+    products, _ = _world(5, 700, 0)
+    entries = [prepare(p) for p in products]
+    one_by_one, at_once = Catalog(), Catalog()
+    for entry in entries:
+        one_by_one.add_entry(entry)
+    rng, start = random.Random(5), 0
+    while start < len(entries):
+        step = rng.choice([1, 3, 40, 250])
+        rows = at_once.add_entries(entries[start : start + step])
+        assert rows == list(range(start, min(start + step, len(entries))))
+        start += step
+    assert at_once._norms == one_by_one._norms and at_once._norms_at == one_by_one._norms_at
+    assert at_once.postings == one_by_one.postings and at_once._specific == one_by_one._specific
+
+
+def test_top_rows_equals_nlargest_with_ties() -> None:
+    import heapq
+
+    from ingestion.matching.matcher import _top_rows
+
+    rng = random.Random(3)
+    for _ in range(300):
+        acc = {rng.randrange(10_000): float(rng.choice([1, 2, 2.5, 3, 7])) for _ in range(rng.randint(0, 120))}
+        for n in (0, 1, 10, 40):
+            assert _top_rows(acc, n) == heapq.nlargest(n, acc, key=acc.__getitem__)
+
+
+def test_sku_key_shortcut_equals_normalising_the_sku() -> None:
+    from ingestion.matching.index import _sku_key
+    from ingestion.matching.normalize import normalize_uncached
+
+    rng = random.Random(9)
+    alphabet = "abcdeiknptxABCDEIKNPTX0123456789---"
+    skus = ["AB-000-000123", "IP44", "AB-16GB", "AB-10PC", "D-LINK-12", "iek-16a", "K-2700K", "a-007-x", "ab-",
+            "S201-C16", "ВА47-29", "x3x5", "A-10-IN", "hp-2nd"]
+    skus += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for sku in skus:
+        assert _sku_key(sku) == ("".join(normalize_uncached(sku).tokens) or None), sku
+
+
+def test_sorted_text_ratio_equals_token_sort_ratio() -> None:
+    from rapidfuzz import fuzz
+
+    from ingestion.matching.index import sorted_text
+
+    products, items = _world(4, 200, 200)
+    texts = [normalize_name(p.name).text for p in products + items] + ["", "b a", "a"]
+    rng = random.Random(4)
+    for _ in range(2000):
+        a, b = rng.choice(texts), rng.choice(texts)
+        assert fuzz.ratio(sorted_text(a), sorted_text(b)) == fuzz.token_sort_ratio(a, b)

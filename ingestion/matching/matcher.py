@@ -37,12 +37,11 @@ Thresholds default to the service settings (auto 95, potential 70, 5 candidates)
 
 from __future__ import annotations
 
-import heapq
 from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
 
-from ingestion.matching.index import Catalog, Entry, prepare
+from ingestion.matching.index import Catalog, Entry, prepare, sorted_text
 from ingestion.matching.records import Candidate, Decision, Item, MatchResult
 from ingestion.matching.scoring import ItemContext, score_row
 
@@ -75,6 +74,26 @@ from ingestion.settings import (
     DEFAULT_MATCH_MAX_CANDIDATES as DEFAULT_MAX_CANDIDATES,
     DEFAULT_MATCH_POTENTIAL_THRESHOLD as DEFAULT_POTENTIAL_THRESHOLD,
 )
+
+
+def _top_rows(acc: dict[int, float], n: int) -> list[int]:
+    """The ``n`` rows of ``acc`` (row → summed weight) with the largest weights, largest first; among
+    equal weights the row met first (``acc``'s order) first — ``heapq.nlargest(n, acc, key=acc.get)``,
+    i.e. ``sorted(acc, key=acc.get, reverse=True)[:n]``.
+
+    Cost: one C sort of the weights to find the n-th largest, one pass keeping the rows at or above
+    it, and a sort of those few (``nlargest`` calls the key from Python for every row).
+    """
+    if n <= 0:
+        return []
+    if len(acc) <= n:
+        return sorted(acc, key=acc.__getitem__, reverse=True)
+    weights = sorted(acc.values(), reverse=True)
+    least = weights[n - 1]
+    # every row of the result weighs at least `least`; rows weighing exactly `least` keep acc's order
+    keep = [r for r, w in acc.items() if w >= least]
+    keep.sort(key=acc.__getitem__, reverse=True)
+    return keep[:n]
 
 
 class Matcher:
@@ -190,18 +209,18 @@ class Matcher:
                 for r in acc.keys() & more.keys():
                     more[r] = acc[r] + w
                 acc.update(more)
-        # nlargest keeps sorted()'s order among equal weights: rows met first come first
-        ranked = heapq.nlargest(survivors, acc, key=acc.__getitem__)
+        ranked = _top_rows(acc, survivors)
         seen = set(ranked)
         rows = ranked + [r for r in must if r not in seen]
         if not rows and item.norm.text and 0 < n <= FALLBACK_MAX_ROWS:
-            # Nothing rare in common: one cheap whole-catalog pass (C loop) with a cutoff.
+            # Nothing rare in common: one cheap whole-catalog pass (C loop) with a cutoff:
+            # token_sort_ratio, as fuzz.ratio on names whose tokens the catalog keeps sorted.
             rows = [
                 r
                 for _, _, r in process.extract(
-                    item.norm.text,
-                    cat.texts,
-                    scorer=fuzz.token_sort_ratio,
+                    sorted_text(item.norm.text),
+                    cat.sorted_texts,
+                    scorer=fuzz.ratio,
                     processor=None,
                     limit=self.max_survivors // 4 or 1,
                     score_cutoff=FALLBACK_CUTOFF,

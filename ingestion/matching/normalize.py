@@ -230,6 +230,9 @@ def is_unit_token(token: str) -> bool:
 
 
 _DIMENSION = re.compile(r"\d+(?:[.,]\d+)?(?:[x×*]\d+(?:[.,]\d+)?)+[a-zа-я]{0,3}")
+_DIGIT_GROUPS = re.compile(r"\d+(?:-\d+)+")
+_CORE = re.compile(r"^(.*\d)[a-z]+$")
+_FAMILY = re.compile(r"^[a-z]+")
 
 
 def is_code(token: str) -> bool:
@@ -249,7 +252,7 @@ def is_code(token: str) -> bool:
         return False
     if _HAS_ALPHA.search(token):
         return True
-    return bool(re.fullmatch(r"\d+(?:-\d+)+", token)) or (token.isdigit() and len(token) >= 5)
+    return bool(_DIGIT_GROUPS.fullmatch(token)) or (token.isdigit() and len(token) >= 5)
 
 
 def code_key(token: str) -> str:
@@ -259,13 +262,13 @@ def code_key(token: str) -> str:
 
 def code_core(key: str) -> str:
     """A code key without its trailing letter suffix ("pm1327bk" → "pm1327"); the key if nothing trails."""
-    m = re.match(r"^(.*\d)[a-z]+$", key)
+    m = _CORE.match(key)
     return m.group(1) if m else key
 
 
 def code_family(key: str) -> str:
     """The leading letters of a code key ("pslx350h" → "pslx"); "" when it starts with a digit."""
-    m = re.match(r"^[a-z]+", key)
+    m = _FAMILY.match(key)
     return m.group(0) if m else ""
 
 
@@ -383,11 +386,13 @@ def normalize_uncached(name: str) -> NormalizedName:
     text = normalize_units(text)
     pieces = []
     translit_alts: dict[str, str] = {}
+    raw_get = _raw_pieces.get  # the piece caches are read inline: a look-up, not a call, per piece
     for p in _SPLIT.split(text):
-        new, alt = _raw_piece(p)
+        new, alt = raw_get(p) or _raw_piece(p)
         if alt is not None:
             translit_alts[new] = alt
         pieces.append(new)
+    kind_get = _piece_kinds.get
     tokens: list[str] = []
     codes: set[str] = set()
     units: set[str] = set()
@@ -401,7 +406,7 @@ def normalize_uncached(name: str) -> NormalizedName:
             continue
         if '"' in piece or "'" in piece:
             piece = piece.replace('"', "").replace("'", "")
-        kind, toks_, nums, short = _piece_kind(piece)
+        kind, toks_, nums, short = kind_get(piece) or _piece_kind(piece)
         if kind == "unit":
             tokens.append(toks_[0])
             units.add(toks_[0])
@@ -428,7 +433,9 @@ def normalize_uncached(name: str) -> NormalizedName:
             tokens.extend(toks_)
             numbers.update(nums)
             prev_short_alpha = short
-    toks = _dedupe(tokens)
+    first = dict.fromkeys(tokens)  # _dedupe, in C
+    first.pop("", None)
+    toks = tuple(first)
     return NormalizedName(
         text=" ".join(toks),
         tokens=toks,

@@ -143,16 +143,16 @@ class ItemContext:
         weights: dict[str, float] = {}
         total = 0.0
         code_total = 0.0
+        log = math.log
+        n1 = n + 1
         for t in item.norm.tokens:
-            w = math.log(1.0 + (n + 1) / (len(postings.get(t, ())) + 1))
+            w = log(1.0 + n1 / (len(postings.get(t, ())) + 1))
             weights[t] = w
             if t in codes:
                 total += w * CODE_WEIGHT
+                code_total += w * CODE_WEIGHT  # the same additions, in token order, as a second loop
             else:
                 total += w
-        for t in item.norm.tokens:
-            if t in codes:
-                code_total += weights[t] * CODE_WEIGHT
         self.weights = weights
         self.weight = total
         self.code_weight = code_total
@@ -190,7 +190,15 @@ def _specific_codes(catalog: Catalog, codes: Iterable[str]) -> set[str]:
 @lru_cache(maxsize=1 << 15)
 def _code_shape(code: str) -> tuple[bool, str, bool]:
     """``(all digits, family, holds a digit)`` of a code key, cached (codes recur pair after pair)."""
-    return code.isdigit(), code_family(code), any(ch.isdigit() for ch in code)
+    return code.isdigit(), code_family(code), any(map(str.isdigit, code))
+
+
+@lru_cache(maxsize=1 << 16)
+def _code_shapes(codes: frozenset[str]) -> tuple[tuple[str, int, bool, str, bool, str], ...]:
+    """``(code, length, all digits, family, holds a digit, first three characters)`` of each code of a
+    product's specific-code set, cached by the set (the catalog keeps one set object per row, and a
+    row is scored for many items)."""
+    return tuple((c, len(c), *_code_shape(c), c[:3]) for c in codes)
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -230,7 +238,7 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
     """:func:`code_relation` of the context's item and ``product``, whose specific codes are ``pc``."""
     item = ctx.item
     if item.sku and product.sku and item.sku == product.sku:
-        return "sku" if len(item.sku) >= 5 and any(ch.isdigit() for ch in item.sku) else "exact"
+        return "sku" if len(item.sku) >= 5 and any(map(str.isdigit, item.sku)) else "exact"
     ic = ctx.codes
     if (pc or ic) and not (
         ic.isdisjoint(pc) and pc.isdisjoint(ctx.long_tokens) and ic.isdisjoint(product.long_tokens)
@@ -247,32 +255,31 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
     # A prefix relation (shorter side 4+ characters) or a clash needs equal first three characters,
     # an equal family or two digit codes of one length: without any, neither test can hold.
     heads, families, digit_lengths = ctx.code_heads
-    for b in pc:
-        if b[:3] in heads:
+    shapes = _code_shapes(pc)  # pc is the catalog's cached set of the row: a dictionary hit
+    for b, lb, b_digits, fam_b, _, head in shapes:
+        if head in heads:
             break
-        b_digits, fam_b, _ = _code_shape(b)
-        if (len(b) in digit_lengths) if b_digits else (fam_b in families):
+        if (lb in digit_lengths) if b_digits else (fam_b in families):
             break
     else:
-        return "mismatch" if any(not c.isdigit() for c in ic) and any(not c.isdigit() for c in pc) else "none"
+        return "mismatch" if not all(map(str.isdigit, ic)) and not all(map(str.isdigit, pc)) else "none"
     # One pass over the code pairs for both tests: a prefix relation (shorter side 4+ characters
     # with a digit) makes it "core" whatever else; else a clash (see _clash) makes it "conflict".
+    # (Both are "any pair" tests, so the order the pairs are met in does not matter.)
     clash = False
     for a, la, a_digits, fam_a, a_has_digit in ctx.code_shapes:
-        for b in pc:
-            lb = len(b)
+        for b, lb, b_digits, fam_b, b_has_digit, _ in shapes:
             if la <= lb:
                 if b.startswith(a):
                     if la >= 4 and a_has_digit:
                         return "core"
                     continue
             elif a.startswith(b):
-                if lb >= 4 and _code_shape(b)[2]:
+                if lb >= 4 and b_has_digit:
                     return "core"
                 continue
             if clash:
                 continue
-            b_digits, fam_b, _ = _code_shape(b)
             if a_digits and b_digits:
                 clash = la == lb and la >= 5
             elif not (a_digits or b_digits):
@@ -281,7 +288,7 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
     if clash:
         return "conflict"
     # Model code on both sides, unrelated.  A model code against a catalogue number is no evidence.
-    return "mismatch" if any(not c.isdigit() for c in ic) and any(not c.isdigit() for c in pc) else "none"
+    return "mismatch" if not all(map(str.isdigit, ic)) and not all(map(str.isdigit, pc)) else "none"
 
 
 def code_relation(catalog: Catalog, item: Entry, product: Entry) -> CodeRelation:
