@@ -82,13 +82,24 @@ def test_csv_error_text_in_the_price_column_is_a_named_bad_price(tmp_path: Path)
     assert "the Excel error #DIV/0!" in problems[0].message
 
 
-def test_error_cell_beside_another_price_keeps_the_item_with_a_warning(tmp_path: Path) -> None:
+def test_error_cell_in_the_price_column_refuses_the_row_even_beside_another_price(tmp_path: Path) -> None:
+    # retail is the kind the price is taken from: an error there is not replaced by the wholesale price
     rows = [["Артикул", "Наименование", "Цена опт", "Цена розница"], ["A1", "Кабель", 10, 12],
             ["A2", "Провод", 8, "#N/A"], ["A3", "Шнур", 7, 9]]
     items, problems = read_all(write_xlsx(tmp_path / "two.xlsx", rows))
-    assert [(i.sku, i.price) for i in items] == [("A1", Decimal(12)), ("A2", Decimal(8)), ("A3", Decimal(9))]
-    assert [(p.type, p.level, p.row, p.column) for p in problems] == [("bad_price", "warning", 3, "Цена розница")]
-    assert "Excel error #N/A" in problems[0].message
+    assert [(i.sku, i.price) for i in items] == [("A1", Decimal(12)), ("A3", Decimal(9))]
+    assert [(p.type, p.level, p.row, p.column) for p in problems] == [("bad_price", "error", 3, "Цена розница")]
+    assert "The retail price cell holds the Excel error #N/A" in problems[0].message
+    assert "other price column is not taken" in problems[0].message
+
+
+def test_error_cell_in_a_secondary_price_column_keeps_the_item_with_a_warning(tmp_path: Path) -> None:
+    rows = [["Артикул", "Наименование", "Цена опт", "Цена розница"], ["A1", "Кабель", 10, 12],
+            ["A2", "Провод", "#N/A", 11], ["A3", "Шнур", 7, 9]]
+    items, problems = read_all(write_xlsx(tmp_path / "two.xlsx", rows))
+    assert [(i.sku, i.price) for i in items] == [("A1", Decimal(12)), ("A2", Decimal(11)), ("A3", Decimal(9))]
+    assert [(p.type, p.level, p.row, p.column) for p in problems] == [("bad_price", "warning", 3, "Цена опт")]
+    assert problems[0].message == "The wholesale price cell holds the Excel error #N/A; it is not read."
 
 
 def test_error_cell_on_a_section_row_leaves_it_a_section(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ reader could not read (a CSV field over the size limit) gives an error
 ``unreadable_row`` instead of failing the file, what a reader repaired in
 a row (``RawRow.notes``: an unterminated CSV quote) gives a warning, and
 control characters (BEL, ESC, DEL, C1) are removed from text cells with one
-warning ``control_characters`` per file.  Hidden sheets, sheets
+warning ``control_characters`` per file.  After the last sheet, a warning
+``missing_currency`` says how many items with a price have no currency
+(none of the file's marks and no default currency named one).  Hidden sheets, sheets
 without a header row and empty sheets are skipped (listed in
 ``PriceList.details["skipped_sheets"]``) unless ``ReadOptions.sheet`` names
 one.  When no sheet has a header, ``records()`` raises :class:`NoItems`.
@@ -43,7 +45,7 @@ from ingestion.reading.layout import (
     split_blocks,
 )
 from ingestion.reading.model import Item, PriceList, ReadOptions, SheetLayout
-from ingestion.reading.normalize import CONTROL_CHARS, strip_controls
+from ingestion.reading.normalize import CONTROL_CHARS, controls_beyond_ansi, strip_controls
 from ingestion.reading.pdf_reader import open_pdf
 from ingestion.reading.rows import SheetInterpreter
 from ingestion.reading.source import RawRow, SheetSource
@@ -84,6 +86,9 @@ class RowGuard:
       (:func:`~ingestion.reading.normalize.strip_controls`); a cell left blank
       becomes empty.  A warning ``control_characters`` is held for the first
       such cell of the file only (``noted`` is shared by the file's sheets).
+      An ANSI sequence (``\x1b[31m``) is removed whole; the columns whose
+      cells held other control characters are kept in ``RawRow.controls``:
+      a price read from such a cell is in doubt (the row interpreter refuses it).
 
     Held findings are handed out in row order by :meth:`take`.
     """
@@ -121,8 +126,11 @@ class RowGuard:
                 yield raw
                 continue
             values = list(raw.values)
+            doubtful: set[int] = set()
             for i, v in enumerate(values):
                 if isinstance(v, str) and controls(v) is not None:
+                    if controls_beyond_ansi(v):
+                        doubtful.add(i)
                     cleaned = strip_controls(v)
                     v = values[i] = cleaned if cleaned.strip() else None
                     if "control_characters" not in noted:
@@ -140,7 +148,7 @@ class RowGuard:
                         raw, i, "cell_truncated", "warning",
                         f"The cell holds {len(v):,} characters; it was cut to {limit:,} (Excel's cell limit).",
                     ))
-            yield attrs.evolve(raw, values=values)
+            yield attrs.evolve(raw, values=values, controls=frozenset(doubtful) if doubtful else None)
 
     def take(self, sheet: str | None, labels: list[str], upto: int | None = None) -> list[Problem]:
         """Problems for the held findings of rows up to ``upto`` (all when ``None``), in row order."""
@@ -160,6 +168,8 @@ class RowGuard:
                     (labels[i] if i < len(labels) else f"col{i + 1}"): v
                     for i, v in enumerate(h.raw.values) if v is not None and v != ""
                 }
+            if h.raw.error is not None and h.raw.line is not None:
+                row_data = dict(row_data or {}, line=h.raw.line)  # the record as the file holds it
             out.append(Problem(
                 type=h.type, level=h.level, message=h.message,  # type: ignore[arg-type]
                 sheet=sheet, row=h.raw.row, column=column, page=h.raw.page, row_data=row_data or None,
@@ -250,6 +260,7 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
     def records() -> Iterator[Item | Problem]:
         read_any = False
         noted: set[str] = set()  # once-per-file warnings given (RowGuard)
+        tally = [0, 0]  # items with a price but no currency, items with a price (every sheet read)
         yield from details.pop("problems", [])  # reader-level notes (PDF table accuracy)
         for src in sources:
             if src.hidden and not forced:
@@ -277,7 +288,7 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
                 yield from rows.take(src.name, layout.labels)
                 continue
             read_any = True
-            yield from _read_sheet(src.name, layout, data_idx, head, rows, options, result)
+            yield from _read_sheet(src.name, layout, data_idx, head, rows, options, result, tally)
         if not read_any:
             skipped = "; ".join(f"{s['sheet'] or 'table'}: {s['reason']}" for s in details["skipped_sheets"])
             raise NoItems(
@@ -285,9 +296,29 @@ def open_price_list(path: str | os.PathLike[str], options: ReadOptions = ReadOpt
                 + (f" ({skipped})" if skipped else "")
                 + ". Set header_row / column_mapping for this supplier."
             )
+        if tally[0]:
+            yield missing_currency(tally[0], tally[1])
 
     result.records = records
     return result
+
+
+def missing_currency(without: int, priced: int) -> Problem:
+    """The file-level warning ``missing_currency``: ``without`` of the file's ``priced`` items (items with a
+    price) have no currency — nothing in their cells, a currency column, the number formats or the price
+    headers named one, and no default currency was set (``ReadOptions.currency``)."""
+    return Problem(
+        type="missing_currency",
+        level="warning",
+        message=(
+            f"{without:,} of the {priced:,} item{'' if priced == 1 else 's'} with a price "
+            f"{'has' if without == 1 else 'have'} no currency: nothing in the file (the price "
+            "cells, a currency column, the number formats, the price header) names one and the supplier has no "
+            "default currency, so they are stored without one. Set the supplier's default currency (its "
+            "'currency' setting), or add a currency column or the currency in the price header (\"Цена, руб\") "
+            "and send the list again."
+        ),
+    )
 
 
 def is_table_of_contents(data: list[RawRow], layout: Layout, sheet_names: list[str], this: str | None) -> bool:
@@ -332,6 +363,7 @@ def _read_sheet(
     rows: RowGuard,
     options: ReadOptions,
     result: PriceList,
+    tally: list[int] | None = None,
 ) -> Iterator[Item | Problem]:
     """Items and problems of one sheet whose layout is known.
 
@@ -339,7 +371,8 @@ def _read_sheet(
     are read as separate tables, row by row.  After the last row a warning
     ``high_error_rate`` is given when more than half of the sheet's data rows
     (items plus failed rows) failed: the layout was probably misread (DESIGN §9;
-    the pipeline decides what to do with the file).
+    the pipeline decides what to do with the file).  ``tally`` (items with a
+    price but no currency, items with a price) is added to once the sheet is read.
     """
     blocks: list[tuple[int, int, Layout]] = []
     for lo, hi in split_blocks(head, layout):
@@ -414,6 +447,9 @@ def _read_sheet(
             first_interp.failed_rows += 1
         yield problem
     for _lo, _hi, interp, _sl in interps:
+        if tally is not None:
+            tally[0] += interp.no_currency
+            tally[1] += interp.priced
         data_rows = interp.items + interp.failed_rows
         if data_rows >= 4 and interp.failed_rows * 2 > data_rows:
             yield Problem(

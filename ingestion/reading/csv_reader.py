@@ -24,6 +24,12 @@ usual record, amounts in its numeric columns and text in a text column:
 then read as a plain character, the lines it took in are read as rows
 again, and the row gets a warning ``unterminated_quote`` with its column.
 A properly closed quoted cell with line breaks in it is read as one cell.
+The delimiters after a never-closed quote may be text of its cell: the
+record is lined up with the table only when exactly one way of re-joining
+its fields fits the usual record, and no value after the quote is a piece
+of a number the delimiter split (``"Кабель 3,5 мм``); otherwise the row is
+refused (an error ``unreadable_row`` with its raw line), never read by a
+guess (:func:`_fit_quoted_cell`).
 
 Limits: fields up to :data:`MAX_CSV_FIELD_CHARS` characters are read (the
 csv module's process-wide limit is raised to it); a record with a longer
@@ -698,32 +704,106 @@ def _repair(
     return True
 
 
-def _fits(fields: list[str], shape: RowShape) -> bool:
-    """Whether ``fields`` line up with ``shape``: as many fields as its width, and every filled cell of its
-    numeric columns an amount."""
-    return len(fields) == shape.width and all(is_amount(fields[i]) for i in shape.numeric if fields[i].strip())
+#: Most ways of re-joining a record's fields :func:`_readings` tries before it calls the record ambiguous.
+MAX_REJOIN_TRIES = 2000
+
+
+def _readings(fields: list[str], column: int, delimiter: str, shape: RowShape) -> list[list[str]] | None:
+    """The ways to line up ``fields`` with ``shape`` by re-joining, with the delimiter, runs of the fields from
+    ``column`` on (where a never-closed quote opened, so any of its delimiters may be text): every split of
+    those fields into the remaining columns, in order, whose numeric cells are amounts or empty.  At most two
+    are returned (two are enough to call the record ambiguous); ``None`` when there are too many splits to
+    try (:data:`MAX_REJOIN_TRIES`): ambiguous too."""
+    width = shape.width
+    numeric = set(shape.numeric)
+    found: list[list[str]] = []
+    tries = 0
+    head = fields[:column]
+
+    def fits(col: int, part: list[str]) -> bool:
+        """Whether ``part`` (fields) joined may be the cell of column ``col``: any text in a text column; in a
+        numeric column nothing, or an amount of one field, or of fields that meet digit to digit (a number
+        whose separator is the delimiter, ``1`` + ``234,50``; only for ``,`` and ``.``)."""
+        if col not in numeric:
+            return True
+        if len(part) > 1 and (delimiter not in ",." or not all(
+            _DIGIT_END.search(a.rstrip()) and _DIGIT_START.match(b) for a, b in zip(part, part[1:])
+        )):
+            return False
+        cell = delimiter.join(part)
+        return not cell.strip() or is_amount(cell)
+
+    def place(col: int, start: int, acc: list[str]) -> bool:
+        """Fill columns ``col`` … from ``fields[start:]``; false when the search must stop."""
+        nonlocal tries
+        if col == width - 1:
+            part = fields[start:]
+            while len(part) > 1 and not part[-1].strip():
+                part = part[:-1]  # empty trailing fields: the same reading as without them
+            if fits(col, part):
+                reading = head + acc + [delimiter.join(part)]
+                if reading not in found:
+                    found.append(reading)
+            return len(found) < 2
+        left = width - 1 - col  # columns still to fill after this one, one field each at least
+        for end in range(start + 1, len(fields) - left + 1):
+            tries += 1
+            if tries > MAX_REJOIN_TRIES:
+                return False
+            if not fits(col, fields[start:end]):
+                continue
+            if not place(col + 1, end, acc + [delimiter.join(fields[start:end])]):
+                return False
+        return True
+
+    if len(fields) - column < width - column or column >= width:
+        return found
+    if not place(column, column, []) and len(found) < 2:
+        return None
+    return found
+
+
+_DIGIT_END = re.compile(r"\d$")
+_DIGIT_START = re.compile(r"^\s*\d")
+
+
+def _split_number(fields: list[str], column: int, delimiter: str) -> int | None:
+    """A column after ``column`` (where a never-closed quote opened) whose cell, joined to the cell before it
+    with the delimiter, reads as one decimal number ("3" and "5" of ``"Кабель 3,5 мм``): the delimiter was
+    a decimal mark inside the quote-opened text, and a price read there would be a piece of a number.
+    ``None`` when there is none (always for a delimiter that is not a decimal mark)."""
+    if delimiter not in ",.":
+        return None
+    for i in range(column + 1, len(fields)):
+        if _DIGIT_START.match(fields[i]) and _DIGIT_END.search(fields[i - 1].rstrip()):
+            return i
+    return None
 
 
 def _fit_quoted_cell(
     record: list[str], notes: tuple[RowNote, ...], delimiter: str, shape: RowShape
 ) -> tuple[list[str], tuple[RowNote, ...], tuple[str, int | None] | None]:
-    """Line up a record that a never-closed quote left with more fields than the table has columns.
+    """Line up a record in which a never-closed quote opened a cell, or refuse it.
 
-    In: the record's fields (``len(record) > shape.width``), its notes (an
+    In: the record's fields (at least ``shape.width``), its notes (an
     ``unterminated_quote`` note names the 0-based column where the quote
     opened), the delimiter and the file's usual record.  The delimiters
-    inside the quote-opened cell split it (``X1,"Кабель 3х2,5,100`` reads as
-    four fields for three columns): the extra fields belong to that cell.
+    after the quote may be text of the quote-opened cell
+    (``X1,"Кабель ВВГ,100`` reads as three fields, ``X1,"Кабель 3,5 мм,250``
+    as four for three columns), so the readings are the ways to re-join runs
+    of the fields from that column on into the remaining columns
+    (:func:`_readings`, numeric cells amounts or empty); a record whose only
+    extra fields are empty trailing ones also reads as it stands.
 
-    Out: ``(fields, notes, None)`` with the cell re-joined (with the
-    delimiter) and its note saying so, when the joined record lines up with
-    the shape (:func:`_fits`) and no other reading does; the record unchanged
-    when only its trailing empty fields are extra and it lines up without
-    them; unchanged too when the quote opened past the table's columns.
-    Otherwise — several such quotes, or no single reading that lines
-    up — ``(record, notes without that quote's note, (reason, column))``: the
-    row is refused (an ``unreadable_row`` error for that row and column),
-    never read with its values shifted into the wrong columns.
+    Out: ``(fields, notes, None)`` with the one reading (its note saying how
+    the cell was read when fields were re-joined), or the record unchanged
+    when the quote opened past the table's columns.  ``(record, notes
+    without that quote's note, (reason, column))``: the row is refused (an
+    ``unreadable_row`` error for that row and the quote's column), never read
+    by a guess, when several quotes opened, when there is no reading or more
+    than one (``"Кабель 3,5 мм,250,50"``: 250,50 or 50), or when the reading's
+    amount would come from inside the quote-opened text (:func:`_split_number`:
+    ``X1,"Кабель 3,5`` is not a price 5).
     """
     width = shape.width
     quoted = [
@@ -732,40 +812,50 @@ def _fit_quoted_cell(
     ]
     if not quoted:
         return record, notes, None  # no quote, or only past the table's columns: nothing in them moved
-    trimmed = len(record)
-    while trimmed > width and not record[trimmed - 1].strip():
-        trimmed -= 1
-    plain = trimmed == width and _fits(record[:width], shape)
     k = quoted[0]
     column = notes[k].column
     assert column is not None
-    extra = len(record) - width
-    joined: list[str] | None = None
-    if len(quoted) == 1:
-        joined = record[:column] + [delimiter.join(record[column : column + extra + 1])] + record[column + extra + 1 :]
-        if not _fits(joined, shape):
-            joined = None
-    if joined is not None and not plain:
-        note = notes[k]
-        cell = joined[column]
-        shown = cell if len(cell) <= 60 else cell[:60] + "…"
-        message = (
-            f"{note.message} The row had {extra} field(s) more than the table's {width} columns: the cell was read "
-            f"as {shown!r} (the {delimiter!r} in it kept as text), so the cells after it keep their columns."
-        )
-        fixed = notes[:k] + (attrs.evolve(note, message=message),) + notes[k + 1 :]
-        return joined, fixed, None
-    if plain and joined is None:
-        return record, notes, None  # only empty trailing fields are extra
     cell = record[column] if column < len(record) else ""
     shown = cell if len(cell) <= 40 else cell[:40] + "…"
-    reason = (
-        f"The cell {shown!r} starts with a double quote that is never closed, and the row has {len(record)} fields "
-        f"where the table has {width} columns; which of them belong to that cell cannot be told for sure, so the "
-        "row is not read (its values would land in the wrong columns). Close the quote in the file and send it again."
-    )
     kept = tuple(n for i, n in enumerate(notes) if i not in quoted)
-    return record, kept, (reason, column)
+    extra = len(record) - width
+    readings: list[list[str]] | None
+    if len(quoted) > 1 and extra:
+        readings = None
+    else:
+        readings = _readings(record, column, delimiter, shape)
+    if readings is None or len(readings) != 1:
+        reason = (
+            f"The cell {shown!r} starts with a double quote that is never closed, and the row has {len(record)} fields "
+            f"where the table has {width} columns; "
+            + ("they can be lined up with the columns in more than one way" if readings else
+               "which of them belong to that cell cannot be told for sure")
+            + ", so the row is not read (its values could land in the wrong columns). Close the quote in the file "
+            "and send it again."
+        )
+        return record, kept, (reason, column)
+    reading = readings[0]
+    split = _split_number(reading, column, delimiter)
+    if split is not None:
+        number = f"{reading[split - 1].split()[-1]}{delimiter}{reading[split].split()[0] if reading[split].split() else ''}"
+        reason = (
+            f"The cell {shown!r} starts with a double quote that is never closed, and the value of column "
+            f"{split + 1} ({reading[split][:40]!r}) would come from inside the quoted text: with the cell before it "
+            f"it reads as one number ({number!r}), so the {delimiter!r} was probably part of the text and the row "
+            "is not read (its price is in doubt). Close the quote in the file and send it again."
+        )
+        return record, kept, (reason, column)
+    if reading == record[:width] and not any(v.strip() for v in record[width:]):
+        return record, notes, None  # as it stands (only empty trailing fields are extra)
+    note = notes[k]
+    joined = reading[column]
+    shown = joined if len(joined) <= 60 else joined[:60] + "…"
+    message = (
+        f"{note.message} The row had {extra} field(s) more than the table's {width} columns: the cell was read "
+        f"as {shown!r} (the {delimiter!r} in it kept as text), so the cells after it keep their columns."
+    )
+    fixed = notes[:k] + (attrs.evolve(note, message=message),) + notes[k + 1 :]
+    return reading, fixed, None
 
 
 def _csv_rows(
@@ -788,11 +878,12 @@ def _csv_rows(
                     error=f"The CSV record could not be read ({error}); the row is skipped.",
                 )
                 continue
-            if notes and shape is not None and len(record) > shape.width:
+            if notes and shape is not None and len(record) >= shape.width:
                 record, notes, refused = _fit_quoted_cell(record, notes, delimiter, shape)
                 if refused is not None:
                     message, column = refused
-                    yield RawRow(line, list(record), error=message, notes=notes, error_column=column)
+                    yield RawRow(line, list(record), error=message, notes=notes, error_column=column,
+                                 line=delimiter.join(record))
                     continue
             if first and record:
                 record[0] = _LEADING_JUNK.sub("", record[0])

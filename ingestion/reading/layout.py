@@ -47,6 +47,9 @@ the output is a :class:`Layout` or ``None`` when no header row is found.
    like ``"1,234"``/``"1.500"`` (a single separator before three digits), the
    file's language and currency choose the decimal mark (DESIGN §9: flag the
    ambiguous ones) and an ``info`` problem ``ambiguous_number_locale`` says so.
+   Each price column also keeps the marks its sampled values show as a
+   thousands separator (``"1,234,567"``) or a decimal mark (``"12,50"``);
+   the row interpreter refuses a value the guess would read against them.
 """
 
 from __future__ import annotations
@@ -112,6 +115,10 @@ class Column:
     decimal_separator: str | None = None
     #: True when the column's own values decided its decimal mark (worth remembering).
     locale_from_values: bool = False
+    #: Marks the sampled values use as a thousands separator ("1,234,567": ``","``) → such a value.
+    thousands_marks: dict[str, str] = attrs.field(factory=dict)
+    #: Marks the sampled values use as a decimal mark ("12,50": ``","``) → such a value.
+    decimal_marks: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def label(self) -> str:
@@ -359,12 +366,19 @@ class _Stats:
     comma_dec: int = 0
     dot_dec: int = 0
     ambiguous: int = 0
+    #: mark → a value using it as a thousands separator more than once ("1,234,567")
+    grouped: dict[str, str] | None = None
+    #: mark → a value using it as a decimal mark ("12,50", "1.234,5")
+    decimal: dict[str, str] | None = None
 
 
 _CODE = re.compile(r"^[#№]?\s*[\w./\-]{1,24}$")
 _DEC_COMMA = re.compile(r"\d,\d{1,2}(?!\d)|\d\.\d{3},\d")
 _DEC_DOT = re.compile(r"\d\.\d{1,2}(?!\d)|\d,\d{3}\.\d")
 _AMBIGUOUS = re.compile(r"(?<![\d.,])\d{1,3}[.,]\d{3}(?![\d.,])")
+#: A number grouped by threes with the same mark at least twice ("1,234,567", "1.234.567"): that mark is a
+#: thousands separator.  Group 1: the mark.
+GROUPED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}([.,])\d{3}\1\d{3}(?!\d)")
 
 
 def _column_stats(rows: Iterable[RawRow], width: int) -> list[_Stats]:
@@ -395,10 +409,17 @@ def _column_stats(rows: Iterable[RawRow], width: int) -> list[_Stats]:
                 s.codes += 1
             if _DEC_COMMA.search(t):
                 s.comma_dec += 1
+                s.decimal = s.decimal or {}
+                s.decimal.setdefault(",", t[:40])
             elif _DEC_DOT.search(t):
                 s.dot_dec += 1
+                s.decimal = s.decimal or {}
+                s.decimal.setdefault(".", t[:40])
             elif _AMBIGUOUS.search(t):
                 s.ambiguous += 1
+            if ("," in t or "." in t) and (g := GROUPED_NUMBER.search(t)) is not None:
+                s.grouped = s.grouped or {}
+                s.grouped.setdefault(g.group(1), t[:40])
     return stats
 
 
@@ -503,6 +524,7 @@ def _finish(
         if col.role != "price":
             continue
         s = stats[col.index]
+        col.thousands_marks, col.decimal_marks = dict(s.grouped or {}), dict(s.decimal or {})
         remembered = options.column_decimal_separators.get(labels[col.index])
         if options.decimal_separator in (",", "."):
             col.decimal_separator = options.decimal_separator

@@ -30,6 +30,28 @@ ERROR_LITERALS: Final = frozenset(
 EXCEL_ERROR_REASON: Final = "the price cell holds the Excel error "
 
 
+#: Start of an ``ErrorCell``'s text for a formula cell saved without a result (no cached value: the
+#: program that wrote the file never calculated it); the formula's text follows (``"=1/0"``, ``"="`` when unknown).
+FORMULA_MARK: Final = "="
+
+#: Starts of ``ParsedPrice.error`` for a cell that holds a number which is not, or not surely, the price: the
+#: row is refused even when another price column has an amount (:func:`doubtful`).
+PERCENT_REASON: Final = "a percentage, not a price"
+UNIT_REASON: Final = "the number has a unit of measure"
+MULTIPLIER_REASON: Final = "the number is followed by"
+CONTROL_REASON: Final = "the cell held control characters"
+MARK_REASON: Final = "its decimal mark is in doubt"
+_DOUBT_REASONS: Final = (PERCENT_REASON, UNIT_REASON, MULTIPLIER_REASON, CONTROL_REASON, MARK_REASON)
+
+
+def doubtful(parsed: "ParsedPrice") -> bool:
+    """Whether a parsed price cell holds a number that must not be taken for a price, or a spreadsheet
+    error: a percentage, a measure or count, a multiplied amount, digits mixed with control characters, an
+    amount whose decimal mark is in doubt, an Excel error or a formula without a saved result."""
+    error = parsed.error
+    return error is not None and error.startswith(_DOUBT_REASONS + (EXCEL_ERROR_REASON,))
+
+
 class ErrorCell(str):
     """The text of a spreadsheet error cell (``"#DIV/0!"``), as a reader's cell parser hands it to its row
     builder.  Never a value of a ``RawRow``: the row builder puts ``None`` there and the text in
@@ -123,17 +145,33 @@ CONTROL_CHARS: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_BETWEEN_WORDS: Final = re.compile("(?<=\\w)[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+(?=\\w)")
 
 
+#: An ANSI control sequence (CSI: ``ESC [`` or the 8-bit ``\x9b``, parameter and intermediate bytes, a final
+#: letter), such as the colour codes ``\x1b[31m`` … ``\x1b[0m`` a terminal program leaves in its output.
+ANSI_SEQUENCE: Final = re.compile("(?:\x1b\\[|\x9b)[0-?]*[ -/]*[@-~]")
+
+
 def strip_controls(text: str) -> str:
     """``text`` without its control characters (:data:`CONTROL_CHARS`: BEL, ESC, DEL, C1 …).
 
-    A run of them between two letters or digits becomes one space (they
+    An ANSI control sequence (:data:`ANSI_SEQUENCE`: ``"\x1b[31m"``) is
+    removed whole, its parameters and final letter with it.  Then a run of
+    control characters between two letters or digits becomes one space (they
     stood where a space was: ``"Кабель\x07ВВГ"`` → ``"Кабель ВВГ"``); any
     other run is removed (``"ВВГ\x1b"`` → ``"ВВГ"``).  TAB, LF and CR are
     kept.  Text without control characters comes back as it is.
     """
     if CONTROL_CHARS.search(text) is None:
         return text
+    if "\x1b" in text or "\x9b" in text:
+        text = ANSI_SEQUENCE.sub("", text)
     return CONTROL_CHARS.sub("", _CONTROL_BETWEEN_WORDS.sub(" ", text))
+
+
+def controls_beyond_ansi(text: str) -> bool:
+    """Whether ``text`` holds a control character outside the ANSI sequences :func:`strip_controls` removes whole."""
+    if "\x1b" in text or "\x9b" in text:
+        text = ANSI_SEQUENCE.sub("", text)
+    return CONTROL_CHARS.search(text) is not None
 
 
 def is_error_literal(value: CellValue) -> bool:
@@ -234,7 +272,10 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     (``"1.5e3"``) is read when the value is in range.  ``error`` is set to
     ``"not a finite number"`` for NaN/Infinity (text or float cells) and to
     ``"too large"`` for magnitudes over :data:`MAX_AMOUNT` (``"1e300"``,
-    ``"1e400"``).
+    ``"1e400"``).  A number with a unit of measure or of sale (``"5 мм"``,
+    ``"12 шт"``), a percent (``"5%"``) or a multiplier (``"5 тыс. руб"``)
+    is not a price: no amount, and ``error`` says why (a unit the price is
+    given per, ``"100 руб/шт"``, ``"$5 each"``, is read).
     """
     if type(value) is str:  # the common case first: a text cell, most often a plain number
         m = _PLAIN_AMOUNT.fullmatch(value)
@@ -383,6 +424,9 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
         return ParsedPrice(error=f"no number in {text[:40]!r}", currency=currency)
     if len(numbers) > 1:
         return ParsedPrice(error=f"several numbers in {text[:40]!r}", currency=currency)
+    not_price = _not_a_price(_DIGIT_RUN.sub("0", text))
+    if not_price is not None:
+        return ParsedPrice(error=not_price, currency=currency)
     leftover = _NOT_WORD.sub("", _NUMBER.sub(" ", text))
     if len(leftover) > 6 and (currency_from_text(text) if amount_only else currency) is None:
         return ParsedPrice(error=f"text around the number in {text[:40]!r}", currency=currency)
@@ -394,6 +438,52 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
     if negative and amount > 0:
         amount = -amount
     return _bounded(amount, currency)
+
+
+#: Words that make the number beside them a measure or a count, not a money amount: units of sale (every alias
+#: of :func:`normalize_unit` that is not also a currency mark, such as ``бр``) and units of length, mass,
+#: volume, area, power and the like.  "5 мм", "12 шт", "3 кг" in a price cell are a size or a quantity.
+_MEASURE_WORDS: Final = frozenset(
+    "мм см дм км мкм mm cm dm km µm um дюйм дюйма дюймов inch inches ft lb lbs oz мг mg кв куб sq "
+    "м² м³ m² m³ мм² mm² вт квт w kw kwh квтч ва ква kva гц кгц мгц hz khz mhz ом ohm мпа кпа бар bar атм psi "
+    "час часа часов".split()
+)
+#: Words that multiply the number ("5 тыс. руб" is 5000 roubles, "2 т.р." 2000): read as they stand they
+#: would store a price a thousand times too small.
+_MULTIPLIER: Final = re.compile(
+    r"(?<![^\W\d_])(?:тыс|млн|млрд|thousand|million|billion|mln|tys|mio|т\.\s?р(?![^\W\d_]))", re.IGNORECASE
+)
+_PERCENT: Final = re.compile(r"[%‰]|(?<![^\W\d_])(?:процент|percent|procent|prozent)", re.IGNORECASE)
+#: A word of a price cell, and what stands before it when it is the unit a price is given per ("100 руб/шт",
+#: "50 за м", "$5 per pc"): such a unit is the unit of sale, not a measure of the number.
+_WORD_IN_PRICE: Final = re.compile(
+    r"(/\s*|(?<![^\W\d_])(?:за|per|pro|je|za|na)\s+)?([^\W\d_]+)", re.IGNORECASE
+)
+
+
+@lru_cache(maxsize=4096)
+def _not_a_price(skeleton: str) -> str | None:
+    """Why a price cell's text (its digit runs cut to ``0``) holds a measure, a count or a share and not a
+    money amount, or ``None`` when it may be a price.
+
+    A percent sign or word ("5%"), a unit of measure or of sale ("5 мм", "12 шт", "3 кг") — unless it is the
+    unit the price is given per ("100 руб/шт", "50 за м", "$5 per pc", "$5 each") —, or a multiplier word
+    ("5 тыс. руб") makes the cell doubtful: :func:`parse_price` then gives no amount and says why, so the
+    row is refused rather than stored with a wrong price.  Currency marks and words such as "от", "from",
+    "с НДС" are not such words.
+    """
+    if _PERCENT.search(skeleton):
+        return PERCENT_REASON
+    m = _MULTIPLIER.search(skeleton)
+    if m is not None:
+        return f"{MULTIPLIER_REASON} {m.group()!r} (a multiplier): write the whole amount"
+    for m in _WORD_IN_PRICE.finditer(skeleton):
+        if m.group(1) is not None:
+            continue  # "/шт", "за м": the unit of sale the price is per
+        word = m.group(2).casefold()
+        if word in _PRICE_UNIT_WORDS:
+            return f"{UNIT_REASON} ({m.group(2)!r}): a size or a quantity, not a price"
+    return None
 
 
 def _bounded(amount: Decimal, currency: str | None) -> ParsedPrice:
@@ -464,6 +554,11 @@ for _canon, _aliases in {
 }.items():
     for _a in _aliases.split():
         _UNITS[_a] = _canon
+
+#: :data:`_MEASURE_WORDS` and the unit-of-sale aliases that are not currency marks ("бр" is a Belarusian rouble).
+_PRICE_UNIT_WORDS: Final = _MEASURE_WORDS | frozenset(
+    w for w in _UNITS if "." not in w and "-" not in w and currency_from_text(f"0 {w}") is None and w != "each"
+)
 
 _UNIT_WORD: Final = re.compile(r"^[^\d\W]{1,12}\.?\d?$|^[мm][23²³]$|^(?:кв|куб)\.?\s?м$|^к-т$|^п\.м$")
 

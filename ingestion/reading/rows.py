@@ -28,7 +28,16 @@ Rules, in order (a sheet "has prices" when a price column was found):
    classified as in rule 6, but where rule 6 would keep an item without
    price the row is refused with an error ``bad_price`` naming the error
    ("the price cell holds the Excel error #DIV/0!"); a section, note or
-   header row stays what it is.  Beside an amount in another price column
+   header row stays what it is.  A formula saved without its result (an
+   XLSX written by a program that does not calculate) counts as such an
+   error cell, and the message says to let Excel recalculate and save.
+   **The price column decides**: an error cell, or a number that is not
+   surely a price (a unit or percent beside it, control characters among
+   its digits, a decimal mark the column's values contradict:
+   :func:`~ingestion.reading.normalize.doubtful`), in the column the price
+   is taken from (the first in the price choice order below) refuses the
+   row with an error ``bad_price`` even when another price column has an
+   amount: that amount is not taken in its place.  In another price column
    it is a ``bad_price`` warning on the item.
 6. no price at all (the price cells are empty): a row with a name and a unit or stock value, or a
    name and a SKU of a shape the sheet's priced rows use
@@ -71,7 +80,14 @@ kind the leftmost column wins.
 
 Currency of an item: the price cell's own mark ("$8.00", "2 CHF") → the
 currency column → the price cell's number format (``0.00" грн."``) → the
-price column's header ("Цена, руб") → ``ReadOptions.currency`` → ``None``.
+price column's header ("Цена, руб") → ``ReadOptions.currency`` → ``None``
+(counted: the file ends with a ``missing_currency`` warning).
+
+Doubtful price cells, before the rules: a cell whose control characters the
+row guard removed (``RawRow.controls``) gives no amount; in a price column
+whose decimal mark was guessed (neither the supplier's setting nor the
+column's values decided it), a value such as ``"12.345"`` gives no amount
+when the column's values show its mark the other way (:meth:`SheetInterpreter._check_marks`).
 """
 
 from __future__ import annotations
@@ -84,10 +100,15 @@ from ingestion.errors import Problem
 from ingestion.reading.currency import currency_from_format, iso_code
 from ingestion.reading.layout import SKU_EVIDENCE_ROWS, Column, Layout, header_like, sku_class
 from ingestion.reading.model import Item, ReadOptions
+from ingestion.reading.layout import GROUPED_NUMBER
 from ingestion.reading.normalize import (
+    CONTROL_REASON,
+    FORMULA_MARK,
+    MARK_REASON,
     ParsedPrice,
     cell_text,
     clean_text,
+    doubtful,
     excel_error,
     excel_error_code,
     normalize_sku,
@@ -97,6 +118,17 @@ from ingestion.reading.normalize import (
 )
 from ingestion.reading.source import RawRow
 from ingestion.reading.synonyms import LINK_RE, NOTE_RE, currency_only_header, header_role
+
+#: What :meth:`SheetInterpreter.interpret` makes of a price cell that held control characters (``RawRow.controls``).
+_CONTROLLED = ParsedPrice(
+    error=f"{CONTROL_REASON} (invisible codes such as BEL) among its characters, so its digits cannot be trusted; "
+    "fix the cell in the file"
+)
+#: A number with one mark followed by exactly three digits ("12.345", "1,234"), its whole part not 0: its
+#: reading depends on the column's decimal mark.  Group 1: the mark.
+_ONE_MARK = re.compile(r"(?<![\d.,])(?!0[.,])\d{1,3}([.,])\d{3}(?![\d.,])")
+#: A mark followed by one or two digits ("12,50"): a decimal mark.  Group 1: the mark.
+_DECIMAL = re.compile(r"\d([.,])\d{1,2}(?![\d])")
 
 KIND_ORDER = ("retail", "price", "sale", "brutto", "netto", "special", "dealer", "wholesale", "purchase", "compare_at")
 MAX_DEPTH = 8
@@ -164,6 +196,17 @@ class SheetInterpreter:
         self.rows_read = 0
         #: data rows that gave an error problem (for the sheet's error-rate guard)
         self.failed_rows = 0
+        #: items without a price, and items with a price but no currency (for the file's ``missing_currency``)
+        self.unpriced = 0
+        self.no_currency = 0
+        #: price columns whose decimal mark neither the supplier's setting nor the column's own values decided:
+        #: column index → (marks seen as thousands separators, marks seen as decimal marks; each → a value)
+        self._undecided: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+        if options.decimal_separator not in (",", "."):
+            for c in self.price_cols:
+                if not c.locale_from_values:
+                    self._undecided[c.index] = (dict(c.thousands_marks), dict(c.decimal_marks))
+        self._mark_idx = tuple(self._undecided)
 
     @staticmethod
     def _kind_keys(cols: list[Column]) -> dict[int, str]:
@@ -264,6 +307,12 @@ class SheetInterpreter:
         if row.errors is not None:  # spreadsheet error cells (empty values) in price columns say so
             errors = row.errors
             parsed = [(c, excel_error(errors[c.index]) if c.index in errors else p) for c, p in parsed]
+        if row.controls is not None:  # control characters were removed from these cells: their digits are in doubt
+            controls = row.controls
+            parsed = [(c, _CONTROLLED if c.index in controls and not p.empty else p) for c, p in parsed]
+        marks = self._mark_idx
+        if marks and (len(marks) > 1 or (marks[0] < width and type(values[marks[0]]) is str)):
+            parsed = self._check_marks(values, parsed)
         if self.group_col is None:
             if name and parsed and (parsed[0][1].amount is not None if len(parsed) == 1
                                     else all(p.amount is not None for _, p in parsed)):
@@ -321,6 +370,10 @@ class SheetInterpreter:
                     return []
                 self._last_was_section = False
                 return [self._problem(row, "missing_name", "The row has a price but no name.", column=self.name_col)]
+            if bad and bad[0][0] is self._order[0] and doubtful(bad[0][1]):
+                # the column the price is taken from holds an error or a doubtful number: not the next kind's price
+                self._last_was_section = False
+                return [self._refusal(row, bad[0], instead=True)]
             return self._item(row, name, amounts, bad, inherit=parent)
 
         if on_request:
@@ -361,14 +414,7 @@ class SheetInterpreter:
                 texts = self._texts(row)
                 if len(texts) <= 1 or any(NOTE_RE.search(t) for t in texts):
                     return []
-            return [
-                self._problem(
-                    row,
-                    "bad_price",
-                    f"The price {text!r} cannot be read as a number ({p.error}).",
-                    column=col,
-                )
-            ]
+            return [self._refusal(row, (col, p))]
 
         return self._no_price(row, name, sku_raw)
 
@@ -387,20 +433,112 @@ class SheetInterpreter:
         the error, its row and column (a formula that failed is not a price
         left blank).
         """
-        col, parsed = cell
         out = self._no_price(row, name, sku_raw)
         if not any(type(r) is Item for r in out):
             return out
         self.items -= 1
-        return [
-            self._problem(
-                row,
-                "bad_price",
-                f"The price cell holds the Excel error {excel_error_code(parsed)}, not a price: the row is not read "
-                "as an item (fix the formula or the value in the file).",
-                column=col,
+        self.unpriced -= 1
+        return [self._refusal(row, cell)]
+
+    @property
+    def priced(self) -> int:
+        """Items with a price read so far."""
+        return self.items - self.unpriced
+
+    def _kind_label(self, col: Column) -> str:
+        """How a message names a price column: "price", or "wholesale price" for a column of a named kind."""
+        key = self._price_keys[col.index]
+        return "price" if key == "price" else f"{key} price"
+
+    def _refusal(self, row: RawRow, cell: tuple[Column, ParsedPrice], instead: bool = False) -> Problem:
+        """The error ``bad_price`` that refuses ``row`` for its price cell ``cell`` (column, what it reads as).
+
+        The message names what the cell holds: a spreadsheet error, a formula
+        saved without a result (what to do in Excel), or text that is not a
+        sure price (the reason).  ``instead``: another price column has an
+        amount, which is not taken in this column's place.
+        """
+        col, parsed = cell
+        label = self._kind_label(col)
+        code = excel_error_code(parsed)
+        refused = "the row is not read as an item" + (
+            ", and the price in the other price column is not taken in its place" if instead else "")
+        if code is not None and code.startswith(FORMULA_MARK):
+            formula = f" ({code[:60]})" if len(code) > 1 else ""
+            message = (
+                f"The {label} cell holds a formula{formula} with no saved result (the program that wrote the file "
+                f"never calculated it), so there is no price to read: {refused}. Open the file in Excel, let it "
+                "recalculate, save, and send it again."
             )
-        ]
+        elif code is not None:
+            message = (
+                f"The {label} cell holds the Excel error {code}, not a price: {refused} "
+                "(fix the formula or the value in the file)."
+            )
+        else:
+            text = clean_text(self._cell(row, col))
+            message = f"The {label} {text!r} cannot be read as a number ({parsed.error})."
+            if instead:
+                message += f" The price in the other price column is not taken in its place: {refused}."
+        return self._problem(row, "bad_price", message, column=col)
+
+    def _check_marks(
+        self, values: list[Any], parsed: list[tuple[Column, ParsedPrice]]
+    ) -> list[tuple[Column, ParsedPrice]]:
+        """``parsed`` with the amounts of undecided price columns whose reading depends on the decimal mark,
+        where the column's values disagree, refused (``MARK_REASON``).
+
+        A price column whose mark neither the supplier's setting nor its
+        sampled values decided reads ``"12.345"`` by a guess (thousands
+        separator unless the guess says decimal mark).  The values it shows
+        are remembered as they come: a mark grouping thousands twice
+        (``"1,234,567"``) or a mark with one or two decimals (``"12,50"``).
+        When such a value tells the mark of a value like ``"12.345"`` the
+        other way than its reading (``"1,234,567"`` says ``","`` groups
+        thousands, so ``"."`` would be the decimal mark, while ``"12.345"``
+        is read as 12345), the value is refused: one reading is a thousand
+        times the other.
+        """
+        width = len(values)
+        out = parsed
+        for k, (c, p) in enumerate(parsed):
+            seen = self._undecided.get(c.index)
+            if seen is None or p.amount is None or c.index >= width:
+                continue
+            v = values[c.index]
+            if type(v) is not str or ("," not in v and "." not in v):
+                continue
+            thousands, decimals = seen
+            t = clean_text(v)
+            g = GROUPED_NUMBER.search(t)
+            if g is not None:
+                thousands.setdefault(g.group(1), t[:40])
+                continue
+            m = _ONE_MARK.search(t)
+            if m is None:
+                d = _DECIMAL.search(t)
+                if d is not None:
+                    decimals.setdefault(d.group(1), t[:40])
+                continue
+            mark = m.group(1)
+            other = "." if mark == "," else ","
+            as_thousands = c.decimal_separator != mark
+            if as_thousands:
+                example = decimals.get(mark) or thousands.get(other)
+            else:
+                example = thousands.get(mark) or decimals.get(other)
+            if example is None:
+                continue
+            as_decimal = parse_price(v, mark).amount
+            grouped = parse_price(v, other).amount
+            reason = (
+                f"{MARK_REASON}: the column also holds {example!r}, so {t[:40]!r} may be {as_decimal} or {grouped}; "
+                "the row is not read. Set the supplier's decimal separator, or write the amounts one way"
+            )
+            if out is parsed:
+                out = list(parsed)
+            out[k] = (c, ParsedPrice(error=reason, currency=p.currency))
+        return out
 
     def _no_price(self, row: RawRow, name: str, sku_raw: Any) -> list[Item | Problem]:
         """Rule 6 (and 8): a non-empty row with no amount, no "on request" and no unreadable price text."""
@@ -558,6 +696,11 @@ class SheetInterpreter:
             currency = chosen[0].currency or self.default_currency  # what _currency comes to
         else:
             currency = self._currency(row, chosen)
+        if currency is None:
+            if price is None:
+                self.unpriced += 1
+            else:
+                self.no_currency += 1
         values = row.values
         width = len(values)
         stock: Decimal | None = None
@@ -605,11 +748,15 @@ class SheetInterpreter:
         out: list[Item | Problem] = [item]
         for c, p in bad:
             code = excel_error_code(p)
-            if code is not None:
-                message = f"The {self._price_keys[c.index]} price cell holds the Excel error {code}; it is not read."
+            label = self._kind_label(c)
+            if code is not None and code.startswith(FORMULA_MARK):
+                message = (f"The {label} cell holds a formula with no saved result; it is not read (open the file "
+                           "in Excel, let it recalculate, save, and send it again).")
+            elif code is not None:
+                message = f"The {label} cell holds the Excel error {code}; it is not read."
             else:
                 text = cell_text(self._cell(row, c))
-                message = f"The {self._price_keys[c.index]} price {text!r} cannot be read ({p.error})."
+                message = f"The {label} {text!r} cannot be read ({p.error})."
             out.append(self._problem(row, "bad_price", message, level="warning", column=c))
         return out
 

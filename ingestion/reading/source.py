@@ -48,7 +48,11 @@ class RawRow:
     repaired in a row it did read (each becomes a warning problem).
     ``errors`` maps the 0-based column of each spreadsheet error cell (its
     value is ``None``) to the error's text (``"#DIV/0!"``); ``None`` when the
-    row has none.
+    row has none.  ``controls`` holds the 0-based columns whose text held
+    control characters that :class:`~ingestion.reading.api.RowGuard`
+    removed (other than whole ANSI sequences): a price read from such a
+    cell is in doubt.  ``line`` is the record's text as the file holds it,
+    for a refused CSV record (it goes to the log with the fields).
     """
 
     row: int
@@ -60,6 +64,8 @@ class RawRow:
     notes: tuple[RowNote, ...] = ()
     errors: dict[int, str] | None = None
     error_column: int | None = None
+    controls: frozenset[int] | None = None
+    line: str | None = None
 
 
 @attrs.define

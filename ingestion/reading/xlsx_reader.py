@@ -61,7 +61,7 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.xml.constants import SHARED_STRINGS
 
 from ingestion.errors import CorruptFile, UnsupportedFormat
-from ingestion.reading.normalize import CellValue, ErrorCell
+from ingestion.reading.normalize import FORMULA_MARK, CellValue, ErrorCell
 from ingestion.reading.source import RawRow, SheetSource
 
 #: Workbooks stating at most this many cells are loaded fully (merged cells resolved).
@@ -115,10 +115,10 @@ def check_zip_limits(path: str) -> None:
 
 
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_ROW, _C, _V, _IS, _T, _R, _RPH, _SI, _MERGE = (
-    f"{_NS} {n}" for n in ("row", "c", "v", "is", "t", "r", "rPh", "si", "mergeCell")
+_ROW, _C, _V, _IS, _T, _R, _RPH, _SI, _MERGE, _F = (
+    f"{_NS} {n}" for n in ("row", "c", "v", "is", "t", "r", "rPh", "si", "mergeCell", "f")
 )
-_NAMES = (_ROW, _C, _V, _IS, _T, _R, _RPH, _SI, _MERGE)
+_NAMES = (_ROW, _C, _V, _IS, _T, _R, _RPH, _SI, _MERGE, _F)
 #: Bytes of a ZIP part handed to expat at a time.
 _READ_BYTES = 1 << 16
 #: Merged ranges larger than this many cells are not filled with their top-left value.
@@ -317,7 +317,9 @@ class _Book:
             self._strings = read_shared_strings(self.archive, self._strings_part) if self._strings_part else []
         return self._strings
 
-    def cell(self, t: str, v: str | None, s: str | int, inline: str | None, where: str) -> tuple[CellValue, str | None]:
+    def cell(
+        self, t: str, v: str | None, s: str | int, inline: str | None, where: str, formula: str | None = None
+    ) -> tuple[CellValue, str | None]:
         """One cell's value and number format, by openpyxl's rules with ``data_only`` (see :func:`_sheet_rows`).
 
         ``t``, ``s``: the cell's type and style attributes (``"n"``, ``0``
@@ -326,7 +328,18 @@ class _Book:
         none); ``where`` names the cell in errors.  The format is given for
         non-text values only.  Raises :class:`CorruptFile` for a value that
         is not what its type says (or a shared-string index out of range).
+
+        ``formula``: the text of the cell's ``<f>`` (``""`` for a shared
+        formula's), ``None`` when it has none.  A numeric cell with a formula
+        and no value was saved without its result (openpyxl writes formulas
+        so; Excel recalculates them when it opens the file): it is an
+        :class:`~ingestion.reading.normalize.ErrorCell` ``"=" + formula``
+        (:data:`~ingestion.reading.normalize.FORMULA_MARK`), so that a price
+        column can say so instead of reading an empty cell.
         """
+        if formula is not None and v is None and t == "n":
+            self.error_cells += 1
+            return ErrorCell(FORMULA_MARK + " ".join(formula.split())[:200]), None
         value: Any = None
         style: int | None = None
         try:
@@ -412,7 +425,10 @@ def _expat_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
     c_s: str | int = 0
     v_text: str | None = None
     inline: str | None = None
-    C, V, ROW, T, IS, R, RPH, MERGE = _C, _V, _ROW, _T, _IS, _R, _RPH, _MERGE
+    C, V, ROW, T, IS, R, RPH, MERGE, F = _C, _V, _ROW, _T, _IS, _R, _RPH, _MERGE, _F
+    formula: str | None = None  # the text of the current cell's <f>, None when it has none
+    in_f = False
+    f_buf: list[str] = []
 
     def set_inline(text: str) -> None:
         nonlocal inline
@@ -422,13 +438,18 @@ def _expat_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
 
     def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal in_c, c_ref, c_t, c_s, v_text, inline, collecting, in_row, row_no, level, col_counter, in_is
+        nonlocal formula, in_f
         if name is C:
             if in_row:
                 in_c = True
                 c_ref = attrs.get("r")
                 c_t = attrs.get("t", "n")
                 c_s = attrs.get("s", 0)
-                v_text = inline = None
+                v_text = inline = formula = None
+        elif name is F:
+            if in_c and formula is None and not in_is:
+                in_f = True
+                f_buf.clear()
         elif name is V:
             if in_c and v_text is None and not in_is:
                 collecting = True
@@ -449,8 +470,12 @@ def _expat_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                 merges.append(ref)
 
     def end(name: str) -> None:
-        nonlocal in_c, v_text, collecting, in_row, cells, col_counter, in_is
-        if name is C:
+        nonlocal in_c, v_text, collecting, in_row, cells, col_counter, in_is, formula, in_f
+        if name is F:
+            if in_f:
+                in_f = False
+                formula = "".join(f_buf)
+        elif name is C:
             if not in_c:
                 return
             in_c = False
@@ -459,7 +484,8 @@ def _expat_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
             else:
                 col = col_counter + 1
             col_counter = col
-            value, fmt = cell(c_t, v_text or None, c_s, inline, c_ref or str(col))
+            value, fmt = cell(c_t, v_text or None, c_s, inline, c_ref or str(col),
+                              formula if not v_text and c_t == "n" else None)
             cells.append((col, value, fmt))
         elif name is V:
             if collecting and not in_is:
@@ -480,6 +506,10 @@ def _expat_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
     def chars(data: str) -> None:
         if collecting:
             buf.append(data)
+        elif in_f:
+            f_buf.append(data)
+        elif in_f:
+            f_buf.append(data)
         elif in_is:
             rich_chars(data)
 
@@ -684,6 +714,17 @@ def _cell_content(inner: str, t: str) -> tuple[str | None, str | None]:
     return (_text(m.group(2)) if m is not None and m.group(2) else None), None
 
 
+_F_TAG = re.compile(r"<f(?=[\s/>])" + _ATTRS + r"(?:/>|>([^<]*)</f>)")
+
+
+def _formula_text(inner: str) -> str | None:
+    """The text of a cell content's ``<f>`` (``""`` when empty: a shared formula's other cells), ``None`` when none."""
+    m = _F_TAG.search(inner)
+    if m is None:
+        return None
+    return _text(m.group(2) or "")
+
+
 def _row_number(attrs: dict[str, str], previous: int) -> tuple[int, int]:
     """(number, outline level) of a ``<row>`` with these attributes: ``r`` (a row without one follows the
     ``previous``), ``outlineLevel`` (0 when absent or not a number).  :class:`CorruptFile` for an ``r`` that is
@@ -814,12 +855,14 @@ def _regex_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                                 if shared is not None:
                                     cells.append((col, shared if shared.strip() else None, None))
                                     continue
-                            inline = None
+                            inline = formula = None
                             if inner:
                                 v, inline = _cell_content(inner, t)
+                                if not v and t == "n" and "<f" in inner:
+                                    formula = _formula_text(inner)
                             elif t == "inlineStr":
                                 inline = text
-                            value, fmt = cell(t, v or None, s, inline, letters)
+                            value, fmt = cell(t, v or None, s, inline, letters, formula)
                             if t == "s" and strings is None:
                                 strings = book.strings
                             cells.append((col, value, fmt))
@@ -835,7 +878,8 @@ def _regex_rows(book: _Book, part: str, merges: list[str]) -> Iterator[_Row]:
                             col_counter = col
                             t = ca.get("t", "n")
                             v, inline = _cell_content(inner, t) if inner else (None, None)
-                            cells.append((col, *cell(t, v or None, ca.get("s", 0), inline, ref or str(col))))
+                            formula = _formula_text(inner) if not v and t == "n" and "<f" in inner else None
+                            cells.append((col, *cell(t, v or None, ca.get("s", 0), inline, ref or str(col), formula)))
                 yield row_no, level, cells
             if "<mergeCell" in piece:
                 for m in _MERGE_TAG.finditer(piece):
