@@ -223,7 +223,7 @@ def test_currency_in_the_header_or_cells_gives_no_warning_and_a_mix_is_counted(t
     items, problems = read_all(_csv(tmp_path, body, "m.csv"), currency_note=True)
     assert [i.currency for i in items] == ["RUB", None, "USD"]
     assert [p.message[:40] for p in problems if p.type == "missing_currency"] == [
-        "1 of the 3 items with a price have no cu"
+        "1 of the 3 items with a price has no cur"
     ]
 
 
