@@ -159,3 +159,184 @@ def test_same_name_lookup_finds_an_identical_name_made_of_common_words() -> None
     matcher = Matcher(catalog)
     assert catalog.entries[catalog.same_name(entry)[0]].id == "p"
     assert len(catalog) - 1 in matcher.block(entry)
+
+
+# -- breaker trip curves written apart from the rating, kA, cable sections (the hostile trial) --------
+
+#: (catalog product, an item naming another trip curve or breaking capacity): never an automatic link
+CURVE_CONFLICTS = [
+    # the curve as a word of its own
+    ("Автоматический выключатель IEK ВА47-29 1P 16А C", "Автоматический выключатель IEK ВА47-29 1P 16А B"),
+    ("Автоматический выключатель IEK ВА47-29 1P 16А C", "Автоматический выключатель IEK ВА47-29 1P 16А D"),
+    ("Circuit breaker IEK BA47-29 1P 16A C", "Circuit breaker IEK BA47-29 1P 16A B"),
+    # in parentheses
+    ("Автомат EKF ВА 47-63 1P 10А (C) 4,5кА", "Автомат EKF ВА 47-63 1P 10А (B) 4,5кА"),
+    ("Автомат EKF ВА 47-63 1P 10А (C) 4,5кА", "Автомат EKF ВА 47-63 1P 10А (D) 4,5кА"),
+    ("MCB EKF BA 47-63 1P 10A (C) 4.5kA", "MCB EKF BA 47-63 1P 10A (D) 4.5kA"),
+    # after a word naming the curve
+    ("Автомат IEK ВА47-29 3P 25А тип C", "Автомат IEK ВА47-29 3P 25А тип B"),
+    ("Автомат Legrand RX3 1P 16A хар-ка C", "Автомат Legrand RX3 1P 16A хар-ка B"),
+    ("Автомат Legrand RX3 1P 16A характеристика C", "Автомат Legrand RX3 1P 16A характеристика B"),
+    ("Автомат Legrand RX3 1P 16A кривая C", "Автомат Legrand RX3 1P 16A кривая D"),
+    ("Breaker Legrand RX3 1P 16A curve C", "Breaker Legrand RX3 1P 16A curve B"),
+    ("Breaker Legrand RX3 1P 16A type C", "Breaker Legrand RX3 1P 16A type D"),
+    ("Breaker Legrand RX3 1P 16A char C", "Breaker Legrand RX3 1P 16A char B"),
+    # Cyrillic С / В / Д (not the prepositions «с» / «в» here)
+    (
+        "Выключатель автоматический Schneider Easy9 1П 16А С 4,5кА",
+        "Выключатель автоматический Schneider Easy9 1П 16А В 4,5кА",
+    ),
+    ("Автомат IEK ВА47-29 1P 16А С", "Автомат IEK ВА47-29 1P 16А Д"),
+    # the curve written apart on one side, glued to the rating on the other
+    ("Автомат IEK ВА47-29 1P 16А С", "Автомат IEK ВА47-29 1P В16"),
+    ("Автомат IEK ВА47-29 1P 16А C", "Автомат IEK ВА47-29 1P C10"),
+    ("Circuit breaker ABB S201 1P 16A C", "Circuit breaker ABB S201 1P B16"),
+    # breaking capacity (kA)
+    (
+        "Выключатель автоматический Schneider Easy9 1П 16А С 4,5кА",
+        "Выключатель автоматический Schneider Easy9 1П 16А С 6кА",
+    ),
+    (
+        "Выключатель автоматический Schneider Easy9 1П 16А С 4,5кА",
+        "Выключатель автоматический Schneider Easy9 1П 16А С 10 kA",
+    ),
+    ("Circuit breaker Schneider Easy9 1P 16A C 4.5kA", "Circuit breaker Schneider Easy9 1P 16A C 6kA"),
+    # leakage current (mA)
+    ("Дифавтомат IEK АВДТ-32 1P+N 16А 30мА C", "Дифавтомат IEK АВДТ-32 1P+N 16А 100мА C"),
+]
+
+
+@pytest.mark.parametrize(("product", "item"), CURVE_CONFLICTS)
+def test_another_curve_or_capacity_is_never_linked_automatically(product: str, item: str) -> None:
+    matcher = Matcher(Catalog([Product("p", product), *FILLER]))
+    result = matcher.match_one(Item("i", item))
+    assert result.decision != "auto", (product, item, result)
+    assert all(c.score < 95 for c in result.candidates)
+
+
+@pytest.mark.parametrize(("product", "item"), CURVE_CONFLICTS)
+def test_the_same_curve_and_capacity_still_link(product: str, item: str) -> None:
+    matcher = Matcher(Catalog([Product("other", item), Product("same", product), *FILLER]))
+    result = matcher.match_one(Item("i", product))
+    assert (result.decision, result.product_id) == ("auto", "same")
+
+
+#: the same curve, rating and capacity written two ways: still one product
+SAME_CURVE = [
+    ("Автоматический выключатель IEK ВА47-29 1P 16А C", "Автоматический выключатель IEK ВА47-29 1P C16"),
+    ("Автоматический выключатель IEK ВА47-29 1P C16", "Автоматический выключатель IEK ВА47-29 1P 16А C"),
+    ("Circuit breaker IEK BA47-29 1P 16A C", "Circuit breaker IEK BA47-29 1P C16"),
+    ("Автомат IEK ВА47-29 1P 16А С", "Автомат IEK ВА47-29 1P 16A C"),  # Cyrillic С, Latin C
+    ("Автомат IEK ВА47-29 1P 16А С", "Автомат IEK ВА47-29 1P С16"),
+    ("Автомат EKF ВА 47-63 1P 10А (C) 4,5кА", "Автомат EKF ВА 47-63 1P 10А тип C 4.5kA"),
+    ("Выключатель автоматический Schneider Easy9 1П 16А С 4,5кА", "Выключатель автоматический Schneider Easy9 1П 16А C 4,5 кА"),
+    ("Автомат Legrand RX3 1P 16A хар-ка C", "Автомат Legrand RX3 1P 16A характеристика C"),
+]
+
+
+@pytest.mark.parametrize(("product", "item"), SAME_CURVE)
+def test_one_curve_written_two_ways_still_links(product: str, item: str) -> None:
+    matcher = Matcher(Catalog([Product("p", product), *FILLER]))
+    result = matcher.match_one(Item("i", item))
+    assert (result.decision, result.product_id) == ("auto", "p"), result
+
+
+@pytest.mark.parametrize(
+    ("raw", "curve"),
+    [
+        ("Автоматический выключатель IEK ВА47-29 1P 16А C", "c"),
+        ("Автомат EKF ВА 47-63 1P 10А (D) 4,5кА", "d"),
+        ("Автомат IEK ВА47-29 3P 25А тип B", "b"),
+        ("Автомат Legrand RX3 хар-ка C", "c"),  # a breaker word, no rating
+        ("Выключатель автоматический Schneider Easy9 1П 16А С 4,5кА", "c"),  # Cyrillic С
+        ("Выключатель автоматический Schneider Easy9 1П 16А В", "b"),  # Cyrillic В
+        ("Автомат ABB S201 1P 16А Д", "d"),  # Cyrillic Д
+        ("АВДТ 16А 30мА тип С", "c"),
+        ("Дифавтомат 2P 16А 30мА, С", "c"),
+        ("MCB 1P 16A K", "k"),
+        ("RCBO 1P+N 16A 30mA curve C", "c"),
+        ("Breaker 3P 63A Z", "z"),
+    ],
+)
+def test_a_lone_curve_letter_in_a_breaker_name_is_an_attribute(raw: str, curve: str) -> None:
+    n = normalize_name(raw)
+    assert curve in n.tokens and curve in n.attributes and curve not in n.codes
+    assert dict(prepare(Item("i", raw)).attributes)["curve"] == {curve}
+
+
+def test_a_curve_apart_and_glued_give_the_same_groups() -> None:
+    apart = dict(prepare(Item("i", "Автомат IEK ВА47-29 1P 16А С")).attributes)
+    glued = dict(prepare(Item("i", "Автомат IEK ВА47-29 1P C16")).attributes)
+    for group in ("curve", "curve#", "c#"):
+        assert apart[group] == glued[group], group
+    assert apart["curve#"] == {"c16"} and apart["c#"] == {"16"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Кабель в бухте 100 м",
+        "Розетка с заземлением 16А",  # an amp rating, yet «с» is followed by its noun
+        "Удлинитель 16А с заземлением 3 гнезда",
+        "Автомат в корпусе 16А",
+        "Автомат IEK 16А к щиту",
+        "Лампа с цоколем E27",
+        "Светильник в ванную IP44",
+    ],
+)
+def test_the_prepositions_stay_stop_words(raw: str) -> None:
+    n = normalize_name(raw)
+    assert not {"b", "c", "k", "в", "с", "к"} & set(n.tokens)
+    assert not {"b", "c", "k"} & n.attributes
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Зарядное устройство USB type C", "Nikon D90 body", "Vitamin C 500 mg", "Кабель USB type-C 1 м"],
+)
+def test_a_lone_letter_outside_a_breaker_name_is_no_curve(raw: str) -> None:
+    n = normalize_name(raw)
+    assert not n.attributes & {"b", "c", "d", "k", "z"}
+
+
+def test_socket_names_with_and_without_the_preposition_still_link() -> None:
+    catalog = Catalog([Product("p", "Розетка Legrand Valena с заземлением 16А белая"), *FILLER])
+    result = Matcher(catalog).match_one(Item("i", "Розетка Legrand Valena 16А белая с заземлением"))
+    assert (result.decision, result.product_id) == ("auto", "p")
+
+
+@pytest.mark.parametrize(
+    ("raw", "token", "group"),
+    [
+        ("Автомат 1P 16А С 4,5кА", "4.5ka", "units"),
+        ("MCB 1P 16A C 4.5kA", "4.5ka", "units"),
+        ("MCB 1P 16A C 10 kA", "10ka", "units"),
+        ("АВДТ 16А 30мА", "30ma", "units"),
+        ("RCBO 16A 30 mA", "30ma", "units"),
+        ("Кабель ВВГ 3x2,5 мм²", "3x2.5", "attributes"),
+        ("Кабель ВВГ 3x2.5 мм2", "3x2.5", "attributes"),
+        ("Кабель ВВГ 3х2,5мм²", "3x2.5", "attributes"),
+        ("Кабель ВВГ 3х2,5 кв.мм", "3x2.5", "attributes"),
+        ("Cable NYM 3x2.5mm2", "3x2.5", "attributes"),
+    ],
+)
+def test_capacity_units_and_cable_sections(raw: str, token: str, group: str) -> None:
+    n = normalize_name(raw)
+    assert token in n.tokens and token in getattr(n, group)
+    assert not n.codes & {"45ka", "mm2", "3x25mm2"}
+
+
+@pytest.mark.parametrize(
+    "item", ["Кабель ВВГ 3x2,5 мм²", "Кабель ВВГ 3х2,5мм²", "Кабель ВВГ 3 х 2,5 мм2", "Кабель ВВГ 3x2.5 кв.мм"]
+)
+def test_a_cable_section_written_with_a_comma_or_superscript_links(item: str) -> None:
+    catalog = Catalog(
+        [
+            Product("p", "Кабель ВВГ 3x2.5 мм2"),
+            Product("q", "Кабель ВВГ 3x1.5 мм2"),
+            Product("r", "Кабель ВВГнг 3x2.5 мм2"),
+            *FILLER,
+        ]
+    )
+    result = Matcher(catalog).match_one(Item("i", item))
+    assert (result.decision, result.product_id) == ("auto", "p"), result

@@ -32,6 +32,7 @@ from ingestion.matching.brands import _ALIAS_RE, canonical_brand
 from ingestion.matching.normalize import (
     _UNIT_RE,
     COLOURS,
+    CURVE_LETTERS,
     NormalizedName,
     code_core,
     normalize_name,
@@ -60,7 +61,7 @@ _UNIT_SPLIT = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)$")
 _SHORT_LETTERS_FIRST = re.compile(r"^([^\W\d_]{1,3})(\d{1,3})$")
 _SHORT_DIGITS_FIRST = re.compile(r"^(\d{1,3})([^\W\d_]{1,2})$")
 #: Circuit-breaker trip curves (IEC 60898: B, C, D; also K, Z): "c16" and "b16" differ in the letter.
-_CURVE_LETTERS = frozenset("bcdkz")
+_CURVE_LETTERS = CURVE_LETTERS
 _IP = re.compile(r"^ip[0-9x][0-9x]$")
 #: The longest code token _SHORT_LETTERS_FIRST or _SHORT_DIGITS_FIRST can match (3 letters + 3 digits).
 _ATTRIBUTE_CODE_LEN = 6
@@ -182,6 +183,8 @@ def _token_attributes(token: str, kind: str) -> tuple[tuple[str, str], ...]:
     if kind == "attr":
         if _IP.match(token):
             return (("ip", token[2:]),)
+        if len(token) == 1:  # a breaker curve written apart ("16А C"): see attribute_groups
+            return (("curve", token),) if token in _CURVE_LETTERS else ()
         if token[0].isdigit():
             return (("x", token.rstrip("abcdefghijklmnopqrstuvwxyzабвгдеежзийклмнопрстуфхцчшщъыьэюя")),)
     m = _SHORT_LETTERS_FIRST.match(token)
@@ -190,6 +193,7 @@ def _token_attributes(token: str, kind: str) -> tuple[tuple[str, str], ...]:
         pairs = [(letters + "#", digits)]
         if len(letters) == 1 and letters in _CURVE_LETTERS:
             pairs.append(("curve#", token))
+            pairs.append(("curve", letters))
         return tuple(pairs)
     m = _SHORT_DIGITS_FIRST.match(token)
     if m:
@@ -206,15 +210,26 @@ def attribute_groups(
     In: a name's unit tokens, attribute tokens and code tokens (:class:`NormalizedName`).
     Out: units by unit ("16a" → ``("a", {"16"})``), IP ratings (``("ip", {"44"})``), ``x``-joined
     sizes (``("x", {"3x2.5"})``), short codes by their letters ("c16" → ``("c#", {"16"})``, "3p" →
-    ``("#p", {"3"})``) and breaker curves with their rating (``("curve#", {"c16"})``).  Two names
-    with the same group and no value in common name different products (the matching trial:
-    "S201 C6" / "S201 C10", "3х2,5" / "3х1,5", "4000K" / "3000K", "IP44" / "IP65").
+    ``("#p", {"3"})``) and breaker curves with their rating (``("curve#", {"c16"})``) and alone
+    (``("curve", {"c"})``).  A curve written apart from its rating ("16А C", "(C)", "тип C": a
+    one-letter attribute token, see :mod:`ingestion.matching.normalize`) gives the curve and, with
+    each amp rating of the name, what the glued spelling gives ("16А C" → ``("curve#", {"c16"})``,
+    ``("c#", {"16"})``), so "16А C" agrees with "C16" and conflicts with "B16", "16А B" and "C10".
+    Two names with the same group and no value in common name different products (the matching
+    trial: "S201 C6" / "S201 C10", "3х2,5" / "3х1,5", "4000K" / "3000K", "IP44" / "IP65", "16А C" /
+    "16А B").
     """
     by_group: dict[str, set[str]] = {}
     for kind, tokens in (("unit", units), ("attr", attributes), ("code", code_tokens)):
         for t in tokens:
             for group, value in _token_attributes(t, kind):
                 by_group.setdefault(group, set()).add(value)
+    amps = by_group.get("a")
+    if amps and "curve" in by_group:
+        for letter in [t for t in attributes if len(t) == 1 and t in _CURVE_LETTERS]:
+            for amp in amps:
+                by_group.setdefault("curve#", set()).add(letter + amp)
+                by_group.setdefault(letter + "#", set()).add(amp)
     return tuple((group, frozenset(values)) for group, values in sorted(by_group.items()))
 
 

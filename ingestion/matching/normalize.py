@@ -20,13 +20,33 @@ numbers / codes found in it.  The rules, and where each comes from:
   cable sections in square millimetres ("1,5 кв.мм" / "2.5 mm2" → ``1.5sqmm``, no
   longer read as "1.5 kV" plus a code) and colour temperature ("4000K" / "4000 К"
   → ``4000k``, kelvin only for a 4-digit number: "4K" stays what it was).
+* Breaking capacity and leakage current are units too ("4,5кА" / "4.5 kA" → ``4.5ka``, "30мА" →
+  ``30ma``; matching trial: "4,5кА" was read as the code ``45ka`` and "6кА" against "4,5кА" did not
+  count as a difference).
+* A cable section written as a size then square millimetres ("3х2,5 мм²", "3x2.5mm2", "3x2,5 кв.мм")
+  is the size alone (``3x2.5``): NFKC has already made "²" a "2", and the "мм2" left after a size
+  was a model code of its own (matching trial: "Кабель ВВГ 3x2,5 мм²" against "Кабель ВВГ 3x2.5
+  мм2" scored 66, ``new``).
+* Breaker trip curves (IEC 60898-1 curves B, C, D; also K and Z; matching trial: "1P 16А C" was
+  auto-linked to "1P 16А B", "(C)" to "(D)", "тип C" to "тип B", Cyrillic "16А С" to "16А В" at
+  100).  In a name that looks like a circuit breaker — an amp rating ("16А", "16A"), a breaker word
+  (автомат…, АВДТ, дифавтомат, MCB, RCBO, breaker) or a breaker series ("ВА47", "S201") — a single
+  letter B, C, D, K, Z (or the Cyrillic В, С, Д, К written for them) standing alone, in parentheses
+  ("(C)") or after «тип», «хар-ка», «характеристика», «кривая», "type", "curve", "char" is the
+  curve: it becomes the Latin letter, a word token that is also an *attribute* (below), so "16А С"
+  and "16A C" are one spelling and "C" against "B" is a conflict (the glued form "C16" already is a
+  code the attributes read, see :func:`ingestion.matching.index.attribute_groups`).  A Cyrillic
+  letter standing alone stays the preposition «в» / «с» / «к» (a stop word) when a Cyrillic word
+  follows it ("автомат в корпусе") or a bare number precedes it ("230 в") — unless it is in
+  parentheses or after a curve word ("тип С серия") — and so does every lone letter in a name
+  without the breaker signs ("кабель в бухте", "розетка с заземлением", "USB type C").
 * Attributes (matching trial: "4000" and "ip45" were taken for shared model codes):
   an IP rating ("IP44", "IPX4"), one Latin letter and 1–3 digits followed by a
   length unit (a diameter: "d20 мм", "D 110 mm" is not joined) and a size / cable
   section made of numbers joined by ``x`` ("3х2,5" → ``3x2.5``, kept as one token)
   are *attribute* tokens
   (:attr:`NormalizedName.attributes`): word tokens that must agree between two
-  names of one product, never model codes.  Unit tokens are attributes of the
+  names of one product, never model codes; so is a breaker curve letter (above).  Unit tokens are attributes of the
   same kind (kept in :attr:`NormalizedName.units`).
 * Model numbers / codes: a token holding both letters and digits, or digit
   groups joined by a dash ("47-29"), is a code.  Its *key* drops dashes, dots and
@@ -59,6 +79,7 @@ from ingestion.matching.brands import apply_brand_aliases
 __all__ = [
     "NormalizedName",
     "COLOURS",
+    "CURVE_LETTERS",
     "UNIT_ALIASES",
     "STOP_WORDS",
     "fold_lookalikes",
@@ -113,7 +134,8 @@ UNIT_ALIASES: dict[str, str] = {
     # power / electrical
     "w": "w", "вт": "w", "watt": "w", "watts": "w", "kw": "kw", "квт": "kw", "v": "v", "в": "v",
     "volt": "v", "kv": "kv", "кв": "kv", "mah": "mah", "мач": "mah", "мa·ч": "mah", "ah": "ah", "ач": "ah",
-    "wh": "wh", "втч": "wh", "a": "a", "а": "a", "ма": "ma", "ma": "ma",
+    "wh": "wh", "втч": "wh", "a": "a", "а": "a", "ма": "ma", "ma": "ma", "mа": "ma", "мa": "ma",
+    "ка": "ka", "ka": "ka", "kа": "ka", "кa": "ka",
     # count / misc
     "pcs": "pcs", "шт": "pcs", "pc": "pcs", "pack": "pack", "pk": "pack", "mp": "mp", "мп": "mp",
     "cup": "cup", "cups": "cup", "disc": "disc", "%": "pct",
@@ -160,6 +182,31 @@ _IP_RATING = re.compile(r"^ip[0-9x][0-9x]$")
 #: One Latin letter and 1–3 digits ("d20"): before a length unit word a size, not a model code.
 _LETTER_RATING = re.compile(r"^[a-z]\d{1,3}$")
 _LENGTH_WORDS = frozenset({"мм", "mm", "см", "cm", "м", "m"})
+#: Square millimetres right after an ``x``-joined size ("3x2.5 мм2", "3x2.5mm2", "3x2.5 кв.мм"):
+#: dropped, the size alone is the cable section (read after NFKC, which makes "²" a "2").
+_SECTION_AFTER_SIZE = re.compile(r"((?<=\d)x\d+(?:\.\d+)?)\s?(?:мм2|mm2|кв\.\s?мм|sq\.\s?mm)(?!\w)")
+
+#: Trip curve letters (IEC 60898-1: B, C, D; also K, Z) and the Cyrillic letters written for them.
+CURVE_LETTERS: frozenset[str] = frozenset("bcdkz")
+_CYRILLIC_CURVES = {"в": "b", "с": "c", "д": "d", "к": "k"}
+_CURVE_PIECES = CURVE_LETTERS | frozenset(_CYRILLIC_CURVES)
+#: A single letter that may name a curve: not part of a word, code or number (read after units).
+_CURVE_LETTER = re.compile(r"(?<![\w\-./])[bcdkzвсдк](?![\w\-./])")
+#: Signs that a name is a circuit breaker's: a breaker word, an amp rating ("16А", "16 A"; read after
+#: units: "16a"), a breaker series ("ВА47", "BA 47-29", "S201").  The two patterns have no leading
+#: look-behind (a look-behind first makes ``re`` try every position): :func:`_looks_like_breaker`
+#: checks that a hit starts a word.
+_BREAKER_WORDS = ("автомат", "авдт", "mcb", "rcbo", "breaker")
+_AMP_HINT = re.compile(r"\d ?[aа](?!\w)")
+_SERIES_HINT = re.compile(r"(?:ва|ba|va|s2)[ -]?\d\d")
+#: What makes the letter right after it a curve whatever follows: "(", or a word naming the curve.
+_CURVE_MARK = re.compile(
+    r"(?:\(|(?<!\w)(?:тип|хар-ка|хар|характеристика|характеристикой|кривая|type|curve|char))[\s:.\-]*$"
+)
+#: After a lone Cyrillic letter: a Cyrillic word ("в корпусе"): the letter is a preposition.
+_CYRILLIC_WORD_AHEAD = re.compile(r"\s*[а-я]{2}")
+#: Before a lone Cyrillic letter: a bare number ("230 в"): the letter is a spaced unit.
+_NUMBER_BEHIND = re.compile(r"(?<![\w.\-/])\d+(?:\.\d+)?\s+$")
 
 
 @attrs.frozen
@@ -171,8 +218,8 @@ class NormalizedName:
     ``codes``: code keys (``pslx350h``), with alternative spellings (transliterated,
     joined with a preceding short letter group);
     ``units``: unit tokens (``16gb``); ``numbers``: bare numbers of 4+ digits;
-    ``attributes``: IP ratings, diameters and ``x``-joined sizes (``ip44``, ``d20`` before
-    "мм", ``3x2.5``), which are tokens but not codes.
+    ``attributes``: IP ratings, diameters, ``x``-joined sizes and breaker curve letters (``ip44``,
+    ``d20`` before "мм", ``3x2.5``, ``c`` in "16А C"), which are tokens but not codes.
     """
 
     text: str
@@ -355,6 +402,59 @@ def _piece_kind(piece: str) -> tuple[str, tuple[str, ...], tuple[str, ...], str 
     return hit
 
 
+def _starts_a_word(text: str, at: int) -> bool:
+    """True when ``text[at]`` starts a word: nothing, or no letter, digit or dot before it."""
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "._")
+
+
+def _looks_like_breaker(text: str) -> bool:
+    """Whether a case-folded name (units read) is a circuit breaker's (see :data:`_BREAKER_WORDS`)."""
+    for word in _BREAKER_WORDS:
+        if word in text:
+            return True
+    for m in _AMP_HINT.finditer(text):
+        at = m.start()
+        while at > 0 and (text[at - 1].isdigit() or text[at - 1] == "."):
+            at -= 1
+        if _starts_a_word(text, at):  # "16a", not the tail of a code ("pm1327a")
+            return True
+    for m in _SERIES_HINT.finditer(text):
+        if _starts_a_word(text, m.start()) and not (m.group(0)[0] == "s" and not m.group(0)[2].isdigit()):
+            return True
+    return False
+
+
+def _mark_curves(text: str) -> tuple[str, list[str]]:
+    """The breaker curve letters of ``text`` (case-folded, units read) made Latin, and the letters.
+
+    Only called for a name with a breaker sign (:func:`_looks_like_breaker`).  A lone Cyrillic letter
+    followed by a Cyrillic word, or preceded by a bare number, is left as it is (a preposition or a
+    spaced unit) unless it is in parentheses or after a curve word (see the module docstring).
+    """
+    out: list[str] = []
+    curves: list[str] = []
+    at = 0
+    for m in _CURVE_LETTER.finditer(text):
+        start, end = m.span()
+        letter = m.group(0)
+        latin = _CYRILLIC_CURVES.get(letter)
+        if latin is not None:
+            before = text[max(0, start - 20) : start]
+            if (
+                _CYRILLIC_WORD_AHEAD.match(text, end) is not None or _NUMBER_BEHIND.search(before) is not None
+            ) and _CURVE_MARK.search(before) is None:
+                continue
+            out.append(text[at:start])
+            out.append(latin)
+            at = end
+            letter = latin
+        curves.append(letter)
+    if not curves:
+        return text, curves
+    out.append(text[at:])
+    return "".join(out), curves
+
+
 def normalize_name(name: str) -> NormalizedName:
     """Normalise one product / item name (see the module docstring for the rules).
 
@@ -378,16 +478,25 @@ def normalize_uncached(name: str) -> NormalizedName:
     if "," in text:
         text = _PRE_DECIMAL.sub(".", text)  # decimal comma: "1,5 л" is "1.5 л"
     text = _PRE_DIMENSION.sub("x", text)  # "3 х 1.5" / "3х1,5" → "3x1.5"
+    if "x" in text and ("m2" in text or "м2" in text or "кв." in text or "sq." in text):
+        text = _SECTION_AFTER_SIZE.sub(r"\1", text)  # "3x2.5 мм2" → "3x2.5"
     text = apply_brand_aliases(text)
     if "”" in text or "“" in text or "″" in text:
         text = text.replace("”", '"').replace("“", '"').replace("″", '"')
     # Units first (their table knows Cyrillic spellings: "220В" is volts, not "220b"),
     # then look-alike folding piece by piece, remembering the transliterated spelling.
     text = normalize_units(text)
+    split = _SPLIT.split(text)
+    curves: list[str] = []
+    # a lone curve letter is a piece of its own ("16а с", "(c)"): a set test before any regex
+    if not _CURVE_PIECES.isdisjoint(split) and _looks_like_breaker(text):
+        text, curves = _mark_curves(text)  # "16а с" → "16a c", "c" an attribute
+        if curves:
+            split = _SPLIT.split(text)
     pieces = []
     translit_alts: dict[str, str] = {}
     raw_get = _raw_pieces.get  # the piece caches are read inline: a look-up, not a call, per piece
-    for p in _SPLIT.split(text):
+    for p in split:
         new, alt = raw_get(p) or _raw_piece(p)
         if alt is not None:
             translit_alts[new] = alt
@@ -433,6 +542,8 @@ def normalize_uncached(name: str) -> NormalizedName:
             tokens.extend(toks_)
             numbers.update(nums)
             prev_short_alpha = short
+    if curves:
+        attributes.update(curves)
     first = dict.fromkeys(tokens)  # _dedupe, in C
     first.pop("", None)
     toks = tuple(first)

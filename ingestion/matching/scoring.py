@@ -41,7 +41,9 @@ The score is built from two parts:
   ("16a" / "25a", "16gb" / "32gb", "3000k" / "4000k", "220v" / "12v"), an IP rating
   ("ip44" / "ip65"), an ``x``-joined size ("3x2.5" / "3x1.5"), a short code with the
   same letters and another number ("c6" / "c10", "s201" / "s202", "1p" / "3p") or
-  another breaker curve ("c16" / "b16").  Products that differ in one are different
+  another breaker curve ("c16" / "b16", "16А C" / "16А B", "(C)" / "(D)", "тип C" / "C16" against
+  "B16"; a curve letter apart from its rating is read by
+  :mod:`~ingestion.matching.normalize`), a breaking capacity ("4.5ka" / "6ka").  Products that differ in one are different
   products, so the pair can at most go to review.
 
   Identical names (the same token set) score 100 and, when the name is *specific*
