@@ -356,7 +356,7 @@ def match_supplier_items(
         stats.remaining = total
         return stats
     try:
-        _match_batches(unmatched, total, matcher_options, batch_size, progress, deadline, stats)
+        _match_batches(sid, unmatched, total, matcher_options, batch_size, progress, deadline, stats)
     except BaseException:
         shared_catalog.forget()  # drafts of a rolled-back batch may be in it
         raise
@@ -367,6 +367,7 @@ def match_supplier_items(
 
 
 def _match_batches(
+    sid: uuid.UUID,
     unmatched: Any,
     total: int,
     matcher_options: dict[str, Any],
@@ -377,6 +378,7 @@ def _match_batches(
 ) -> None:
     catalog = shared_catalog.get()
     matcher = Matcher(catalog, **matcher_options)
+    own = _offered_products(sid)
     # category ids are kept by the process (categories are never deleted; dropped with the catalog
     # after a failed run, whose rolled-back batch may have created some)
     categories = shared_catalog.categories
@@ -400,8 +402,10 @@ def _match_batches(
             writes = _BatchWrites(utcnow())
             for item_id, name, sku, sku_from_name, characteristics, category_path in batch:
                 entry = prepare(_match_item(item_id, name, sku, sku_from_name, characteristics, category_path))
-                result = matcher.match_entry(entry)
+                result = matcher.match_entry(entry, own)
                 _apply_result(item_id, name, characteristics, category_path, entry, result, categories, stats, writes)
+                if writes.items[-1][1] is not None:  # linked (automatically, or to its new draft)
+                    own.add(str(writes.items[-1][1]))
             writes.flush()
         shared_catalog.settle()
         if progress:
@@ -410,6 +414,25 @@ def _match_batches(
             stats.remaining = SupplierItem.select().where(unmatched).count()
             if stats.remaining:
                 break
+
+
+def _offered_products(supplier: uuid.UUID) -> set[str]:
+    """Ids of the products ``supplier`` already offers under a listed SKU: linked to one of its items
+    that is not delisted.
+
+    An unmatched item of the same supplier is never matched to one of them: a supplier lists a product
+    once, so another SKU of its list is another product (the trial: "Schneider Easy9 … 16А С" went to
+    review against the draft made from the same supplier's "EKF … 10А (C)", and a list of 10,000
+    look-alike names "Изделие N" sent 9,994 items to review against each other).  A product it offered
+    under a SKU it has since dropped stays open (suppliers renumber their SKUs).
+    """
+    rows = _tuples(
+        SupplierItem.select(SupplierItem.product)
+        .where((SupplierItem.supplier == supplier) & SupplierItem.product.is_null(False)
+               & SupplierItem.delisted_job_id.is_null())
+        .distinct()
+    )
+    return {str(r[0]) for r in rows}
 
 
 class _BatchWrites:

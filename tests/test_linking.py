@@ -302,3 +302,33 @@ def test_drafts_reuse_category_ids_across_runs_and_forget_drops_them(settings: S
     assert Category.select().count() == 2
     linking.shared_catalog.forget()
     assert linking.shared_catalog.categories == {}
+
+
+def test_another_sku_of_the_same_list_is_another_product(settings: Settings) -> None:
+    # look-alike names that differ in a number: each its own draft, none sent to review against the
+    # drafts of the same list (the fault test's 10,000 "Изделие N" rows all went to review before)
+    rows = [(f"F{n:03d}", f"Изделие {n}", "10", "RUB") for n in range(1, 41)]
+    sid = store("Однотипный", rows)
+    stats = match_supplier_items(sid, OPTIONS)
+    assert (stats.processed, stats.review, stats.new) == (40, 0, 40)
+    assert MatchReviewQueue.select().count() == 0
+    assert len({item(sku).product_id for sku, *_ in rows}) == 40
+
+
+def test_another_suppliers_items_still_match_those_drafts(settings: Settings) -> None:
+    first = store("Первый", [("A1", "Кофеварка капельная Bosch TKA3A031", "3990", "RUB")])
+    match_supplier_items(first, OPTIONS)
+    second = store("Второй", [("B7", "Кофеварка капельная Bosch TKA3A031", "4100", "RUB")])
+    match_supplier_items(second, OPTIONS)
+    assert item("B7").match_status == "auto_matched" and item("B7").product_id == item("A1").product_id
+
+
+def test_a_renumbered_sku_may_take_the_product_of_the_dropped_one(settings: Settings) -> None:
+    phone = product("Samsung Galaxy A54 5G 128GB Black", "Samsung")
+    sid = store("Перенумеровал", [("OLD-1", "Смартфон Samsung Galaxy A54 5G 128GB Black", "29990", "RUB")], "j1")
+    match_supplier_items(sid, OPTIONS)
+    assert item("OLD-1").product_id == phone.id
+    store("Перенумеровал", [("NEW-1", "Смартфон Samsung Galaxy A54 5G 128GB Black (8/128)", "29990", "RUB")], "j2")
+    assert item("OLD-1").delisted_job_id == "j2"  # gone from the new list
+    match_supplier_items(sid, OPTIONS)
+    assert (item("NEW-1").match_status, item("NEW-1").product_id) == ("auto_matched", phone.id)

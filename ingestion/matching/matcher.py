@@ -37,7 +37,7 @@ Thresholds default to the service settings (auto 95, potential 70, 5 candidates)
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Container, Iterable, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -61,6 +61,8 @@ RARE_DF_FRACTION = 0.02
 #: A code shared with at most this many products keeps them all as candidates, however many
 #: other candidates there are; a commoner code ("d20", "3м") only adds weight.
 MUST_MAX_ROWS = 8
+#: The score of two names that read the same (identical normalised names score 100).
+IDENTICAL = 100.0
 #: An item sharing nothing rare but attribute tokens keeps max_survivors // this many rows.
 ATTRIBUTE_ONLY_SHARE = 4
 #: token_sort_ratio (0–100) a row needs in the whole-catalog fallback (items sharing no rare word).
@@ -239,8 +241,11 @@ class Matcher:
         """
         return [Candidate(pid, s) for pid, s in self._ranked(item, None)]
 
-    def _ranked(self, item: Entry, limit: int | None) -> list[tuple[str, float]]:
-        """``(product id, score)`` of the best ``limit`` (all when None) products, best first."""
+    def _ranked(
+        self, item: Entry, limit: int | None, exclude: Container[str] = frozenset()
+    ) -> list[tuple[str, float]]:
+        """``(product id, score)`` of the best ``limit`` (all when None) products, best first; a product in
+        ``exclude`` only when it scores :data:`IDENTICAL` (its name reads the same)."""
         rows = self.block(item)
         if not rows:
             return []
@@ -257,7 +262,7 @@ class Matcher:
         best: dict[str, float] = {}
         for s, r in scored:
             pid = entries[r].id
-            if pid not in best:
+            if pid not in best and (s <= -IDENTICAL or pid not in exclude):
                 best[pid] = -s
                 if limit is not None and len(best) >= limit:
                     break
@@ -282,10 +287,15 @@ class Matcher:
         """Score and decide one item."""
         return self.match_entry(prepare(item))
 
-    def match_entry(self, entry: Entry) -> MatchResult:
-        """Score and decide one already prepared item (:func:`~ingestion.matching.index.prepare`)."""
+    def match_entry(self, entry: Entry, exclude: Container[str] = frozenset()) -> MatchResult:
+        """Score and decide one already prepared item (:func:`~ingestion.matching.index.prepare`).
+
+        ``exclude``: product ids that are not this item's product unless their names read the same
+        (score :data:`IDENTICAL`): the pipeline passes the products its supplier already offers under
+        another SKU — another SKU of one list is another product, unless the list repeats a name.
+        """
         # decide() reads the best, the runner-up and at most max_candidates shown ones
-        ranked = self._ranked(entry, max(2, self.max_candidates))
+        ranked = self._ranked(entry, max(2, self.max_candidates), exclude)
         return self.decide(entry.id, [Candidate(pid, s) for pid, s in ranked])
 
     def match(self, items: Iterable[Item]) -> list[MatchResult]:
