@@ -98,6 +98,21 @@ def _top_rows(acc: dict[int, float], n: int) -> list[int]:
     return keep[:n]
 
 
+def _summed_weights(lists: Iterable[tuple[Iterable[int], float]]) -> dict[int, float]:
+    """Row → summed weight over ``(rows, weight)`` posting lists, rows in the order first met.  Built with
+    dict operations that run in C (a row list at a time); only rows met twice are added up in Python."""
+    acc: dict[int, float] = {}
+    for rows, w in lists:
+        if not acc:
+            acc = dict.fromkeys(rows, w)
+            continue
+        more = dict.fromkeys(rows, w)
+        for r in acc.keys() & more.keys():
+            more[r] = acc[r] + w
+        acc.update(more)
+    return acc
+
+
 class Matcher:
     """Scores items against a :class:`Catalog` and decides auto / review / new.
 
@@ -184,17 +199,7 @@ class Matcher:
                 attribute_lists.append((rows, cat.weight(tok)))
             else:
                 lists.append((rows, cat.weight(tok)))
-        # Summed weight per row, rows in the order first met.  Built with dict operations that run
-        # in C (a row list at a time); only rows met twice are added up in Python.
-        acc: dict[int, float] = {}
-        for rows, w in lists:
-            if not acc:
-                acc = dict.fromkeys(rows, w)
-                continue
-            more = dict.fromkeys(rows, w)
-            for r in acc.keys() & more.keys():
-                more[r] = acc[r] + w
-            acc.update(more)
+        acc = _summed_weights(lists)
         survivors = self.max_survivors
         if acc:
             for rows, w in attribute_lists:
@@ -203,14 +208,7 @@ class Matcher:
         else:
             # only attributes in common: the few rows sharing the most of them
             survivors = self.max_survivors // ATTRIBUTE_ONLY_SHARE or 1
-            for rows, w in attribute_lists:
-                if not acc:
-                    acc = dict.fromkeys(rows, w)
-                    continue
-                more = dict.fromkeys(rows, w)
-                for r in acc.keys() & more.keys():
-                    more[r] = acc[r] + w
-                acc.update(more)
+            acc = _summed_weights(attribute_lists)
         ranked = _top_rows(acc, survivors)
         seen = set(ranked)
         rows = ranked + [r for r in must if r not in seen]
