@@ -623,7 +623,8 @@ def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
     }
     text = (
         f"job {args.job_id} for supplier {doc['supplier']!r}: rejected{' by ' + decided_by if decided_by else ''}"
-        f"{' (' + reason + ')' if reason else ''} — {doc['rows_dropped']} held rows dropped; nothing was published "
+        f"{' (' + reason + ')' if reason else ''} — the held list was dropped ({doc['rows_dropped']} staged changes: "
+        "items to write and SKUs to delist); nothing was published "
         "and the supplier's current list is unchanged"
     )
     _print_outcome(doc, args.json, text)
