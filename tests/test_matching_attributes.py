@@ -340,3 +340,144 @@ def test_a_cable_section_written_with_a_comma_or_superscript_links(item: str) ->
     )
     result = Matcher(catalog).match_one(Item("i", item))
     assert (result.decision, result.product_id) == ("auto", "p"), result
+
+
+# -- brands and model series (hostile test: links between products of different makers) --------------
+
+#: The hostile tester's catalog: an ABB breaker, a cable, an IEK breaker.
+BRAND_CATALOG = [
+    Product("p1", "Автоматический выключатель ABB S201 C16"),
+    Product("p5", "Кабель ВВГнг(А)-LS 3x2.5 мм2"),
+    Product("p9", "Автоматический выключатель IEK ВА47-29 1P C16 4.5кА"),
+]
+BRAND_CATALOG_EN = [
+    Product("p1", "Circuit breaker ABB S201 C16"),
+    Product("p5", "Cable NYM 3x2.5 mm2"),
+    Product("p9", "Circuit breaker IEK BA47-29 1P C16 4.5kA"),
+]
+
+#: (item, product id it was wrongly linked to, catalog)
+BRAND_CLASHES = [
+    ("Автоматический выключатель EKF ВА47-63 1P C16", "p1", BRAND_CATALOG),
+    ("Автоматический выключатель ABB S202 C16", "p9", BRAND_CATALOG),
+    ("Автоматический выключатель IEK ВА47-29 1P C16 6кА", "p1", BRAND_CATALOG),
+    ("Автоматический выключатель IEK ВА47-29 3P C16 4,5кА", "p1", BRAND_CATALOG),
+    ("Автоматический выключатель Schneider Easy9 C16", "p9", BRAND_CATALOG),
+    ("Circuit breaker EKF BA47-63 1P C16", "p1", BRAND_CATALOG_EN),
+    ("Circuit breaker ABB S202 C16", "p9", BRAND_CATALOG_EN),
+    ("Circuit breaker IEK BA47-29 1P C16 6kA", "p1", BRAND_CATALOG_EN),
+    ("Circuit breaker IEK BA47-29 3P C16 4.5kA", "p1", BRAND_CATALOG_EN),
+    ("Circuit breaker Schneider Easy9 C16", "p9", BRAND_CATALOG_EN),
+]
+
+
+@pytest.mark.parametrize(("item", "wrong", "catalog"), BRAND_CLASHES)
+def test_another_brand_is_never_linked_automatically(item: str, wrong: str, catalog: list[Product]) -> None:
+    result = Matcher(Catalog(catalog)).match_one(Item("i", item))
+    assert result.decision != "auto", (item, result)
+    scores = {c.product_id: c.score for c in result.candidates}
+    assert scores.get(wrong, 0.0) < 80, (item, result)
+    assert all(c.score < 95 for c in result.candidates)
+
+
+@pytest.mark.parametrize(
+    ("item", "other"),
+    [
+        # the brand in the name
+        ("Автоматический выключатель EKF ВА47-29 1P C16", "Автоматический выключатель IEK ВА47-29 1P C16"),
+        ("Circuit breaker Schneider Easy9 1P C16", "Circuit breaker Legrand Easy9 1P C16"),
+        ("Дрель-шуруповерт Makita DF333 12В", "Дрель-шуруповерт Bosch DF333 12В"),
+        ("Лампа светодиодная Gauss A60 10Вт E27", "Лампа светодиодная Feron A60 10Вт E27"),
+        ("Samsung Galaxy Buds 2 wireless earbuds", "Sony Galaxy Buds 2 wireless earbuds"),
+        # a Cyrillic spelling against another brand
+        ("Автоматический выключатель АББ S201 C16", "Автоматический выключатель Шнайдер S201 C16"),
+    ],
+)
+def test_a_brand_in_both_names_must_agree(item: str, other: str) -> None:
+    result = Matcher(Catalog([Product("other", other), *FILLER])).match_one(Item("i", item))
+    assert result.decision != "auto", (item, other, result)
+    assert all(c.score < 95 for c in result.candidates)
+    # with the item's own product in the catalog, it links there, and the other maker stays behind
+    result = Matcher(Catalog([Product("other", other), Product("same", item), *FILLER])).match_one(Item("i", item))
+    assert (result.decision, result.product_id) == ("auto", "same")
+
+
+def test_brand_fields_must_agree() -> None:
+    catalog = Catalog([Product("p", "Автоматический выключатель S201 C16", brand="ABB"), *FILLER])
+    result = Matcher(catalog).match_one(Item("i", "Автоматический выключатель S201 C16", brand="Schneider Electric"))
+    assert result.decision != "auto" and result.score < 95
+    result = Matcher(catalog).match_one(Item("i", "Автоматический выключатель S201 C16", brand="abb"))
+    assert (result.decision, result.product_id) == ("auto", "p")
+
+
+def test_a_catalog_brand_field_is_found_in_names() -> None:
+    """A maker outside the built-in list is known once the catalog gives it as a brand."""
+    catalog = Catalog(
+        [
+            Product("p", "Розетка Zeberg Этюд ZT-10 с заземлением", brand="Zeberg"),
+            Product("q", "Выключатель Kvadrix Уют KX-2", brand="Kvadrix"),
+            *FILLER,
+        ]
+    )
+    result = Matcher(catalog).match_one(Item("i", "Розетка Kvadrix Этюд ZT-10 с заземлением"))
+    assert result.decision != "auto" and result.score < 95
+    result = Matcher(catalog).match_one(Item("i", "Розетка Zeberg Этюд ZT-10 с заземлением белая"))
+    assert (result.decision, result.product_id) == ("auto", "p")
+
+
+@pytest.mark.parametrize(
+    ("product", "item"),
+    [
+        # Latin and Cyrillic spellings of one maker
+        ("Автоматический выключатель ABB S201 C16", "Автоматический выключатель АББ S201 C16"),
+        ("Автоматический выключатель IEK ВА47-29 1P C16 4.5кА", "Автоматический выключатель ИЭК ВА47-29 1P C16 4,5кА"),
+        ("Автоматический выключатель Schneider Electric Easy9 C16", "Автоматический выключатель Шнайдер Easy9 C16"),
+        ("Дрель ударная Makita HP1630", "Дрель ударная Макита HP1630"),
+        ("Drill DeWalt DCD771", "Drill De Walt DCD771"),
+        # the brand missing on one side
+        ("Автоматический выключатель ABB S201 C16", "Автоматический выключатель S201 C16 ABB"),
+        ("Circuit breaker ABB S201 C16", "ABB S201 C16 circuit breaker"),
+        ("Дрель ударная HP1630 710Вт", "Дрель ударная Makita HP1630 710Вт"),
+        ("Samsung Galaxy Buds 2 wireless earbuds SM-R177", "Galaxy Buds 2 wireless earbuds SM-R177"),
+    ],
+)
+def test_one_brand_written_two_ways_or_missing_still_links(product: str, item: str) -> None:
+    result = Matcher(Catalog([Product("p", product), *FILLER])).match_one(Item("i", item))
+    assert (result.decision, result.product_id) == ("auto", "p"), result
+
+
+def test_a_brand_field_on_one_side_only_is_no_conflict() -> None:
+    catalog = Catalog([Product("p", "Автоматический выключатель S201 C16 1P", brand="ABB"), *FILLER])
+    result = Matcher(catalog).match_one(Item("i", "Автоматический выключатель S201 C16 1P"))
+    assert (result.decision, result.product_id) == ("auto", "p")
+
+
+@pytest.mark.parametrize(
+    ("item", "other"),
+    [
+        ("Автоматический выключатель ВА47-63 1P C16", "Автоматический выключатель ВА47-29 1P C16"),
+        ("Circuit breaker BA47-63 1P C16", "Circuit breaker BA47-29 1P C16"),
+        ("Автоматический выключатель S202 C16", "Автоматический выключатель S201 C16"),
+        ("Circuit breaker S202 C16", "Circuit breaker S201 C16"),
+        ("Автоматический выключатель IEK ВА47-29 1P C16", "Автоматический выключатель IEK ВА47-29 3P C16"),
+        ("Circuit breaker IEK BA47-29 1P C16", "Circuit breaker IEK BA47-29 3P C16"),
+    ],
+)
+def test_another_series_or_pole_count_is_a_conflict(item: str, other: str) -> None:
+    result = Matcher(Catalog([Product("other", other), *FILLER])).match_one(Item("i", item))
+    assert result.decision != "auto", (item, other, result)
+    assert all(c.score < 95 for c in result.candidates)
+
+
+def test_series_attribute_group() -> None:
+    groups = dict(prepare(Item("i", "Автоматический выключатель ВА47-29 1P C16")).attributes)
+    assert groups["ba#4"] == {"4729"}
+    assert dict(prepare(Item("i", "Circuit breaker BA47-29")).attributes)["ba#4"] == {"4729"}
+
+
+def test_name_brands_and_catalog_brands() -> None:
+    item = prepare(Item("i", "Автомат АББ S201 C16", brand="Schneider Electric"))
+    assert item.brands == {"abb", "schneider"}
+    catalog = Catalog([Product("p", "Розетка Этюд", brand="Zeberg")])
+    assert catalog.brands_of(prepare(Item("i", "Розетка Zeberg Этюд"))) == {"zeberg"}
+    assert not catalog.brands_of(prepare(Item("i", "Розетка Этюд белая")))

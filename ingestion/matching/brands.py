@@ -4,13 +4,23 @@ Aliases (:data:`BRAND_ALIASES`) are the usual ways one maker is written in price
 lists (full company names, transliterations, dashes).  They are applied to an
 explicit brand field and, as phrases, to names before tokenising, so
 "Hewlett-Packard LaserJet" and "HP LaserJet" share the token ``hp``.
+
+:data:`KNOWN_BRANDS` is a compact built-in list of makers common in the price lists this
+service reads (electrical, lighting, tools, plumbing, electronics), as canonical tokens:
+a name holding one of them names that brand even when the catalog gives no brand field
+(the matching trial auto-linked "EKF ВА47-63 1P C16" to "ABB S201 C16").  Cyrillic
+spellings reach the same token through :data:`BRAND_ALIASES`.  Only unambiguous maker
+names are listed — no ordinary words ("era", "universal") — since a brand found in both
+names and differing makes the pair a conflict (see :mod:`ingestion.matching.scoring`).
+:func:`name_brands` gives the brands of a tokenised name.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
-__all__ = ["BRAND_ALIASES", "canonical_brand", "apply_brand_aliases"]
+__all__ = ["BRAND_ALIASES", "KNOWN_BRANDS", "canonical_brand", "apply_brand_aliases", "name_brands"]
 
 #: alias (lower case, normalised spaces) → canonical brand token.
 BRAND_ALIASES: dict[str, str] = {
@@ -34,7 +44,69 @@ BRAND_ALIASES: dict[str, str] = {
     "black and decker": "blackdecker",
     "black+decker": "blackdecker",
     "panasonic corporation": "panasonic",
+    # Cyrillic and other common spellings of the makers in KNOWN_BRANDS
+    "абб": "abb",
+    "иек": "iek",
+    "екф": "ekf",
+    "экф": "ekf",
+    "шнайдер": "schneider",
+    "шнейдер": "schneider",
+    "легранд": "legrand",
+    "хагер": "hager",
+    "сименс": "siemens",
+    "тдм": "tdm",
+    "тдм электрик": "tdm",
+    "дкс": "dkc",
+    "гаусс": "gauss",
+    "ферон": "feron",
+    "осрам": "osram",
+    "макита": "makita",
+    "де волт": "dewalt",
+    "девольт": "dewalt",
+    "деволт": "dewalt",
+    "de walt": "dewalt",
+    "de-walt": "dewalt",
+    "эпл": "apple",
+    "эппл": "apple",
+    "хитачи": "hitachi",
+    "метабо": "metabo",
+    "интерскол": "interskol",
+    "зубр": "zubr",
+    "ресанта": "resanta",
+    "рехау": "rehau",
+    "валтек": "valtec",
+    "грундфос": "grundfos",
+    "калде": "kalde",
+    "ксиаоми": "xiaomi",
+    "сяоми": "xiaomi",
+    "панасоник": "panasonic",
+    "кингстон": "kingston",
+    "кэнон": "canon",
+    "никон": "nikon",
 }
+
+#: Canonical tokens of common makers (see the module docstring); a few dozen, not a registry.
+KNOWN_BRANDS: frozenset[str] = frozenset(
+    {
+        # electrical installation
+        "abb", "iek", "ekf", "schneider", "legrand", "hager", "siemens", "tdm", "dkc", "chint",
+        "eaton", "wago", "werkel", "makel", "viko", "rexant", "resanta", "elektrostandard",
+        # lighting
+        "navigator", "gauss", "feron", "philips", "osram", "ledvance", "jazzway", "camelion",
+        "varton",
+        # tools
+        "bosch", "makita", "dewalt", "metabo", "hitachi", "ryobi", "milwaukee", "stanley",
+        "interskol", "zubr", "blackdecker", "karcher", "hilti", "einhell",
+        # plumbing
+        "rehau", "valtec", "grundfos", "kalde", "wilo", "grohe", "hansgrohe",
+        # electronics
+        "samsung", "apple", "sony", "lg", "panasonic", "toshiba", "xiaomi", "huawei", "lenovo",
+        "asus", "acer", "dell", "hp", "canon", "nikon", "kingston", "sandisk", "logitech",
+        "pioneer", "yamaha", "denon", "onkyo", "jvc", "garmin", "tomtom", "bose",
+        "belkin", "linksys", "netgear", "dlink", "tplink", "wd", "seagate", "epson", "brother",
+    }
+)
+
 
 _ALIAS_RE = re.compile(
     r"(?<!\w)(" + "|".join(re.escape(a) for a in sorted(BRAND_ALIASES, key=len, reverse=True)) + r")(?!\w)"
@@ -44,6 +116,11 @@ _ALIAS_RE = re.compile(
 def apply_brand_aliases(text: str) -> str:
     """Replace known brand aliases inside already case-folded ``text`` by their canonical token."""
     return _ALIAS_RE.sub(lambda m: BRAND_ALIASES[m.group(1)], text)
+
+
+def name_brands(tokens: Iterable[str]) -> frozenset[str]:
+    """The :data:`KNOWN_BRANDS` among a name's tokens (empty when there is none)."""
+    return KNOWN_BRANDS.intersection(tokens)
 
 
 def canonical_brand(brand: str | None) -> str | None:

@@ -28,7 +28,7 @@ from typing import Iterable
 import attrs
 import numpy as np
 
-from ingestion.matching.brands import _ALIAS_RE, canonical_brand
+from ingestion.matching.brands import _ALIAS_RE, canonical_brand, name_brands
 from ingestion.matching.normalize import (
     _UNIT_RE,
     COLOURS,
@@ -63,8 +63,13 @@ _SHORT_DIGITS_FIRST = re.compile(r"^(\d{1,3})([^\W\d_]{1,2})$")
 #: Circuit-breaker trip curves (IEC 60898: B, C, D; also K, Z): "c16" and "b16" differ in the letter.
 _CURVE_LETTERS = CURVE_LETTERS
 _IP = re.compile(r"^ip[0-9x][0-9x]$")
-#: The longest code token _SHORT_LETTERS_FIRST or _SHORT_DIGITS_FIRST can match (3 letters + 3 digits).
-_ATTRIBUTE_CODE_LEN = 6
+#: A model series of letters then digits, longer than a short code (matching trial: "ВА47-63" was
+#: linked where "ВА47-29" was meant; the dash is gone from the key): 1–3 letters and 4 digits
+#: ("ba4729"), or 4 letters and 2–4 digits.  Two names with a series of the same letters and the
+#: same number of digits, and no value in common, name different series.
+_SERIES = re.compile(r"^(?:([^\W\d_]{1,3})(\d{4})|([^\W\d_]{4})(\d{2,4}))$")
+#: The longest code token an attribute can come from (a series: 4 letters + 4 digits).
+_ATTRIBUTE_CODE_LEN = 8
 #: A SKU of ASCII letter/digit groups joined by single dashes, starting with a letter (see _sku_key).
 _PLAIN_SKU = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 _ANY_DIGIT = re.compile(r"[0-9]")
@@ -84,8 +89,11 @@ class Entry:
     to be specific, each with the word of a "number glued to a word" code or None),
     ``code_tokens`` (tokens that are codes, in name order), ``colours`` (colour words),
     ``unit_values`` (unit → the values given in it), ``bare_numbers`` (bare numbers
-    of 2+ digits) and ``attributes`` (attribute group → the values given in it, see
-    :func:`attribute_groups`: what must agree between two names of one product).
+    of 2+ digits), ``attributes`` (attribute group → the values given in it, see
+    :func:`attribute_groups`: what must agree between two names of one product) and
+    ``brands`` (the explicit brand and the built-in brands named in the name,
+    :func:`~ingestion.matching.brands.name_brands`; the catalog's own brand vocabulary is added
+    when scoring, :meth:`Catalog.brands_of`).
     """
 
     id: str
@@ -103,6 +111,7 @@ class Entry:
     unit_values: tuple[tuple[str, frozenset[str]], ...] = attrs.field(eq=False, default=())
     bare_numbers: tuple[str, ...] = attrs.field(eq=False, default=())
     attributes: tuple[tuple[str, frozenset[str]], ...] = attrs.field(eq=False, default=())
+    brands: frozenset[str] = attrs.field(eq=False, default=frozenset())
 
 
 def sorted_text(text: str) -> str:
@@ -198,6 +207,10 @@ def _token_attributes(token: str, kind: str) -> tuple[tuple[str, str], ...]:
     m = _SHORT_DIGITS_FIRST.match(token)
     if m:
         return (("#" + m.group(2), m.group(1)),)
+    m = _SERIES.match(token)
+    if m:
+        letters, digits = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        return ((f"{letters}#{len(digits)}", digits),)
     return ()
 
 
@@ -210,7 +223,8 @@ def attribute_groups(
     In: a name's unit tokens, attribute tokens and code tokens (:class:`NormalizedName`).
     Out: units by unit ("16a" → ``("a", {"16"})``), IP ratings (``("ip", {"44"})``), ``x``-joined
     sizes (``("x", {"3x2.5"})``), short codes by their letters ("c16" → ``("c#", {"16"})``, "3p" →
-    ``("#p", {"3"})``) and breaker curves with their rating (``("curve#", {"c16"})``) and alone
+    ``("#p", {"3"})``), longer model series by their letters and digit count ("ba4729" →
+    ``("ba#4", {"4729"})``) and breaker curves with their rating (``("curve#", {"c16"})``) and alone
     (``("curve", {"c"})``).  A curve written apart from its rating ("16А C", "(C)", "тип C": a
     one-letter attribute token, see :mod:`ingestion.matching.normalize`) gives the curve and, with
     each amp rating of the name, what the glued spelling gives ("16А C" → ``("curve#", {"c16"})``,
@@ -257,6 +271,10 @@ def prepare(record: Product | Item) -> Entry:
     cores, candidates = _code_parts(codes)
     category = " ".join(record.category.casefold().split()) if record.category else None
     tokens = norm.tokens
+    brand = canonical_brand(record.brand) if record.brand else None
+    brands = name_brands(tokens)
+    if brand:
+        brands = brands | {brand}
     name_codes = norm.codes
     long_tokens: list[str] = []
     code_tokens: list[str] = []
@@ -281,7 +299,7 @@ def prepare(record: Product | Item) -> Entry:
         codes=codes,
         cores=cores,
         sku=sku,
-        brand=canonical_brand(record.brand) if record.brand else None,
+        brand=brand,
         category=category or None,
         long_tokens=tuple(long_tokens),
         code_candidates=candidates,
@@ -294,6 +312,7 @@ def prepare(record: Product | Item) -> Entry:
             if norm.units or norm.attributes or short_codes
             else ()
         ),
+        brands=brands,
     )
 
 
@@ -310,7 +329,7 @@ def as_product(entry: Entry, product_id: str) -> Entry:
     return Entry(
         str(product_id), entry.name, entry.norm, codes, cores, None, entry.brand, entry.category,
         entry.long_tokens, candidates, entry.code_tokens, entry.colours, entry.unit_values,
-        entry.bare_numbers, entry.attributes,
+        entry.bare_numbers, entry.attributes, entry.brands,
     )
 
 
@@ -587,6 +606,12 @@ class Catalog:
     def is_brand(self, token: str) -> bool:
         """True when ``token`` is a brand here: given as a brand, or the first word of 2+ product names."""
         return token in self.explicit_brands or self.first_tokens.get(token, 0) >= 2
+
+    def brands_of(self, entry: Entry) -> frozenset[str]:
+        """Every brand ``entry`` names: :attr:`Entry.brands` (its brand field, built-in brands in its
+        name) plus the name tokens that are a brand field value somewhere in the catalog."""
+        found = self.explicit_brands.intersection(entry.norm.tokens)
+        return entry.brands.union(found) if found else entry.brands
 
     def brand_of(self, entry: Entry) -> str | None:
         """The explicit brand, else the first name token when :meth:`is_brand` says it is one."""

@@ -43,8 +43,18 @@ The score is built from two parts:
   same letters and another number ("c6" / "c10", "s201" / "s202", "1p" / "3p") or
   another breaker curve ("c16" / "b16", "16А C" / "16А B", "(C)" / "(D)", "тип C" / "C16" against
   "B16"; a curve letter apart from its rating is read by
-  :mod:`~ingestion.matching.normalize`), a breaking capacity ("4.5ka" / "6ka").  Products that differ in one are different
-  products, so the pair can at most go to review.
+  :mod:`~ingestion.matching.normalize`), a breaking capacity ("4.5ka" / "6ka"), a longer model
+  series of the same letters and digit count ("ba4729" / "ba4763", i.e. "ВА47-29" / "ВА47-63").
+  Products that differ in one are different products, so the pair can at most go to review.
+
+  A *brand conflict* counts as an attribute conflict too (hostile test: "EKF ВА47-63 1P C16" and
+  "IEK ВА47-29 3P C16" were auto-linked to "ABB S201 C16", "ABB S202 C16" to an IEK breaker):
+  both sides name a brand and share none.  A side's brands are its brand field, the built-in
+  makers in its name (:data:`~ingestion.matching.brands.KNOWN_BRANDS`, Cyrillic spellings via
+  the aliases) and the name tokens that are a brand field value in the catalog
+  (:meth:`~ingestion.matching.index.Catalog.brands_of`); a side naming none is no conflict.
+  It is not counted again when the first-word brand penalty above has already kept the pair
+  off auto.  Identical names with different brand fields are scored, not linked at 100.
 
   Identical names (the same token set) score 100 and, when the name is *specific*
   (it holds a model code of 4+ characters or has 5+ tokens), a category
@@ -124,14 +134,15 @@ class ItemContext:
     ``cores`` the item's code cores held by at most ``limit`` products (a series
     shared by many products, "ВА47-29", is no evidence: matching trial) and
     ``specific_name`` whether an identical name links across categories (a model code of
-    4+ characters, or :data:`SPECIFIC_NAME_TOKENS` tokens).
+    4+ characters, or :data:`SPECIFIC_NAME_TOKENS` tokens); ``brands`` every brand the item
+    names (:meth:`Catalog.brands_of`).
     Valid while the catalog does not change.
     """
 
     __slots__ = (
         "catalog", "item", "n", "limit", "weights", "weight", "code_weight", "codes", "brand",
         "tokens", "long_tokens", "colours", "bare_numbers", "units", "code_shapes", "code_heads",
-        "specific_name", "cores",
+        "specific_name", "cores", "brands",
     )
 
     def __init__(self, catalog: Catalog, item: Entry) -> None:
@@ -166,6 +177,7 @@ class ItemContext:
             frozenset(len(a) for a, la, digits, _, _ in self.code_shapes if digits and la >= 5),
         )
         self.brand = catalog.brand_of(item)
+        self.brands = catalog.brands_of(item)
         self.tokens = frozenset(item.norm.tokens)
         self.long_tokens = frozenset(item.long_tokens)
         self.colours = frozenset(item.colours)
@@ -356,6 +368,16 @@ def _attribute_conflict(ctx: ItemContext, product: Entry) -> bool:
     return False
 
 
+def _brand_conflict(ctx: ItemContext, product: Entry) -> bool:
+    """Both sides name a brand (brand field, a built-in brand or a catalog brand in the name, see
+    :meth:`Catalog.brands_of`) and they share none: "EKF ВА47-63" against "ABB S201"."""
+    bi = ctx.brands
+    if not bi:
+        return False
+    bp = ctx.catalog.brands_of(product)
+    return bool(bp) and bi.isdisjoint(bp)
+
+
 def _colour_conflict(ctx: ItemContext, product: Entry) -> bool:
     ci = ctx.colours
     return bool(ci and product.colours and ci.isdisjoint(product.colours))
@@ -416,9 +438,10 @@ def score_row(ctx: ItemContext, row: int, token_set: float | None = None, below:
     tokens = ctx.tokens
     if tokens and len(ptokens) == len(tokens) and tokens.issuperset(ptokens):
         # identical names: nothing can conflict; a specific one links whatever the sections say
-        if ctx.specific_name:
+        if ctx.specific_name and not (item.brand and product.brand and item.brand != product.brand):
             return 100.0
         score = 100.0
+        penalty = 1.0
     else:
         pc = ctx.catalog.row_specific_codes(row, ctx.limit) if product.code_candidates else _EMPTY
         rel = _relation(ctx, product, pc)
@@ -444,7 +467,8 @@ def score_row(ctx: ItemContext, row: int, token_set: float | None = None, below:
             score *= penalty
         if _colour_conflict(ctx, product):
             score = score - COLOUR_CLASH_POINTS if rel in ("exact", "sku", "core") else score * 0.93
-    if _attribute_conflict(ctx, product):
+    # a brand conflict is an attribute conflict, unless the brand penalty has already kept it off auto
+    if _attribute_conflict(ctx, product) or (penalty == 1.0 and _brand_conflict(ctx, product)):
         score *= ATTRIBUTE_CLASH_FACTOR
     elif _number_conflict(ctx, product):
         score *= NUMBER_CLASH_FACTOR
