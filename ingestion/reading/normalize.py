@@ -41,7 +41,13 @@ UNIT_REASON: Final = "the number has a unit of measure"
 MULTIPLIER_REASON: Final = "the number is followed by"
 CONTROL_REASON: Final = "the cell held control characters"
 MARK_REASON: Final = "its decimal mark is in doubt"
-_DOUBT_REASONS: Final = (PERCENT_REASON, UNIT_REASON, MULTIPLIER_REASON, CONTROL_REASON, MARK_REASON)
+TIMES_REASON: Final = "the number has a multiplication sign"
+RANGE_REASON: Final = "a range of amounts or roubles-kopecks"
+EXPONENT_REASON: Final = "the number is written in exponent notation"
+LETTER_O_REASON: Final = "a letter O stands beside its digits"
+MINOR_REASON: Final = "the amount is in kopecks or cents"
+_DOUBT_REASONS: Final = (PERCENT_REASON, UNIT_REASON, MULTIPLIER_REASON, CONTROL_REASON, MARK_REASON, TIMES_REASON,
+                         RANGE_REASON, EXPONENT_REASON, LETTER_O_REASON, MINOR_REASON)
 
 
 def doubtful(parsed: "ParsedPrice") -> bool:
@@ -86,7 +92,29 @@ _ACCOUNTING = re.compile(r"^([^\d()]{0,8})\(\s*(\d[^()]*?)\s*\)([^\d()]{0,12})$"
 #: "-5", "−7", "-$5.00", "– 5 €": a minus before the number, maybe with a currency sign between.
 _LEADING_MINUS = re.compile(r"^[-−–]\s*[^\w\s]{0,3}\s*\d")
 _NUMBER = re.compile(r"[-−–]?\s?\d[\d\s\u00a0\u202f'’`.,]*")
-_KOPECKS = re.compile(r"^\s*(\d[\d\s]*)\s*[=-]\s*(\d{2})\s*$")
+_KOPECKS = re.compile(r"^\s*(\d[\d\s]*)\s*([=-])\s*(\d{2})\s*$")
+#: "12 руб. 50 коп.", "100 р 00 коп": roubles and kopecks written out in words.
+_RUB_KOP = re.compile(r"^(\d[\d\s]*?)\s*(?:руб(?:\.|лей|ля|ль)?|р\.?)\s*(\d{1,2})\s*коп(?:\.|еек|ейки|ейка)?$", re.IGNORECASE)
+#: A word naming the kind of price before the amount: "розница 250", "опт. 120", "цена: 100", "retail 250".
+_KIND_WORD = re.compile(
+    r"^(?:розница|розничная|розн|оптовая|опт|мелкий опт|крупный опт|цена|стоимость|price|retail|wholesale|"
+    r"dealer|дилер|дилерская)\.?\s*:?\s*(?=[-−–$€£¥₽(]?\s*\d)",
+    re.IGNORECASE,
+)
+#: A VAT remark at the end: "(НДС 20%)", "вкл. НДС 20%", "в т.ч. НДС", "incl. VAT", "excl. VAT", "+ VAT", "с НДС".
+_VAT_REMARK = re.compile(
+    r"[\s,;]*[(\[]?\s*(?:(?:в\s?т\.?\s?ч\.?|вкл(?:ючая|ючено|\.)?|включ\w*|с|без|incl\.?|including|inclusive of|"
+    r"excl\.?|excluding|exclusive of|inkl\.?|exkl\.?|zzgl\.?|plus|with|without|w/o|z|bez|\+)\s*)?"
+    r"(?:ндс|vat|mwst|ust|пдв|tva|iva|btw)\.?(?:\s*\d{1,2}(?:[.,]\d{1,2})?\s*%)?\s*[)\]]?\s*$",
+    re.IGNORECASE,
+)
+#: The unit a price is given per, at the end: "/м2", "/кв.м", " за 1 шт", " за кв.м", "/пог.м", " per pc".  Group
+#: ``unit``: a word that must be a unit for the suffix to be one.
+_PER_UNIT = re.compile(
+    r"\s*(?:/|(?<![^\W\d_])(?:за|per|pro|je|za|na)\s)\s*(?:1\s*)?"
+    r"(?:(?:кв|куб|пог|п)\.?\s?(?:м|метр)\.?|[мm][23²³]|(?P<unit>[^\W\d_]{1,12})\.?)\s*$",
+    re.IGNORECASE,
+)
 _NUMBER_JUNK = re.compile(r"[\s'’`]")
 _DIGITS_AND_MARKS = re.compile(r"[\d.,]+")
 _LONG_WORD = re.compile(r"[^\W\d_]{3,}")
@@ -276,6 +304,21 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     ``"12 шт"``), a percent (``"5%"``) or a multiplier (``"5 тыс. руб"``)
     is not a price: no amount, and ``error`` says why (a unit the price is
     given per, ``"100 руб/шт"``, ``"$5 each"``, is read).
+
+    Also read: a price-kind word before the amount (``"розница 250"``,
+    ``"опт. 120"``, ``"retail 250"``), the unit the price is per at the end
+    (``"150 руб/м2"``, ``"100 за 1 шт"``, ``"100 руб/пог.м"``), a VAT remark
+    at the end (``"100 руб. (НДС 20%)"``, ``"100 в т.ч. НДС"``, ``"100 excl.
+    VAT"``: the amount as written), roubles and kopecks in words (``"12 руб.
+    50 коп."`` → 12.50).  Also doubtful (no amount, :func:`doubtful`): a
+    multiplier however short (``"5к"``, ``"5 тр"``, ``"5k"``, ``"5 Tsd."``,
+    ``"5 kEUR"``, ``"5 Mill. €"``), a multiplication sign (``"x100"``,
+    ``"2×"``), a duration, current or voltage or count (``"12 мес"``,
+    ``"16А"``, ``"220В"``, ``"5 dozen"``), a letter O beside the digits
+    (``"25О"``), a whole number in exponent form written as text (``"5e3"``;
+    ``"1.5e3"`` as a program writes a float is read, as is any number cell),
+    and ``"10-15"``: a dash followed by two digits is kopecks (``"100-50"`` →
+    100.50) unless they exceed the whole part, when it may be a range.
     """
     if type(value) is str:  # the common case first: a text cell, most often a plain number
         m = _PLAIN_AMOUNT.fullmatch(value)
@@ -393,6 +436,9 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
             return ParsedPrice(error="on request")
         if abs(sci) > MAX_AMOUNT:
             return _bounded(sci, None)  # before formatting: "1e999999" has a million digits
+        if _BARE_EXPONENT.fullmatch(m.group(2)):
+            # "5e3", "1E2": a whole number, a letter e and digits, typed by hand (or a code), not a program's float
+            return ParsedPrice(error=f"{EXPONENT_REASON} ({text[:40]!r}): write the whole amount")
         exp = sci.as_tuple().exponent
         if isinstance(exp, int) and exp > 0:
             sci = sci.quantize(Decimal(1))  # 1.5E+3 -> 1500
@@ -401,6 +447,8 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
         return _bounded(-sci if m.group(1) else sci, None)
     currency = None if amount_only else currency_from_text(text)
     original = text
+    if not text[0].isdigit() or not text[-1].isdigit() or "/" in text:
+        text = _strip_remarks(text)
     negative = False
     acc = _ACCOUNTING.match(text)
     outside = (acc.group(1) + " " + acc.group(3)) if acc else ""
@@ -411,11 +459,20 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
         text = f"{acc.group(1)} {acc.group(2)} {acc.group(3)}".strip()
     elif _LEADING_MINUS.match(text):
         negative = True
-    m = _KOPECKS.match(text)
+    m = _KOPECKS.match(text) or _RUB_KOP.match(text)
     if m:
         if amount_only and _asks_for_quote(original):
             return ParsedPrice(error="on request")
-        return ParsedPrice(amount=Decimal(m.group(1).replace(" ", "") + "." + m.group(2)), currency=currency)
+        whole = m.group(1).replace(" ", "")
+        if m.re is _RUB_KOP:
+            kopecks = m.group(2).zfill(2)
+        else:
+            kopecks = m.group(3)
+            if m.group(2) == "-" and int(kopecks) > int(whole):
+                # "10-15": from 10 to 15, or 10 roubles 15 kopecks? ("100-50" cannot be a range: kopecks)
+                return ParsedPrice(error=f"{RANGE_REASON} ({text[:40]!r}): write one amount, such as 10.15",
+                                   currency=currency)
+        return ParsedPrice(amount=Decimal(whole + "." + kopecks), currency=currency)
     numbers = [n.strip(" \u00a0\u202f'’`.,") for n in _NUMBER.findall(text)]
     numbers = [n for n in numbers if any(ch.isdigit() for ch in n)]
     if not numbers:
@@ -446,13 +503,24 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
 _MEASURE_WORDS: Final = frozenset(
     "мм см дм км мкм mm cm dm km µm um дюйм дюйма дюймов inch inches ft lb lbs oz мг mg кв куб sq "
     "м² м³ m² m³ мм² mm² вт квт w kw kwh квтч ва ква kva гц кгц мгц hz khz mhz ом ohm мпа кпа бар bar атм psi "
-    "час часа часов".split()
+    "час часа часов ч мин сек мес месяц месяца месяцев дн день дня дней сут суток нед неделя недели недель "
+    "год года годы лет month months mo day days week weeks year years yr yrs h hr hrs "
+    "а a в v ампер вольт amp amps volt volts ач мач ah mah dozen dozens дюжина дюжины дюжин пар".split()
 )
 #: Words that multiply the number ("5 тыс. руб" is 5000 roubles, "2 т.р." 2000): read as they stand they
 #: would store a price a thousand times too small.
 _MULTIPLIER: Final = re.compile(
-    r"(?<![^\W\d_])(?:тыс|млн|млрд|thousand|million|billion|mln|tys|mio|т\.\s?р(?![^\W\d_]))", re.IGNORECASE
+    r"(?<![^\W\d_])(?:тыс|млн|млрд|thousand|million|billion|mln|tys|mio|tsd|"
+    r"(?:mill?|т\.?\s?р|[кk](?:eur|usd|rub|руб|pln|uah|грн|chf|gbp|byn|kzt|р)?)(?![^\W\d_]|-))",
+    re.IGNORECASE,
 )
+#: A currency's minor unit ("50 коп.", "99 cents"): read as it stands the price would be 100 times too large.
+_MINOR_UNIT: Final = re.compile(r"(?<![^\W\d_])(?:коп(?:еек|ейки|ейка|\.)?|kop|cents?|ct|grosz[a-z]*)(?![^\W\d_])",
+                                re.IGNORECASE)
+#: A letter O (Latin or Cyrillic) glued to the digits, where a zero was meant ("25О", "1О0").
+_LETTER_O: Final = re.compile(r"0[oо](?![^\W\d_])|(?<![^\W\d_])[oо]0", re.IGNORECASE)
+#: A multiplication sign beside the number ("x100", "2×", "100 х"): a count or a pack, not a price.
+_TIMES: Final = re.compile(r"(?<![^\W\d_])[xх×]\s?0|0\s?[xх×](?![^\W\d_])", re.IGNORECASE)
 _PERCENT: Final = re.compile(r"[%‰]|(?<![^\W\d_])(?:процент|percent|procent|prozent)", re.IGNORECASE)
 #: A word of a price cell, and what stands before it when it is the unit a price is given per ("100 руб/шт",
 #: "50 за м", "$5 per pc"): such a unit is the unit of sale, not a measure of the number.
@@ -477,6 +545,14 @@ def _not_a_price(skeleton: str) -> str | None:
     m = _MULTIPLIER.search(skeleton)
     if m is not None:
         return f"{MULTIPLIER_REASON} {m.group()!r} (a multiplier): write the whole amount"
+    m = _MINOR_UNIT.search(skeleton)
+    if m is not None:
+        return f"{MINOR_REASON} ({m.group()!r}), not in the currency's main unit: write the amount as 0.50"
+    if _LETTER_O.search(skeleton) is not None:
+        return f"{LETTER_O_REASON} (\"25O\" for 250?): write the amount in digits"
+    m = _TIMES.search(skeleton)
+    if m is not None:
+        return f"{TIMES_REASON} ({m.group().replace('0', '').strip()!r}): a count or a pack, not a price"
     for m in _WORD_IN_PRICE.finditer(skeleton):
         if m.group(1) is not None:
             continue  # "/шт", "за м": the unit of sale the price is per
@@ -484,6 +560,27 @@ def _not_a_price(skeleton: str) -> str | None:
         if word in _PRICE_UNIT_WORDS:
             return f"{UNIT_REASON} ({m.group(2)!r}): a size or a quantity, not a price"
     return None
+
+
+_BARE_EXPONENT: Final = re.compile(r"\d+[eE]\d+")
+
+
+def _strip_remarks(text: str) -> str:
+    """``text`` without what does not change the amount: a price-kind word before it ("розница 250"), then at
+    the end a VAT remark ("100 руб. (НДС 20%)", "100 incl. VAT") and the unit the price is per ("150 руб/м2",
+    "100 за 1 шт").  A per-unit word that is not a unit stays (and the text is then judged with it)."""
+    m = _KIND_WORD.match(text)
+    if m is not None:
+        text = text[m.end():]
+    m = _VAT_REMARK.search(text)
+    if m is not None and m.start() > 0:
+        text = text[: m.start()]
+    m = _PER_UNIT.search(text)
+    if m is not None and m.start() > 0:
+        unit = m.group("unit")
+        if unit is None or unit.casefold() in _PRICE_UNIT_WORDS or _is_unit_text(unit):
+            text = text[: m.start()]
+    return text.strip() or text
 
 
 def _bounded(amount: Decimal, currency: str | None) -> ParsedPrice:

@@ -38,7 +38,9 @@ Rules, in order (a sheet "has prices" when a price column was found):
    is taken from (the first in the price choice order below) refuses the
    row with an error ``bad_price`` even when another price column has an
    amount: that amount is not taken in its place.  In another price column
-   it is a ``bad_price`` warning on the item.
+   it is a ``bad_price`` warning on the item.  A row with a SKU and a name
+   whose price cell holds text that does not read is refused so, never
+   taken for a caption or a section ("A2 | Автомат | розница 25О").
 6. no price at all (the price cells are empty): a row with a name and a unit or stock value, or a
    name and a SKU of a shape the sheet's priced rows use
    (:func:`~ingestion.reading.layout.sku_class`: digits, letters, inner
@@ -66,6 +68,13 @@ Rules, in order (a sheet "has prices" when a price column was found):
    structure (empty, repeated header, section, note/total, group
    continuation) gives a warning ``unrecognized_row`` with the row's cells.
    A URL in a priced row does not make it a note.
+
+Errors in the SKU and name columns, before the rules: a SKU cell holding a
+spreadsheet error (``#REF!``, ``#N/A``, as a cell or as text) or a formula
+saved without its result refuses a named row (or any row that would be an
+item) with an error ``bad_sku`` naming the SKU column and the error: the
+item is never stored keyed by its name instead.  Such a cell in the name
+column makes the row nameless, and its ``missing_name`` error names the cause.
 
 Section depth: when the reader knows the row's outline level (XLS/XLSX
 grouping) the section sits at that level; otherwise consecutive section rows
@@ -111,6 +120,7 @@ from ingestion.reading.normalize import (
     doubtful,
     excel_error,
     excel_error_code,
+    is_error_literal,
     normalize_sku,
     normalize_unit,
     parse_price,
@@ -313,6 +323,14 @@ class SheetInterpreter:
         marks = self._mark_idx
         if marks and (len(marks) > 1 or (marks[0] < width and type(values[marks[0]]) is str)):
             parsed = self._check_marks(values, parsed)
+        if name and name[0] == "#" and is_error_literal(name):
+            name = ""  # an error in the name column ("#N/A" written as text): no name, and the message says why
+        sku_col = self.sku_col
+        sku_value = values[sku_col.index] if sku_col is not None and sku_col.index < width else None
+        if sku_col is not None and (row.errors is not None or (type(sku_value) is str and "#" in sku_value)):
+            sku_error = self._error_in(row, sku_col)
+            if sku_error is not None:
+                return self._sku_error_row(row, name, parsed, sku_error)
         if self.group_col is None:
             if name and parsed and (parsed[0][1].amount is not None if len(parsed) == 1
                                     else all(p.amount is not None for _, p in parsed)):
@@ -369,7 +387,7 @@ class SheetInterpreter:
                 if self._is_note(texts) and self._sku_like(sku_raw) is not True:
                     return []
                 self._last_was_section = False
-                return [self._problem(row, "missing_name", "The row has a price but no name.", column=self.name_col)]
+                return [self._problem(row, "missing_name", self._no_name_message(row), column=self.name_col)]
             if bad and bad[0][0] is self._order[0] and doubtful(bad[0][1]):
                 # the column the price is taken from holds an error or a doubtful number: not the next kind's price
                 self._last_was_section = False
@@ -406,8 +424,11 @@ class SheetInterpreter:
                 return []
             col, p = bad[0]
             text = clean_text(self._cell(row, col))
-            if header_role(text)[0] == "price" and not currency_only_header(text):
-                # a caption row: "Трансформатор сварочный ТДМ | Стоимость | #VALUE!"
+            if header_role(text)[0] == "price" and not currency_only_header(text) and not (
+                name and normalize_sku(sku_raw)
+            ):
+                # a caption row: "Трансформатор сварочный ТДМ | Стоимость | #VALUE!"; a row with a SKU and a name
+                # is an item whatever its price cell says ("A2 | Автомат | розница 25О"): refused below
                 self._section(row, name or text)
                 return []
             if not name:
@@ -417,6 +438,60 @@ class SheetInterpreter:
             return [self._refusal(row, (col, p))]
 
         return self._no_price(row, name, sku_raw)
+
+    def _error_in(self, row: RawRow, col: Column) -> str | None:
+        """The spreadsheet error (``"#REF!"``) or formula without a saved result (``"=..."``) in ``row``'s cell of
+        ``col``, or ``None``: an XLSX/XLS error cell (``RawRow.errors``) or that error written as text (a CSV)."""
+        if row.errors is not None and col.index in row.errors:
+            return row.errors[col.index]
+        value = self._cell(row, col)
+        if is_error_literal(value):
+            return str(value).strip().upper()
+        return None
+
+    @staticmethod
+    def _error_words(code: str) -> str:
+        """How a message names a cell's spreadsheet error ``code``: the error, or the formula saved without result."""
+        if code.startswith(FORMULA_MARK):
+            formula = f" ({code[:60]})" if len(code) > 1 else ""
+            return (f"a formula{formula} with no saved result (the program that wrote the file never calculated it; "
+                    "open the file in Excel, let it recalculate, save, and send it again)")
+        return f"the Excel error {code} (fix the formula or the value in the file)"
+
+    def _no_name_message(self, row: RawRow) -> str:
+        """The ``missing_name`` message of a priced row: its name cell's error when it holds one."""
+        code = self._error_in(row, self.name_col) if self.name_col is not None else None
+        if code is None:
+            return "The row has a price but no name."
+        return f"The name cell holds {self._error_words(code)}, so the row has no name and is not read as an item."
+
+    def _sku_error_row(
+        self, row: RawRow, name: str, parsed: list[tuple[Column, ParsedPrice]], code: str
+    ) -> list[Item | Problem]:
+        """A row whose SKU cell holds a spreadsheet error or a formula without result (``code``).
+
+        A row with a name (the SKU cell is not empty: it holds an error) is an item whose SKU is unknown, and
+        any other row that would give an item: it is refused with an error ``bad_sku`` naming the SKU column
+        and the error, never stored keyed by its name nor taken for a section.  A row without a name is
+        classified as any other (``missing_name``, a note …).
+        """
+        out = [] if name else self._classify(row, name, None, parsed)
+        items = [r for r in out if type(r) is Item]
+        if not items and not name:
+            if any(isinstance(r, Problem) and (r.level == "error" or r.type == "unrecognized_row") for r in out):
+                self.failed_rows += 1
+            return out
+        for item in items:
+            self.items -= 1
+            if item.price is None:
+                self.unpriced -= 1
+            elif item.currency is None:
+                self.no_currency -= 1
+        self.failed_rows += 1
+        self._last_was_section = False
+        message = (f"The SKU cell holds {self._error_words(code)}, so the item's SKU is unknown: "
+                   "the row is not read as an item.")
+        return [self._problem(row, "bad_sku", message, column=self.sku_col)]
 
     def _excel_error_row(
         self, row: RawRow, name: str, sku_raw: Any, cell: tuple[Column, ParsedPrice]
