@@ -79,6 +79,19 @@ SINGLE_BYTE = [  # (header, line with {n}, code page): made-up catalogue lines i
     ("Kod;Nazwa;Cena", "K{n};Zawór kulowy mosiężny DN{n} z dźwignią;{n},50 zł", "cp1250"),
     ("Kod;Nazwa;Cena", "K{n};Zażółć gęślą jaźń – Łódź {n};{n},50 zł", "cp1250"),
     ("Kód;Název;Cena", "K{n};Příliš žluťoučký kůň úpěl ďábelské ódy {n};{n},50 Kč", "cp1250"),
+    # Czech without ť (cp1252 reads č ř ě ů ň as è ø ì ù ò, all letters): told by words no language spells so
+    ("Kód;Název;Cena", "X{n};Jistič třípólový {n}A;{n},50", "cp1250"),
+    ("Kód;Název;Cena", "X{n};Vypínač řazení č. {n};{n},50 Kč", "cp1250"),
+    ("Kód;Název;Cena", "X{n};Kabel měděný žlutý {n} m;{n},50", "cp1250"),
+    ("Kód;Název;Cena", "X{n};Kůň a ďábel – šroub M{n};{n},50", "cp1250"),
+    ("Kód;Názov;Cena", "S{n};Ventil ľahký, dĺžka {n} mm, mäkký;{n},50 €", "cp1250"),
+    ("Cikkszám;Megnevezés;Ár", "H{n};Tömlő csatlakozó {n} mm, hőálló, gyűrű;{n},50 Ft", "cp1250"),
+    ("Codice;Descrizione;Prezzo", "I{n};Valvola più robusta, così è però già pronta n°{n};{n},50 €", "cp1252"),
+    ("Código;Descrição;Preço", "P{n};Ligação rápida de latão nº{n}, não inclui peças;{n},50 €", "cp1252"),
+    ("Varenummer;Varenavn;Pris", "D{n};Rørbøjning i rustfrit stål, blå og grøn {n};{n},50 kr", "cp1252"),
+    ("Varenummer;Varenavn;Pris", "N{n};Kjøleskap størrelse {n}, hvit, med fryser på toppen;{n},50 kr", "cp1252"),
+    ("Artikelnummer;Benämning;Pris", "V{n};Rörkoppling mässing {n} mm, för värmesystem;{n},50 kr", "cp1252"),
+    ("Réf;Désignation;Prix", "F{n};Crème lavante à l'huile, fenêtre, cœur n°{n};{n},50 €", "cp1252"),
     ("АРТИКУЛ;НАИМЕНОВАНИЕ;ЦЕНА", "A{n};АВТОМАТ ABB S201 C16 ЩИТОВОЙ {n};{n},50", "cp1251"),
     ("Артикул;Найменування;Ціна", "A{n};Кабель мідний ізольований {n};{n},50 грн", "cp1251"),
     ("Артикул;Наименование;Цена", "A{n};Кабель ВВГнг-LS 3х2,5 чёрный {n};{n},50 руб", "koi8_r"),
@@ -210,3 +223,15 @@ def test_binary_file_refused(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 40)
     with pytest.raises(UnsupportedFormat):
         open_price_list(path)
+
+
+def test_text_after_a_closing_quote_keeps_the_quotes(tmp_path: Path) -> None:
+    # the csv module would read "Труба 1/2" латунь as Труба 1/2 латунь: the inch mark lost, silently
+    path = tmp_path / "q.csv"
+    path.write_text('Code,Name,Price\nA1,Труба 3/4,200\nA2,"Труба 1/2" латунь,250\nA3,"Кран, шаровой",300\n',
+                    encoding="utf-8")
+    items, problems = read_all(path)
+    assert [i.name for i in items] == ["Труба 3/4", '"Труба 1/2" латунь', "Кран, шаровой"]
+    assert [i.price for i in items] == [Decimal("200"), Decimal("250"), Decimal("300")]
+    kept = [p for p in problems if p.type == "quote_kept"]
+    assert len(kept) == 1 and kept[0].row == 3 and kept[0].level == "warning"

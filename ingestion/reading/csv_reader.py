@@ -6,7 +6,9 @@ the decoded text looks like Russian/Ukrainian words (a sample taken for
 cp1251 is mac_cyrillic when its capitalised words and its я read right only
 that way: :func:`_mac_rather_than_cp1251`); then, for other text with
 bytes above 0x7F, the code page it reads best in among cp1252, cp1250 and
-charset-normalizer's guesses (:func:`_single_byte_choice`); finally latin-1.  Delimiter: the one of ``, ; TAB |`` that
+charset-normalizer's guesses (:func:`_single_byte_choice`: Czech, Slovak,
+Polish or Hungarian read as cp1252 gives words no language spells, such as
+"tøípólový", :func:`_misfit_words`); finally latin-1.  Delimiter: the one of ``, ; TAB |`` that
 splits the sample's records into the most rows of one consistent width.
 Row numbers are the physical line where a record starts (a quoted field may
 span lines).
@@ -24,6 +26,10 @@ usual record, amounts in its numeric columns and text in a text column:
 then read as a plain character, the lines it took in are read as rows
 again, and the row gets a warning ``unterminated_quote`` with its column.
 A properly closed quoted cell with line breaks in it is read as one cell.
+A quoted cell closed on its line but followed by more text before the
+delimiter (``"Труба 1/2" латунь``, the second quote an inch mark) is kept as
+written, quotes and all (the csv module would drop both quotes), with a
+warning ``quote_kept`` (:func:`_text_after_quotes`).
 The delimiters after a never-closed quote may be text of its cell: the
 record is lined up with the table only when exactly one way of re-joining
 its fields fits the usual record, and no value after the quote is a piece
@@ -271,7 +277,65 @@ def _plausibility(text: str) -> int:
             score -= 3
         elif unicodedata.category(ch) in ("Cc", "Cn", "Co"):
             score -= 3
-    return score
+    return score - 3 * _misfit_words(text)
+
+
+#: Accented letters of the languages written in cp1252 and cp1250 (lower case), one set a language
+#: (or a group whose words mix in one list).  Not covered: Icelandic/Faroese (their ``ý``/``ø`` mixes
+#: would look like Czech read as cp1252) and Estonian (``õ`` beside ``ö`` is Hungarian's ``ő``).
+_LANGUAGE_LETTERS: tuple[frozenset[str], ...] = tuple(frozenset(s) for s in (
+    "àâæçéèêëîïôœùûüÿ",  # French
+    "àèéìíîòóùú",  # Italian
+    "áàéèíïñóòúüç",  # Spanish, Catalan
+    "áâãàçéêíóôõúü",  # Portuguese
+    "äöüßé",  # German
+    "áéèëïóöüâêô",  # Dutch
+    "æøåéèóôüäö",  # Danish, Norwegian
+    "åäöéüšž",  # Swedish, Finnish
+    "áäčďéěíĺľňóôŕřšťúůýž",  # Czech, Slovak
+    "ąćęłńóśźż",  # Polish
+    "áéíóöőúüű",  # Hungarian
+    "čćđšžäöü",  # Slovene, Croatian (and German words beside them)
+    "ăâîşţșț",  # Romanian
+))
+
+
+def _shared_letters() -> frozenset[str]:
+    out = set()
+    for b in range(0x80, 0x100):
+        a, c = bytes([b]).decode("cp1252", "replace"), bytes([b]).decode("cp1250", "replace")
+        if a == c and a.isalpha():
+            out.add(a.lower())
+    return frozenset(out)
+
+
+#: Letters cp1252 and cp1250 read alike (á é í ó ú ý ä ö ü ß š ž …): they cannot tell the two apart.
+_SHARED_LETTERS = _shared_letters()
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _misfit_words(text: str) -> int:
+    """Words of ``text`` that tell cp1252 from cp1250 and are not spelt in the text's language.
+
+    Only words with an accented letter the two code pages read differently count (Czech ``č ř ě ů ň``
+    are French/Nordic ``è ø ì ù ò`` in cp1252; French ``è à ê`` are ``č ŕ ę`` in cp1250).  Each such
+    word fits a language when all its accented letters are that language's (:data:`_LANGUAGE_LETTERS`);
+    the result is how many of them do not fit the language most of them fit.  Czech read as cp1252
+    ("tøípólový", "mìdìný") and Portuguese read as cp1250 ("açőes") fit none; a tie between the code
+    pages still goes to cp1252.
+    """
+    checked: list[frozenset[str]] = []
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        accented = frozenset(ch for ch in word.lower() if ch >= "\x80")
+        if accented <= _SHARED_LETTERS:
+            continue
+        checked.append(accented)
+    if not checked:
+        return 0
+    best = max(sum(1 for acc in checked if acc <= lang) for lang in _LANGUAGE_LETTERS)
+    return len(checked) - best
 
 
 def _script(ch: str) -> str:
@@ -674,7 +738,39 @@ def _records(lines: Iterable[str], delimiter: str, shape: RowShape | None = None
         found = tuple(n for number, _ in taken for n in notes.pop(number, ())) if notes else ()
         if found and error is None:
             record = [v.replace(_LITERAL_QUOTE, '"') for v in record]
+        if error is None and len(taken) == 1 and '"' in taken[0][1]:
+            stray = _text_after_quotes(taken[0][1], record, delimiter, ends)
+            if stray:
+                found += stray
         yield taken[0][0], record, found, error
+
+
+def _text_after_quotes(line: str, record: list[str], delimiter: str, ends: re.Pattern[str]) -> tuple[RowNote, ...]:
+    """Keep as written the cells of a one-line record whose quoted text is followed by more text.
+
+    The csv module reads ``"Труба 1/2" латунь`` as ``Труба 1/2 латунь``: it drops both quotes, and the
+    second was an inch mark.  A writer that quotes cells would have doubled that quote and closed the
+    cell after ``латунь``, so this line comes from one that writes each cell's text as it is: the text
+    between the delimiters, quotes and all, is the cell (``"Труба 1/2" латунь``), and that is what
+    ``record`` gets (in place).  Returns a ``quote_kept`` note for each such cell.
+    """
+    notes: list[RowNote] = []
+    for q in _quoted_fields(line, delimiter, ends):
+        if q.end is None or q.column >= len(record):
+            continue
+        m = ends.search(line, q.end + 1)
+        stop = m.start() if m is not None else len(line)
+        if not line[q.end + 1 : stop].strip():
+            continue
+        raw = line[q.start : stop].replace(_LITERAL_QUOTE, '"')
+        record[q.column] = raw
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        notes.append(RowNote(
+            type="quote_kept",
+            message=f"The cell {shown!r} has text after its closing double quote; its quotes were kept as written.",
+            column=q.column,
+        ))
+    return tuple(notes)
 
 
 def _repair(

@@ -1,7 +1,13 @@
 """Multilingual header vocabulary: which header text means which column role.
 
 Languages covered: Russian, Ukrainian, Belarusian, Polish, German, English,
-Spanish, Bulgarian (and a few Czech/Swedish words that suppliers use).
+Spanish, Bulgarian, French, Italian, Portuguese, Czech, Slovak, Hungarian,
+Dutch and the basic header words of Swedish, Danish and Norwegian.
+
+Accents are kept by :func:`norm_header` (it only case-folds), so a pattern
+for an accented word lists both spellings where suppliers drop the accents
+(``r[ée]f[ée]rence``, ``n[aá]zev``); ``\b`` works on accented letters as on
+any other letter.
 
 Every pattern is a regular expression applied to :func:`norm_header` text
 (case-folded, ``ё`` → ``е``, punctuation turned into spaces) and carries a
@@ -23,43 +29,66 @@ _ROLE_PATTERNS: Final[list[tuple[str, int, str]]] = [
      r"\barticle\b|\barticul|\bnr\.?\s*katalog|\bnumer\s*katalog|\bkatalog\w*\s*n|\bcat\.?\s*no\b|"
      r"\bpart\s*(?:no|number|#)|\bref\.?\b|\breferenc|\bкод\s+товар|\bкод\s+тов\b|\bindeks\b|"
      r"\bвендор\s*код|\bкаталожн\w*\s+номер|\bномер\s+по\s+каталог|\bвнутр\w*\s+код|\bitem\s*(?:no|number|code|#)|"
-     r"\bproduct\s*(?:code|id|no)\b|\bcodigo\b|\bcódigo\b|\bsymbol\b|\bart\b|\bарт\b"),
-    ("sku", 2, r"\bкод\b|\bkod\b|\bcode\b|\bкод\s*1с|\bpart\b|\bmpn\b|\bmodel\s*(?:no|number)"),
+     r"\bproduct\s*(?:code|id|no)\b|\bcodigo\b|\bcódigo\b|\bsymbol\b|\bart\b|\bарт\b|"
+     # French, Italian, Portuguese
+     r"\br[ée]f[ée]rence|\br[ée]f\b|\brefer[eê]ncia|\bcode\s+(?:article|produit)|\bn[°o]\s*\.?\s*(?:d\s+)?article|"
+     r"\bnum[ée]ro\s+(?:d\s+)?article|\bcod(?:ice|\.)?\s*(?:articolo|prodotto|art\b)|\bc[óo]d(?:igo|\.)?\s*(?:do\s+)?(?:artigo|produto)|"
+     # Czech, Slovak, Hungarian, Nordic, Dutch
+     r"\bkat(?:alogov[éeá]|al[óo]gov[ée])?\.?\s*[čc](?:[íi]slo|\.)|\bobj(?:edn[aá]c[íi]|edn[aá]vacie)?\.?\s*[čc](?:[íi]slo|\.)|"
+     r"\bk[óo]d\s+(?:zbo[žz][íi]|tovaru|v[ýy]robku|polo[žz]ky)|\b[čc][íi]slo\s+(?:zbo[žz][íi]|tovaru|v[ýy]robku|polo[žz]ky)|"
+     r"\bcikksz[áa]m|\bterm[ée]kk[óo]d|\bvare\s*-?\s*n(?:r|ummer)|\bart\.?\s*nr|\bartikelcode|\bbestelnummer|\bbestellnummer"),
+    ("sku", 2, r"\bкод\b|\bkod\b|\bcode\b|\bk[óo]d\b|\bcodice\b|\b[čc][íi]slo\b|\barticolo\b|\bartigo\b|\bкод\s*1с|\bpart\b|\bmpn\b|\bmodel\s*(?:no|number)"),
     # --- name --------------------------------------------------------------
     ("name", 3, r"\bнаименован|\bнайменуван|\bнайменнє|\bназвани|\bназва\b|\bназва\s|\bназвa|\bнайменне|"
      r"\bnazwa|\bbezeichnung|\bbenennung|\bноменклатур|\bnombre|\bproduct\s*name|\bitem\s*name|"
-     r"\bназвание|\bимя\s+товар|\bнаим\b|\bнаимен"),
+     r"\bназвание|\bимя\s+товар|\bнаим\b|\bнаимен|"
+     r"\bd[ée]signation|\blibell[ée]|\bd[ée]nomination|\bdenominazione|\bdesigna[çc][ãa]o|"
+     r"\bn[áa]zev\b|\bn[áa]zov\b|\bmegnevez[ée]s|\bben[äa]mning|\bbenævnelse|\bbetegnelse|\bvarenavn|\bproduktnamn|\bproduktnavn"),
     ("name", 2, r"\bname\b|\btitle\b|\bproduct\b|\bprodukt\b|\bproducto\b|\bdescripci[oó]n\b|\bitem\b|"
      r"\bartikel\b|\bтовар\w*\b|\bпродукт|\bпродукция\b|\bизделие|\bвыроб|\bмодель\b|\bmodel\b|"
-     r"\bпозиция\b|\bописание\s+товара|\bнайменування\b|\bartykuł\b|\bartykul\b|\bwyr[oó]b|\bstoff\b|\bware\b"),
+     r"\bпозиция\b|\bописание\s+товара|\bнайменування\b|\bartykuł\b|\bartykul\b|\bwyr[oó]b|\bstoff\b|\bware\b|"
+     r"\bproduit\b|\bprodotto\b|\bproduto\b|\bnome\b|\bdescrizione\b|\bdescri[çc][ãa]o\b|\bzbo[žz][íi]\b|\btovar\b|"
+     r"\bpolo[žz]ka\b|\bv[ýy]robek\b|\bterm[ée]k\b|\bnév\b|\bnamn\b|\bnavn\b|\bnaam\b|\bomschrijving\b"),
     # --- price -------------------------------------------------------------
     ("price", 3, r"\bцен[аыеуи]?\b|\bстоимост|\bprice\b|\bprices\b|\bpreis|\bcen[aey]\b|\bcena\w*|\bprecio|"
-     r"\bціна|\bцiна|\bвартість|\bвартiсть|\bкошт|\bpvp\b|\bpreço|\bcost\b|\bkosten\b|\bкошт\w*|\bцена\w*|\bцэна|\bкошт"),
+     r"\bціна|\bцiна|\bвартість|\bвартiсть|\bкошт|\bpvp\b|\bpreço|\bcost\b|\bkosten\b|\bкошт\w*|\bцена\w*|\bцэна|\bкошт|"
+     r"\bprix\b|\bp\.?\s*u\.?\s*(?:ht|ttc|net)\b|\bprezz[oi]\b|\bpre[çc]o|\bár\b|\begys[ée]g[áa]r|\b\w+[áa]r\s*\(?(?:huf|ft)|"
+     r"\bpris\b|\bprijs\b|\bpriis|\bhinta\b"),
     # bare price kinds ("Розница", "Опт.") are price columns when nothing else fits
     ("price", 1, r"\bрозн|\bроздр|\bопт\b|\bопт\.|\bоптов|\bмелк\w*\s*опт|\bгурт|\bretail\b|\bwholesale\b|"
-     r"\bhurt\w*|\bdetal\w*|\bnetto\b|\bbrutto\b|\bнетто\b|\bбрутто\b|\bдилер|\bdealer\b|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b"),
+     r"\bhurt\w*|\bdetal\w*|\bnetto\b|\bbrutto\b|\btarifs?\b|\bpu\b|\blistino\b|\bnett[óo]\b|\bbrutt[óo]\b|\bнетто\b|\bбрутто\b|\bдилер|\bdealer\b|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b"),
     # --- currency ----------------------------------------------------------
-    ("currency", 3, r"\bвалют|\bcurrency\b|\bwaluta\b|\bw[äa]hrung\b|\bmoneda\b|\bвалута\b|\bвал\b|\bвал\.|\bcurr\b"),
+    ("currency", 3, r"\bвалют|\bcurrency\b|\bwaluta\b|\bw[äa]hrung\b|\bmoneda\b|\bвалута\b|\bвал\b|\bвал\.|\bcurr\b|"
+     r"\bdevise\b|\bvaluta\b|\bmoeda\b|\bm[ěe]na\b|\bp[ée]nznem\b|\bvaluuta\b"),
     # --- unit --------------------------------------------------------------
     ("unit", 3, r"\bед\.?\s*изм|\bединиц|\bодиниц|\bод\.?\s*вим|\bадз\.?\s*вым|\bunit\b|\buom\b|\bjednostk|"
-     r"\bj\.?\s*m\.?\b|\bjm\b|\beinheit\b|\bme\b|\bunidad|\bмерна\s+единица|\bмярка\b|\bед\.?\s*изм\.?|\bизм\b"),
-    ("unit", 2, r"\bед\b|\bед\.|\bод\b|\bод\.|\bunits\b|\bедин\b"),
+     r"\bj\.?\s*m\.?\b|\bjm\b|\beinheit\b|\bme\b|\bunidad|\bмерна\s+единица|\bмярка\b|\bед\.?\s*изм\.?|\bизм\b|"
+     r"\bunit[ée]\b|\bunit[àa]\b|\bu\.?\s*m\.?\b|\bu\.\s*v\.|\bjednotk|\bm\.?\s*j\.?\b|\bmj\b|\begys[ée]g\b|\benhet\b|"
+     r"\benhed\b|\beenheid\b|\bmenn?yis[ée]gi\s+egys"),
+    ("unit", 2, r"\bед\b|\bед\.|\bод\b|\bод\.|\bunits\b|\bедин\b|\buv\b|\bum\b|\bme\.|\bm\.e\."),
     # --- stock -------------------------------------------------------------
     ("stock", 3, r"\bостат|\bналичи|\bнаявн|\bналичност|\bзалиш|\bstock\b|\bin\s*stock|\bbestand\b|"
      r"\blagerbestand|\bstan\b|\bstan\s*mag|\bilo[sś][cć]\b|\bilosc|\bexistencia|\bdisponib|\bavailab|"
      r"\bverf[üu]gbar|\bна\s+складе|\bнаяўн|\bрэшт|\bqty\b|\bquantity\b|\bколичеств|\bкол-?\s*во\b|"
-     r"\bкількість|\bcantidad|\bmenge\b|\bauf\s+lager|\bинвентар|\binventory\s*(?:qty|quantity)"),
-    ("stock", 1, r"\bсклад\b|\blager\b|\bmagazyn"),
+     r"\bкількість|\bcantidad|\bmenge\b|\bauf\s+lager|\bинвентар|\binventory\s*(?:qty|quantity)|"
+     r"\bquantit[ée]\b|\bquantit[àa]\b|\bquantidade\b|\bqt[ée]\b|\bgiacenz|\bestoque\b|\bexist[êe]ncia|\ben\s+stock\b|"
+     r"\bskladem\b|\bna\s+sklad[eě]\b|\bmno[žz]stv[íio]\b|\bdostupnost|\bk[ée]szlet|\bmennyis[ée]g\b|"
+     r"\blagersaldo|\bi\s+lager\b|\bp[åa]\s+lager\b|\bbeholdning|\bvoorraad\b|\bantal\b|\bantall\b|\bsaldo\b"),
+    ("stock", 1, r"\bсклад\b|\blager\b|\bmagazyn|\bsklad\b|\bmagazzino\b|\bmagasin\b|\bdispo\b"),
     # --- brand -------------------------------------------------------------
     ("brand", 3, r"\bпроизводител|\bвиробник|\bвытворц|\bбренд|\bbrand\b|\bmarka\b|\bhersteller\b|"
-     r"\bmarca\b|\bмарка\b|\btrademark\b|\bmanufacturer\b|\bproducent\b|\bпроизводител\w*|\bторгов\w*\s+марк|\bvendor\b"),
+     r"\bmarca\b|\bмарка\b|\btrademark\b|\bmanufacturer\b|\bproducent\b|\bпроизводител\w*|\bторгов\w*\s+марк|\bvendor\b|"
+     r"\bmarque\b|\bfabricant\b|\bproduttore\b|\bfabricante\b|\bv[ýy]robc[ea]\b|\bzna[čc]ka\b|\bgy[áa]rt[óo]\b|\bm[áa]rka\b|"
+     r"\btillverkare\b|\bvarum[äa]rke\b|\bproducent\b|\bfabrikant\b|\bfabrikat\b|\bmerk\b|\bm[æa]rke\b|\bleverand[øo]r\b"),
     # --- category ----------------------------------------------------------
     ("category", 3, r"\bкатегори|\bкатэгор|\bрозділ|\bраздел|\bkategori|\bcategor|\bkategorie\b|"
-     r"\bgrupa\b|\bgrupy\b|\bpodgrup|\bgruppe\b|\bwarengruppe|\bгрупп|\bгруп[аи]\b|\bгрупа|\bproduct\s*type\b|\bтип\s+товар"),
+     r"\bgrupa\b|\bgrupy\b|\bpodgrup|\bgruppe\b|\bwarengruppe|\bгрупп|\bгруп[аи]\b|\bгрупа|\bproduct\s*type\b|\bтип\s+товар|"
+     r"\bcat[ée]gor|\bkateg[óo]ri|\bfamille\b|\bfamiglia\b|\bfam[íi]lia\b|\bskupina\b|\bcsoport\b|\bvaregruppe|\bvarugrupp|\bproductgroep"),
     ("category", 1, r"\btype\b|\bтип\b|\bвид\b|\bсерия\b|\bserie\b|\bseries\b"),
     # --- description ------------------------------------------------------
     ("description", 3, r"\bописани|\bопис\b|\bopis\b|\bdescription|\bbeschreibung|\bbody\b|\bхарактеристик|"
-     r"\bподробн|\bcharakterystyk|\bmerkmal|\bкомментар|\bпримечани|\bnotes?\b|\bуваги|\bдетали\b"),
+     r"\bподробн|\bcharakterystyk|\bmerkmal|\bкомментар|\bпримечани|\bnotes?\b|\bуваги|\bдетали\b|"
+     r"\bpopis\b|\ble[íi]r[áa]s\b|\bbeskrivning|\bbeskrivelse|\bcaract[ée]ristiques|\bremarques?\b|\bpozn[áa]mka|\bobservations?\b"),
     # --- group key: rows of one product share it (Shopify "Handle") ---------
     ("group", 3, r"\bhandle\b|\bparent\s*(?:sku|handle)\b"),
     # --- not a role, although it looks like one ---------------------------
@@ -70,11 +99,19 @@ _ROLE_PATTERNS: Final[list[tuple[str, int, str]]] = [
      r"\btotal\b|\bamount\b|\bитого\b|\bсрок\b|\bczas\b|\blead\s*time|\blieferzeit|\bгарант|\bwarranty|"
      r"\bgwarancj|\btags?\b|\bpublished\b|\bstatus\b|\bстатус\b|\bpolicy\b|\btracker\b|\bтекст\b|"
      r"\bfulfillment\b|\brequires\b|\btaxable\b|\bgift\b|\bидентификатор|\bid\b|\bномер\s+групп|\bnumer\b|\bnr\s+podgrup|"
-     r"\bпорядок|\bsort\b|\b№\b|\bп/п\b|\bпп\b|\blp\b|\bno\.?\s*$|\bdate\b|\bдата\b"),
+     r"\bпорядок|\bsort\b|\b№\b|\bп/п\b|\bпп\b|\blp\b|\bno\.?\s*$|\bdate\b|\bдата\b|"
+     # French, Italian, Portuguese, Czech/Slovak, Hungarian, Nordic, Dutch: barcode, discount, country, weight, total
+     r"\bcode\s*-?\s*barres?|\bcodice\s+a\s+barre|\bc[óo]digo\s+de\s+barras|\b[čc][áa]rov[ýy]\s+k[óo]d|\bvonalk[óo]d|\bstreckkod|\bstregkode|"
+     r"\bremise\b|\bsconto\b|\bdesconto\b|\bsleva\b|\bzľava\b|\bkedvezm[ée]ny|\bkorting\b|\bpays\b|\bpaese\b|\bpa[íi]s\b|"
+     r"\bzem[ěe]\b|\bkrajina\b|\bpoids\b|\bpeso\b|\bhmotnost\b|\bhmotnos[ťt]\b|\bv[áa]ha\b|\bs[úu]ly\b|\bvikt\b|\bvægt\b|\bvekt\b|"
+     r"\bgewicht\b|\bmontant\b|\bimporto\b|\bcelkem\b|\bspolu\b|\bösszesen\b|\bpo[řr]\.?\s*[čc]|\bpo[řr]adov[éeá]\s+[čc][íi]slo|\bsorsz[áa]m"),
 ]
 
 #: Headers that only name a tax rate ("НДС", "VAT 23%") — not a price by themselves.
-_VAT_ONLY = re.compile(r"^(?:ставка\s+)?(?:ндс|пдв|vat|mwst|ust|iva|ддс|пдв)\b[\s%\d.,]*$")
+_VAT_ONLY = re.compile(
+    r"^(?:ставка\s+|stawka\s+|taux\s+(?:de\s+)?|sazba\s+|aliquota\s+|al[íi]quota\s+(?:de\s+)?)?"
+    r"(?:ндс|пдв|vat|mwst|ust|iva|ддс|пдв|tva|dph|[áa]fa|moms|btw|moms|alv)\b[\s%\d.,]*$"
+)
 
 _COMPILED: Final[list[tuple[str, int, re.Pattern[str]]]] = [
     (role, weight, re.compile(pattern)) for role, weight, pattern in _ROLE_PATTERNS
@@ -83,14 +120,14 @@ _COMPILED: Final[list[tuple[str, int, re.Pattern[str]]]] = [
 #: Price kinds, checked in order; the first that matches names the column's kind.
 _KIND_PATTERNS: Final[list[tuple[str, re.Pattern[str]]]] = [
     ("compare_at", re.compile(r"compare\s*at|\bold\s*price|\bстар\w*\s+цен|\bстара\s+ціна|\bprevious|\bперечеркн|\bдо\s+скидки")),
-    ("purchase", re.compile(r"\bcost\s+per|\bunit\s+cost|\bзакуп|\bzakup|\bpurchase|\beinkauf|\bcompra\b|\bвходн|\bсебестоим")),
-    ("wholesale", re.compile(r"\bопт|\bгурт|\bwholesale|\bhurt|\bgro(?:ß|ss)handel|\bmayorista|\bедро\b|\bедров")),
+    ("purchase", re.compile(r"\bcost\s+per|\bunit\s+cost|\bзакуп|\bzakup|\bpurchase|\beinkauf|\bcompra\b|\bвходн|\bсебестоим|\bachat\b|\bacquisto\b|\bn[áa]kup|\bbeszerz")),
+    ("wholesale", re.compile(r"\bопт|\bгурт|\bwholesale|\bhurt|\bgro(?:ß|ss)handel|\bmayorista|\bедро\b|\bедров|\bde\s+gros\b|\bingrosso|\bvelkoobch|\bveľkoobch|\bvoc\b|\bnagyker")),
     ("dealer", re.compile(r"\bдилер|\bdealer|\bпартн[её]р|\bpartner|\bдистриб|\bdistrib")),
     ("special", re.compile(r"\bакци|\bспец|\bspecial|\bpromo|\bsale\s+price|\bрасспрод|\bpromocj")),
-    ("retail", re.compile(r"\bрозн|\bроздр|\bretail|\bdetal|\beinzelhandel|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b|\bpvp\b|\bminorista|\bдребно")),
+    ("retail", re.compile(r"\bрозн|\bроздр|\bretail|\bdetal|\beinzelhandel|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b|\bpvp\b|\bminorista|\bдребно|\bpublic\b|\bpubblico|\bdettaglio|\bmaloobch|\bmoc\b|\bkisker|\bvejl")),
     ("sale", re.compile(r"\bпродаж|\bsprzeda|\bverkauf|\bventa\b")),
-    ("netto", re.compile(r"\bnetto\b|\bнетто\b|\bnet\b|\bбез\s+ндс|\bбез\s+пдв|\bexcl|\bexkl|\bzzgl|\bohne\s+mwst|\bbez\s+vat|\bбез\s+ддс|\bsin\s+iva")),
-    ("brutto", re.compile(r"\bbrutto\b|\bбрутто\b|\bgross\b|\bс\s+ндс|\bз\s+пдв|\bincl|\binkl|\bmit\s+mwst|\bz\s+vat|\bс\s+ддс|\bcon\s+iva")),
+    ("netto", re.compile(r"\bnetto\b|\bнетто\b|\bnet\b|\bбез\s+ндс|\bбез\s+пдв|\bexcl|\bexkl|\bzzgl|\bohne\s+mwst|\bbez\s+vat|\bбез\s+ддс|\bsin\s+iva|\bht\b|\bhors\s+tax|\bsenza\s+iva|\biva\s+esclusa|\bsem\s+iva|\bbez\s+dph|\bnett[óo]\b|\bexcl|\bekskl|\bexkl")),
+    ("brutto", re.compile(r"\bbrutto\b|\bбрутто\b|\bgross\b|\bс\s+ндс|\bз\s+пдв|\bincl|\binkl|\bmit\s+mwst|\bz\s+vat|\bс\s+ддс|\bcon\s+iva|\bttc\b|\biva\s+inclusa|\bcom\s+iva|\bs\s+dph|\bbrutt[óo]\b")),
 ]
 
 _PUNCT = re.compile(r"[\s_/\\|()\[\]{}:;,\"'*«»“”„!?<>=+]+")

@@ -1,0 +1,83 @@
+"""Header words of the languages synonyms.py lists: a small list per language is read end to end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ingestion.reading.synonyms import header_role, price_kind
+from reading_fixtures import read_all, write_csv
+
+ROWS = [["X0", "Jistič třípólový 16 A", "10,50"], ["X1", "Vypínač řazení č. 1", "5,00"], ["X2", "Kabel měděný žlutý", "7,25"]]
+
+HEADERS = [  # (sku, name, price) header texts in several languages
+    ("Référence", "Désignation", "Prix"),
+    ("Code", "Désignation", "Prix"),
+    ("Référence", "Libellé", "Prix HT"),
+    ("Référence", "Description", "Prix"),
+    ("Réf.", "Produit", "Prix unitaire"),
+    ("Code article", "Désignation", "PU HT"),
+    ("Codice", "Descrizione", "Prezzo"),
+    ("Cod. articolo", "Denominazione", "Prezzo netto"),
+    ("Código", "Descrição", "Preço"),
+    ("Referência", "Designação", "Preço unitário"),
+    ("Kód", "Název", "Cena"),
+    ("Číslo", "Název", "Cena bez DPH"),
+    ("Kat. číslo", "Popis", "Cena"),
+    ("Objednací číslo", "Název", "Cena s DPH"),
+    ("Kód", "Názov", "Cena"),
+    ("Indeks", "Nazwa", "Cena netto"),
+    ("Kod", "Nazwa", "Cena"),
+    ("Cikkszám", "Megnevezés", "Nettó ár"),
+    ("Artikelnummer", "Benämning", "Pris"),
+    ("Varenummer", "Varenavn", "Pris"),
+    ("Artikelnummer", "Omschrijving", "Prijs"),
+]
+
+
+@pytest.mark.parametrize("sku, name, price", HEADERS)
+def test_header_words_of_each_language(tmp_path: Path, sku: str, name: str, price: str) -> None:
+    path = write_csv(tmp_path / "l.csv", [[sku, name, price], *ROWS])
+    items, _ = read_all(path)
+    assert [(i.sku, i.name, i.price) for i in items] == [
+        ("X0", "Jistič třípólový 16 A", Decimal("10.50")),
+        ("X1", "Vypínač řazení č. 1", Decimal("5.00")),
+        ("X2", "Kabel měděný žlutý", Decimal("7.25")),
+    ]
+
+
+ROLES = [
+    ("Devise", "currency"), ("Valuta", "currency"), ("Moeda", "currency"), ("Měna", "currency"),
+    ("Unité", "unit"), ("UV", "unit"), ("Unità", "unit"), ("UM", "unit"), ("Jednotka", "unit"), ("MJ", "unit"),
+    ("Jm.", "unit"), ("Egység", "unit"), ("Enhet", "unit"),
+    ("Stock", "stock"), ("Quantité", "stock"), ("Disponibilité", "stock"), ("Giacenza", "stock"),
+    ("Estoque", "stock"), ("Skladem", "stock"), ("Množství", "stock"), ("Stan", "stock"), ("Készlet", "stock"),
+    ("Lagersaldo", "stock"), ("Voorraad", "stock"),
+    ("Marque", "brand"), ("Fabricant", "brand"), ("Produttore", "brand"), ("Fabricante", "brand"),
+    ("Výrobce", "brand"), ("Značka", "brand"), ("Gyártó", "brand"), ("Tillverkare", "brand"), ("Merk", "brand"),
+    ("Catégorie", "category"), ("Famille", "category"), ("Kategória", "category"),
+    ("Code barre", "ignore"), ("Remise", "ignore"), ("TVA", "ignore"), ("DPH 21 %", "ignore"), ("Poids", "ignore"),
+    ("Tarif", "price"), ("Prix TTC", "price"), ("Ár", "price"),
+]
+
+
+@pytest.mark.parametrize("text, role", ROLES)
+def test_other_roles(text: str, role: str) -> None:
+    assert header_role(text)[0] == role
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Prix HT", "netto"), ("Prix TTC", "brutto"), ("Cena bez DPH", "netto"), ("Cena s DPH", "brutto"),
+    ("Prix public", "retail"), ("Prix de gros", "wholesale"), ("Prezzo all'ingrosso", "wholesale"),
+])
+def test_price_kinds(text: str, kind: str) -> None:
+    assert price_kind(text) == kind
+
+
+def test_czech_cp1250_file_without_t_caron(tmp_path: Path) -> None:
+    path = tmp_path / "cz.csv"
+    path.write_bytes("Kód;Název;Cena\r\nX0;Jistič třípólový;10,50\r\nX1;Vypínač řazení č. 1;5\r\n".encode("cp1250"))
+    items, _ = read_all(path)
+    assert [(i.sku, i.name) for i in items] == [("X0", "Jistič třípólový"), ("X1", "Vypínač řazení č. 1")]
