@@ -236,3 +236,11 @@ def test_a_workbook_or_pdf_is_refused_with_how_to_get_a_csv(tmp_path: Path,
     assert main(["--catalog", str(items), "--items", str(binary)]) == 2
     err = capsys.readouterr().err
     assert "reads CSV/TSV only" in err and "export the sheet as CSV" in err and "XLSX" not in err
+
+
+def test_a_quote_kept_as_written_is_read_not_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = _text(tmp_path / "c.csv", 'id,name\np1,"Труба латунная 1/2"" ВР"\n')
+    items = _text(tmp_path / "i.csv", 'id,name\ni1,"Труба латунная 1/2" ВР\n')  # a writer that never escapes
+    assert main(["--catalog", str(catalog), "--items", str(items), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert result["id"] == "i1" and result["decision"] == "auto" and result["product_id"] == "p1"

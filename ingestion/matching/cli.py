@@ -132,8 +132,9 @@ def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = N
         if raw.error:
             problems.append(f"{path}:{raw.row}: {raw.error.removesuffix('; the row is skipped.')}")
             continue
-        if raw.notes:  # repaired by the reader (a quote never closed): its fields cannot be trusted
-            for note in raw.notes:
+        repaired = [n for n in raw.notes if n.type not in _TRUSTED_NOTES]
+        if repaired:  # repaired by the reader (a quote never closed): its fields cannot be trusted
+            for note in repaired:
                 problems.append(f"{path}:{raw.row}: {_repaired(note.type, note.message)}")
             if columns is None:  # the header itself: the rows cannot be told apart without it
                 raise InputError(problems)
@@ -184,6 +185,11 @@ def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = N
         more = len(problems) - MAX_PROBLEMS
         raise InputError(problems[:MAX_PROBLEMS] + ([f"{path}: … and {more} more problems"] if more > 0 else []))
     yield from rows
+
+
+#: Reader notes that leave a record's fields as written (a quote followed by more text kept in the cell):
+#: such a record is read, not refused.
+_TRUSTED_NOTES = frozenset({"quote_kept"})
 
 
 def _repaired(kind: str, message: str) -> str:
