@@ -81,3 +81,68 @@ def test_czech_cp1250_file_without_t_caron(tmp_path: Path) -> None:
     path.write_bytes("Kód;Název;Cena\r\nX0;Jistič třípólový;10,50\r\nX1;Vypínač řazení č. 1;5\r\n".encode("cp1250"))
     items, _ = read_all(path)
     assert [(i.sku, i.name) for i in items] == [("X0", "Jistič třípólový"), ("X1", "Vypínač řazení č. 1")]
+
+
+# --- German and Russian compound headers (a tester's files were stored without prices) ---
+
+PRICE_HEADERS = [  # (price header, kind the column is stored under)
+    ("Listenpreis", "retail"), ("Listenpreis CHF", "retail"), ("Listenpreis EUR", "retail"),
+    ("Bruttopreis", "brutto"), ("Nettopreis", "netto"), ("Einzelpreis", "price"), ("Stückpreis", "price"),
+    ("Verkaufspreis", "sale"), ("Einkaufspreis", "purchase"), ("VK", "sale"), ("EK", "purchase"),
+    ("VK-Preis", "sale"), ("Preis netto", "netto"), ("Preis CHF", "price"),
+    ("Цена со скидкой", "special"), ("Прайс", "price"), ("Цена за ед.", "price"), ("Стоимость за шт", "price"),
+    ("Discounted price", "special"), ("Preis nach Rabatt", "special"),
+]
+
+
+@pytest.mark.parametrize("header, kind", PRICE_HEADERS)
+def test_compound_price_headers_give_prices(tmp_path: Path, header: str, kind: str) -> None:
+    assert header_role(header)[0] == "price" and price_kind(header) == kind
+    path = write_csv(tmp_path / "p.csv", [["Artikelnummer", "Bezeichnung", header], *ROWS])
+    items, _ = read_all(path)
+    assert [(i.sku, i.price, i.prices) for i in items] == [
+        ("X0", Decimal("10.50"), {kind: Decimal("10.50")}),
+        ("X1", Decimal("5.00"), {kind: Decimal("5.00")}),
+        ("X2", Decimal("7.25"), {kind: Decimal("7.25")}),
+    ]
+
+
+def test_discounted_price_is_a_kind_beside_the_plain_price(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "d.csv", [
+        ["Код товара", "Номенклатура", "Цена со скидкой", "Цена", "Скидка, %", "Сумма"],
+        ["A1", "Насос", "90,00", "100,00", "10", "900,00"],
+        ["A2", "Кран", "45,00", "50,00", "10", "450,00"],
+    ])
+    items, _ = read_all(path)
+    assert [(i.sku, i.price, i.prices) for i in items] == [
+        ("A1", Decimal("100.00"), {"special": Decimal("90.00"), "price": Decimal("100.00")}),
+        ("A2", Decimal("50.00"), {"special": Decimal("45.00"), "price": Decimal("50.00")}),
+    ]
+
+
+def test_german_list_with_every_role(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "de.csv", [
+        ["Art.-Nr.", "Artikelbezeichnung", "Hersteller", "Mengeneinheit", "Lagerbestand", "Listenpreis CHF", "Nettopreis", "Summe"],
+        ["A-1", "Kugelhahn 1/2", "Geberit", "Stk", "12", "25.00", "20.00", "240.00"],
+        ["A-2", "Rohrbogen 90°", "Geberit", "Stk", "3", "8.50", "7.00", "21.00"],
+    ])
+    items, _ = read_all(path)
+    assert [(i.sku, i.name, i.brand, i.unit, i.stock, i.price, i.currency) for i in items] == [
+        ("A-1", "Kugelhahn 1/2", "Geberit", "pcs", Decimal("12"), Decimal("25.00"), "CHF"),
+        ("A-2", "Rohrbogen 90°", "Geberit", "pcs", Decimal("3"), Decimal("8.50"), "CHF"),
+    ]
+    assert items[0].prices == {"retail": Decimal("25.00"), "netto": Decimal("20.00")}
+
+
+@pytest.mark.parametrize("text, role", [
+    ("Сумма", "ignore"), ("Summe", "ignore"), ("Total", "ignore"), ("Скидка, %", "ignore"), ("Rabatt", "ignore"),
+    ("Прайс-лист", None),
+    ("Artikelnummer", "sku"), ("Art.-Nr.", "sku"), ("Bestellnummer", "sku"), ("Bestell-Nr.", "sku"),
+    ("Bezeichnung", "name"), ("Artikelbezeichnung", "name"), ("Warenbezeichnung", "name"),
+    ("Mengeneinheit", "unit"), ("ME", "unit"), ("Lagerbestand", "stock"), ("On hand", "stock"),
+    ("Hersteller", "brand"), ("Hersteller-Nr.", "sku"),
+    ("Код товара", "sku"), ("Номенклатура", "name"), ("Ед. изм.", "unit"), ("Остаток на складе", "stock"),
+    ("Производитель", "brand"),
+])
+def test_compound_headers_of_other_roles(text: str, role: str | None) -> None:
+    assert header_role(text)[0] == role

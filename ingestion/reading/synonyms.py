@@ -15,6 +15,13 @@ weight: 3 = the header clearly names the role ("Артикул", "Nr katalogowy"
 2 = a usual but looser word ("Код", "Name"), 1 = a weak hint ("Товар").  The
 pseudo-role ``ignore`` wins over the others for headers that look like a role
 but are not one (a VAT rate, a discount, a barcode, a country, an image URL).
+
+German compounds are matched by their last word (``Listenpreis``,
+``Stückpreis`` → price; ``Artikelbezeichnung`` → name).  A price "after a
+discount" (``Цена со скидкой``, ``Discounted price``, ``Preis nach Rabatt``)
+is a price column of kind ``special`` (weight 6, so it beats ``ignore``); the
+discount itself (``Скидка, %``, ``Rabatt``) and totals (``Сумма``, ``Summe``,
+``Total``) stay ignored.
 """
 
 from __future__ import annotations
@@ -36,11 +43,13 @@ _ROLE_PATTERNS: Final[list[tuple[str, int, str]]] = [
      # Czech, Slovak, Hungarian, Nordic, Dutch
      r"\bkat(?:alogov[éeá]|al[óo]gov[ée])?\.?\s*[čc](?:[íi]slo|\.)|\bobj(?:edn[aá]c[íi]|edn[aá]vacie)?\.?\s*[čc](?:[íi]slo|\.)|"
      r"\bk[óo]d\s+(?:zbo[žz][íi]|tovaru|v[ýy]robku|polo[žz]ky)|\b[čc][íi]slo\s+(?:zbo[žz][íi]|tovaru|v[ýy]robku|polo[žz]ky)|"
-     r"\bcikksz[áa]m|\bterm[ée]kk[óo]d|\bvare\s*-?\s*n(?:r|ummer)|\bart\.?\s*nr|\bartikelcode|\bbestelnummer|\bbestellnummer"),
-    ("sku", 2, r"\bкод\b|\bkod\b|\bcode\b|\bk[óo]d\b|\bcodice\b|\b[čc][íi]slo\b|\barticolo\b|\bartigo\b|\bкод\s*1с|\bpart\b|\bmpn\b|\bmodel\s*(?:no|number)"),
+     r"\bcikksz[áa]m|\bterm[ée]kk[óo]d|\bvare\s*-?\s*n(?:r|ummer)|\bart\.?\s*nr|\bartikelcode|\bbestelnummer|\bbestellnummer|"
+     r"\bbestell\s*-?\s*nr\b"),
+    ("sku", 2, r"\bкод\b|\bkod\b|\bcode\b|\bk[óo]d\b|\bcodice\b|\b[čc][íi]slo\b|\barticolo\b|\bartigo\b|\bкод\s*1с|\bpart\b|\bmpn\b|\bmodel\s*(?:no|number)|"
+     r"\bhersteller\s*-?\s*(?:nr|nummer|artikel\w*|teile\w*)\b"),
     # --- name --------------------------------------------------------------
     ("name", 3, r"\bнаименован|\bнайменуван|\bнайменнє|\bназвани|\bназва\b|\bназва\s|\bназвa|\bнайменне|"
-     r"\bnazwa|\bbezeichnung|\bbenennung|\bноменклатур|\bnombre|\bproduct\s*name|\bitem\s*name|"
+     r"\bnazwa|\b\w*bezeichnung|\bbenennung|\bноменклатур|\bnombre|\bproduct\s*name|\bitem\s*name|"
      r"\bназвание|\bимя\s+товар|\bнаим\b|\bнаимен|"
      r"\bd[ée]signation|\blibell[ée]|\bd[ée]nomination|\bdenominazione|\bdesigna[çc][ãa]o|"
      r"\bn[áa]zev\b|\bn[áa]zov\b|\bmegnevez[ée]s|\bben[äa]mning|\bbenævnelse|\bbetegnelse|\bvarenavn|\bproduktnamn|\bproduktnavn"),
@@ -53,7 +62,13 @@ _ROLE_PATTERNS: Final[list[tuple[str, int, str]]] = [
     ("price", 3, r"\bцен[аыеуи]?\b|\bстоимост|\bprice\b|\bprices\b|\bpreis|\bcen[aey]\b|\bcena\w*|\bprecio|"
      r"\bціна|\bцiна|\bвартість|\bвартiсть|\bкошт|\bpvp\b|\bpreço|\bcost\b|\bkosten\b|\bкошт\w*|\bцена\w*|\bцэна|\bкошт|"
      r"\bprix\b|\bp\.?\s*u\.?\s*(?:ht|ttc|net)\b|\bprezz[oi]\b|\bpre[çc]o|\bár\b|\begys[ée]g[áa]r|\b\w+[áa]r\s*\(?(?:huf|ft)|"
-     r"\bpris\b|\bprijs\b|\bpriis|\bhinta\b"),
+     r"\bpris\b|\bprijs\b|\bpriis|\bhinta\b|\b\w+preise?\b|^прайс(?:\s|$)"),
+    ("price", 2, r"\bvk\b|\bek\b"),
+    # a price after (or before) a discount is a price, although it names the discount (beats ``ignore``)
+    ("price", 6, r"\b(?:цен\w*|стоимост\w*|ціна|вартість|price|preis|prix|precio|cena)\s+"
+     r"(?:со|с|после|с\s+учетом|з|після|з\s+урахуванням|без|до|after|with|before|without|nach|mit|ohne|vor|"
+     r"apr[èe]s|avec|sans|con|sin|po|ze|bez|przed)\s+(?:скидк|знижк|discount|rabatt?|remise|descuento|upust|slev)|"
+     r"\bdiscount(?:ed)?\s+price|\brabattpreis|\bcena\s+rabatowa"),
     # bare price kinds ("Розница", "Опт.") are price columns when nothing else fits
     ("price", 1, r"\bрозн|\bроздр|\bопт\b|\bопт\.|\bоптов|\bмелк\w*\s*опт|\bгурт|\bretail\b|\bwholesale\b|"
      r"\bhurt\w*|\bdetal\w*|\bnetto\b|\bbrutto\b|\btarifs?\b|\bpu\b|\blistino\b|\bnett[óo]\b|\bbrutt[óo]\b|\bнетто\b|\bбрутто\b|\bдилер|\bdealer\b|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b"),
@@ -64,7 +79,7 @@ _ROLE_PATTERNS: Final[list[tuple[str, int, str]]] = [
     ("unit", 3, r"\bед\.?\s*изм|\bединиц|\bодиниц|\bод\.?\s*вим|\bадз\.?\s*вым|\bunit\b|\buom\b|\bjednostk|"
      r"\bj\.?\s*m\.?\b|\bjm\b|\beinheit\b|\bme\b|\bunidad|\bмерна\s+единица|\bмярка\b|\bед\.?\s*изм\.?|\bизм\b|"
      r"\bunit[ée]\b|\bunit[àa]\b|\bu\.?\s*m\.?\b|\bu\.\s*v\.|\bjednotk|\bm\.?\s*j\.?\b|\bmj\b|\begys[ée]g\b|\benhet\b|"
-     r"\benhed\b|\beenheid\b|\bmenn?yis[ée]gi\s+egys"),
+     r"\benhed\b|\beenheid\b|\bmenn?yis[ée]gi\s+egys|\bmengeneinheit|\bverkaufseinheit|\bbestelleinheit"),
     ("unit", 2, r"\bед\b|\bед\.|\bод\b|\bод\.|\bunits\b|\bедин\b|\buv\b|\bum\b|\bme\.|\bm\.e\."),
     # --- stock -------------------------------------------------------------
     ("stock", 3, r"\bостат|\bналичи|\bнаявн|\bналичност|\bзалиш|\bstock\b|\bin\s*stock|\bbestand\b|"
@@ -73,13 +88,14 @@ _ROLE_PATTERNS: Final[list[tuple[str, int, str]]] = [
      r"\bкількість|\bcantidad|\bmenge\b|\bauf\s+lager|\bинвентар|\binventory\s*(?:qty|quantity)|"
      r"\bquantit[ée]\b|\bquantit[àa]\b|\bquantidade\b|\bqt[ée]\b|\bgiacenz|\bestoque\b|\bexist[êe]ncia|\ben\s+stock\b|"
      r"\bskladem\b|\bna\s+sklad[eě]\b|\bmno[žz]stv[íio]\b|\bdostupnost|\bk[ée]szlet|\bmennyis[ée]g\b|"
-     r"\blagersaldo|\bi\s+lager\b|\bp[åa]\s+lager\b|\bbeholdning|\bvoorraad\b|\bantal\b|\bantall\b|\bsaldo\b"),
+     r"\bon\s*hand\b|\blagersaldo|\bi\s+lager\b|\bp[åa]\s+lager\b|\bbeholdning|\bvoorraad\b|\bantal\b|\bantall\b|\bsaldo\b"),
     ("stock", 1, r"\bсклад\b|\blager\b|\bmagazyn|\bsklad\b|\bmagazzino\b|\bmagasin\b|\bdispo\b"),
     # --- brand -------------------------------------------------------------
-    ("brand", 3, r"\bпроизводител|\bвиробник|\bвытворц|\bбренд|\bbrand\b|\bmarka\b|\bhersteller\b|"
+    ("brand", 3, r"\bпроизводител|\bвиробник|\bвытворц|\bбренд|\bbrand\b|\bmarka\b|\bhersteller\b(?!\s*-?\s*(?:nr|nummer|artikel|teile))|"
      r"\bmarca\b|\bмарка\b|\btrademark\b|\bmanufacturer\b|\bproducent\b|\bпроизводител\w*|\bторгов\w*\s+марк|\bvendor\b|"
      r"\bmarque\b|\bfabricant\b|\bproduttore\b|\bfabricante\b|\bv[ýy]robc[ea]\b|\bzna[čc]ka\b|\bgy[áa]rt[óo]\b|\bm[áa]rka\b|"
      r"\btillverkare\b|\bvarum[äa]rke\b|\bproducent\b|\bfabrikant\b|\bfabrikat\b|\bmerk\b|\bm[æa]rke\b|\bleverand[øo]r\b"),
+    ("brand", 2, r"\bmfr\b|\bmfg\b"),
     # --- category ----------------------------------------------------------
     ("category", 3, r"\bкатегори|\bкатэгор|\bрозділ|\bраздел|\bkategori|\bcategor|\bkategorie\b|"
      r"\bgrupa\b|\bgrupy\b|\bpodgrup|\bgruppe\b|\bwarengruppe|\bгрупп|\bгруп[аи]\b|\bгрупа|\bproduct\s*type\b|\bтип\s+товар|"
@@ -119,15 +135,17 @@ _COMPILED: Final[list[tuple[str, int, re.Pattern[str]]]] = [
 
 #: Price kinds, checked in order; the first that matches names the column's kind.
 _KIND_PATTERNS: Final[list[tuple[str, re.Pattern[str]]]] = [
-    ("compare_at", re.compile(r"compare\s*at|\bold\s*price|\bстар\w*\s+цен|\bстара\s+ціна|\bprevious|\bперечеркн|\bдо\s+скидки")),
-    ("purchase", re.compile(r"\bcost\s+per|\bunit\s+cost|\bзакуп|\bzakup|\bpurchase|\beinkauf|\bcompra\b|\bвходн|\bсебестоим|\bachat\b|\bacquisto\b|\bn[áa]kup|\bbeszerz")),
+    ("compare_at", re.compile(r"compare\s*at|\bold\s*price|\bстар\w*\s+цен|\bстара\s+ціна|\bprevious|\bперечеркн|\bдо\s+скидки|"
+                           r"\bбез\s+(?:скидк|знижк)|\bдо\s+знижк|\b(?:before|without)\s+discount|\b(?:ohne|vor)\s+rabatt")),
+    ("purchase", re.compile(r"\bcost\s+per|\bunit\s+cost|\bзакуп|\bzakup|\bpurchase|\beinkauf|\bcompra\b|\bвходн|\bсебестоим|\bachat\b|\bacquisto\b|\bn[áa]kup|\bbeszerz|\bek\b")),
     ("wholesale", re.compile(r"\bопт|\bгурт|\bwholesale|\bhurt|\bgro(?:ß|ss)handel|\bmayorista|\bедро\b|\bедров|\bde\s+gros\b|\bingrosso|\bvelkoobch|\bveľkoobch|\bvoc\b|\bnagyker")),
     ("dealer", re.compile(r"\bдилер|\bdealer|\bпартн[её]р|\bpartner|\bдистриб|\bdistrib")),
-    ("special", re.compile(r"\bакци|\bспец|\bspecial|\bpromo|\bsale\s+price|\bрасспрод|\bpromocj")),
-    ("retail", re.compile(r"\bрозн|\bроздр|\bretail|\bdetal|\beinzelhandel|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b|\bpvp\b|\bminorista|\bдребно|\bpublic\b|\bpubblico|\bdettaglio|\bmaloobch|\bmoc\b|\bkisker|\bvejl")),
-    ("sale", re.compile(r"\bпродаж|\bsprzeda|\bverkauf|\bventa\b")),
-    ("netto", re.compile(r"\bnetto\b|\bнетто\b|\bnet\b|\bбез\s+ндс|\bбез\s+пдв|\bexcl|\bexkl|\bzzgl|\bohne\s+mwst|\bbez\s+vat|\bбез\s+ддс|\bsin\s+iva|\bht\b|\bhors\s+tax|\bsenza\s+iva|\biva\s+esclusa|\bsem\s+iva|\bbez\s+dph|\bnett[óo]\b|\bexcl|\bekskl|\bexkl")),
-    ("brutto", re.compile(r"\bbrutto\b|\bбрутто\b|\bgross\b|\bс\s+ндс|\bз\s+пдв|\bincl|\binkl|\bmit\s+mwst|\bz\s+vat|\bс\s+ддс|\bcon\s+iva|\bttc\b|\biva\s+inclusa|\bcom\s+iva|\bs\s+dph|\bbrutt[óo]\b")),
+    ("special", re.compile(r"\bакци|\bспец|\bspecial|\bpromo|\bsale\s+price|\bрасспрод|\bpromocj|\bскидк|\bзнижк|"
+                            r"\bdiscount|\brabatt?|\bremise|\bdescuento|\bupust|\baktion|\bsonderpreis|\bangebot")),
+    ("retail", re.compile(r"\bрозн|\bроздр|\bretail|\bdetal|\beinzelhandel|\buvp\b|\bррц\b|\bmsrp\b|\brrp\b|\bpvp\b|\bminorista|\bдребно|\bpublic\b|\bpubblico|\bdettaglio|\bmaloobch|\bmoc\b|\bkisker|\bvejl|\blisten\w*preis|\blist\s*price|\blistprice|\bkatalogpreis")),
+    ("sale", re.compile(r"\bпродаж|\bsprzeda|\bverkauf|\bventa\b|\bvk\b|\bselling\b")),
+    ("netto", re.compile(r"\bnetto|\bнетто\b|\bnet\b|\bбез\s+ндс|\bбез\s+пдв|\bexcl|\bexkl|\bzzgl|\bohne\s+mwst|\bbez\s+vat|\bбез\s+ддс|\bsin\s+iva|\bht\b|\bhors\s+tax|\bsenza\s+iva|\biva\s+esclusa|\bsem\s+iva|\bbez\s+dph|\bnett[óo]\b|\bexcl|\bekskl|\bexkl")),
+    ("brutto", re.compile(r"\bbrutto|\bбрутто\b|\bgross\b|\bс\s+ндс|\bз\s+пдв|\bincl|\binkl|\bmit\s+mwst|\bz\s+vat|\bс\s+ддс|\bcon\s+iva|\bttc\b|\biva\s+inclusa|\bcom\s+iva|\bs\s+dph|\bbrutt[óo]\b")),
 ]
 
 _PUNCT = re.compile(r"[\s_/\\|()\[\]{}:;,\"'*«»“”„!?<>=+]+")
