@@ -481,3 +481,90 @@ def test_name_brands_and_catalog_brands() -> None:
     catalog = Catalog([Product("p", "Розетка Этюд", brand="Zeberg")])
     assert catalog.brands_of(prepare(Item("i", "Розетка Zeberg Этюд"))) == {"zeberg"}
     assert not catalog.brands_of(prepare(Item("i", "Розетка Этюд белая")))
+
+
+# --- spaced units, model variants, spaced model codes (tester's report) ---
+
+BREAKER_16C = "Автоматический выключатель IEK ВА47-29 1P 16А C"
+
+
+@pytest.mark.parametrize(
+    ("product", "item"),
+    [
+        # amps written apart from the number, Latin and Cyrillic "A"
+        (BREAKER_16C, "Автоматический выключатель IEK ВА47-29 1P 25 A C"),
+        (BREAKER_16C, "Автоматический выключатель IEK ВА47-29 1P 25 А C"),
+        (BREAKER_16C, "Автоматический выключатель IEK ВА47-29 1P 25 А С"),
+        # volts written apart
+        ("Дрель-шуруповерт Makita DF333 12В", "Дрель-шуруповерт Makita DF333 18 В"),
+        ("Лампа Gauss GL-102 10Вт 230В", "Лампа Gauss GL-102 10Вт 12 В"),
+        # "+" / "Plus" / "Max" … is another model of the line
+        ("Samsung Galaxy S24 256GB Black", "Samsung Galaxy S24+ 256GB Black"),
+        ("Samsung Galaxy S24 256GB Black", "Samsung Galaxy S24 Plus 256GB Black"),
+        ("Samsung Galaxy S24 256GB Black", "Samsung Galaxy S24 Ultra 256GB Black"),
+        ("Samsung Galaxy S24+ 256GB Black", "Samsung Galaxy S24 Ultra 256GB Black"),
+        ("Xiaomi Redmi Note 13 Pro", "Xiaomi Redmi Note 13 Pro+"),
+        ("Xiaomi Redmi Note 13 Pro", "Xiaomi Redmi Note 13 Pro Plus"),
+        ("Xiaomi Redmi Note 13 Pro", "Xiaomi Redmi Note 13 Pro Max"),
+        ("Apple iPhone 15 128GB", "Apple iPhone 15 Plus 128GB"),
+        # spaced series / model codes must not bring in another series or model
+        (BREAKER_16C, "Автоматический выключатель IEK ВА 47-63 1P 16А C"),
+        ("Дрель-шуруповерт Makita DF333DWYE", "Дрель-шуруповерт Makita DF 330 DWYE"),
+        ("Смартфон Xiaomi Redmi Note 13 8/256GB", "Смартфон Xiaomi Redmi Note 13 8GB/128GB"),
+    ],
+)
+def test_spaced_units_and_variants_are_never_linked_automatically(product: str, item: str) -> None:
+    result = Matcher(Catalog([Product("p", product), *FILLER])).match_one(Item("i", item))
+    assert result.decision != "auto", (product, item, result)
+    assert all(c.score < 95 for c in result.candidates)
+
+
+@pytest.mark.parametrize(
+    ("product", "item"),
+    [
+        (BREAKER_16C, "Автоматический выключатель IEK ВА47-29 1P 16 A C"),
+        (BREAKER_16C, "Автоматический выключатель IEK ВА47-29 1P 16 А С"),
+        (BREAKER_16C, "Автоматический выключатель IEK ВА 47-29 1P 16А C"),
+        ("Дрель-шуруповерт Makita DF333 18В", "Дрель-шуруповерт Makita DF333 18 В"),
+        ("Samsung Galaxy S24+ 256GB Black", "Samsung Galaxy S24 Plus 256GB Black"),
+        ("Xiaomi Redmi Note 13 Pro+ 8/256GB", "Xiaomi Redmi Note 13 Pro Plus 8/256GB"),
+        ("Дрель-шуруповерт Makita DF333DWYE", "Дрель-шуруповерт Makita DF 333 DWYE"),
+        ("Смартфон Xiaomi Redmi Note 13 8/256GB", "Смартфон Xiaomi Redmi Note 13 8GB/256GB"),
+    ],
+)
+def test_one_product_written_apart_still_links(product: str, item: str) -> None:
+    result = Matcher(Catalog([Product("p", product), *FILLER])).match_one(Item("i", item))
+    assert result.decision == "auto" and result.candidates[0].product_id == "p", (product, item, result)
+
+
+@pytest.mark.parametrize(
+    ("raw", "units"),
+    [
+        ("Автомат 1P 25 A C", {"25a"}),
+        ("Автомат 1P 25 А С", {"25a"}),
+        ("Выключатель 16 А 250 В", {"16a", "250v"}),
+        ("Дрель Makita DF333 18 В", {"18v"}),
+        ("Удлинитель 2 в 1 230 В", {"230v"}),
+        ("Смартфон 8/256GB", {"8gb", "256gb"}),
+        ("Смартфон 8 ГБ / 256 ГБ", {"8gb", "256gb"}),
+    ],
+)
+def test_spaced_electrical_units(raw: str, units: set[str]) -> None:
+    assert normalize_name(raw).units == units
+
+
+@pytest.mark.parametrize("raw", ["кабель в бухте 100 м", "Набор 3 в 1", "Стеллаж 5 в упаковке", "1 а 2"])
+def test_a_spaced_letter_stays_a_word_outside_electrical_names(raw: str) -> None:
+    norm = normalize_name(raw)
+    assert not ({"a", "v"} & {u.lstrip("0123456789.") for u in norm.units}), norm
+
+
+def test_variant_attribute_and_joined_codes() -> None:
+    assert dict(prepare(Item("i", "Samsung Galaxy S24+ 256GB")).attributes)["variant"] == {"plus"}
+    assert dict(prepare(Item("i", "Samsung Galaxy S24 256GB")).attributes)["variant"] == {"base"}
+    assert dict(prepare(Item("i", "Xiaomi Redmi Note 13 Pro Max")).attributes)["variant"] == {"max"}
+    # "mini" not after a model is an ordinary word
+    assert "variant" not in dict(prepare(Item("i", "Кабель mini USB")).attributes)
+    assert {"ba4729", "va4729"} <= normalize_name("Автомат ВА 47-29 1P C16").codes
+    assert "df333dwye" in normalize_name("Makita DF 333 DWYE").codes
+    assert not normalize_name("HP 15 laptop").codes

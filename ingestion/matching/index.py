@@ -33,6 +33,7 @@ from ingestion.matching.normalize import (
     _UNIT_RE,
     COLOURS,
     CURVE_LETTERS,
+    VARIANT_MARK,
     NormalizedName,
     code_core,
     normalize_name,
@@ -190,6 +191,8 @@ def _token_attributes(token: str, kind: str) -> tuple[tuple[str, str], ...]:
         m = _UNIT_SPLIT.match(token)
         return ((m.group(2), m.group(1)),) if m else ()
     if kind == "attr":
+        if token[0] == VARIANT_MARK:  # "~plus"; "~" alone: the base model (see normalize)
+            return (("variant", token[1:] or "base"),)
         if _IP.match(token):
             return (("ip", token[2:]),)
         if len(token) == 1:  # a breaker curve written apart ("16А C"): see attribute_groups
@@ -229,6 +232,8 @@ def attribute_groups(
     one-letter attribute token, see :mod:`ingestion.matching.normalize`) gives the curve and, with
     each amp rating of the name, what the glued spelling gives ("16А C" → ``("curve#", {"c16"})``,
     ``("c#", {"16"})``), so "16А C" agrees with "C16" and conflicts with "B16", "16А B" and "C10".
+    A model variant (``~plus`` / ``~`` attribute, see :mod:`ingestion.matching.normalize`) gives
+    ``("variant", {"plus"})`` / ``("variant", {"base"})``: "S24+" conflicts with "S24" and "S24 Ultra".
     Two names with the same group and no value in common name different products (the matching
     trial: "S201 C6" / "S201 C10", "3х2,5" / "3х1,5", "4000K" / "3000K", "IP44" / "IP65", "16А C" /
     "16А B").

@@ -20,6 +20,15 @@ numbers / codes found in it.  The rules, and where each comes from:
   cable sections in square millimetres ("1,5 кв.мм" / "2.5 mm2" → ``1.5sqmm``, no
   longer read as "1.5 kV" plus a code) and colour temperature ("4000K" / "4000 К"
   → ``4000k``, kelvin only for a 4-digit number: "4K" stays what it was).
+* The one-letter units that are also words — amps "A" / "А" and volts "В" — count written apart
+  from the number ("25 A", "25 А", "230 В") in an electrical name (a breaker or switch word, or
+  another electrical unit in it: "10Вт", "230 V", "4,5 кА"), or when another electrical attribute
+  follows ("25 А C", "25 A 1P", "16 А 250 В"), or when the letter ends the name ("Makita DF333
+  18 В").  Never before a bare number ("3 в 1", "1 а 2") nor, for «в», before a Cyrillic word
+  ("5 в упаковке"); elsewhere they stay words ("кабель в бухте").  Matching trial: "1P 25 A C"
+  was auto-linked to "1P 16А C" at 99, the "25" a bare number.
+* Memory written as a pair ("8/256GB", "8GB/256GB", "8 ГБ / 256 ГБ") is two storage units
+  (``8gb 256gb``): the two spellings had been two different codes.
 * Breaking capacity and leakage current are units too ("4,5кА" / "4.5 kA" → ``4.5ka``, "30мА" →
   ``30ma``; matching trial: "4,5кА" was read as the code ``45ka`` and "6кА" against "4,5кА" did not
   count as a difference).
@@ -53,7 +62,19 @@ numbers / codes found in it.  The rules, and where each comes from:
   slashes ("PS-LX350H" → ``pslx350h``), its *core* drops a trailing letter
   suffix (colour / variant: ``pm1327bk`` → ``pm1327``) and its *family* is the
   leading letters (``pslx``).  A short letter group right before a code
-  ("va 47-29", "ps lx350h") gives an extra joined key.
+  ("va 47-29", "ps lx350h", Cyrillic "ВА 47-29" too, look-alikes folded and transliterated:
+  ``ba4729``, ``va4729``) gives an extra joined key, and so does a model code written in spaced
+  groups: a 2–3 letter group, a number and a letter suffix of up to 4 letters ("DF 333 DWYE" →
+  ``df333dwye``), or without the suffix when the number has 3+ digits ("DF 333" → ``df333``;
+  "HP 15" gives none).  The joined keys are codes only, not tokens.
+* Model variants (matching trial: "Galaxy S24+" and "Redmi Note 13 Pro+" / "Pro Plus" were
+  auto-linked to the model without the "+"): "+" glued to a word or model ("S24+", "Pro+") is read
+  as the word "plus"; "plus", "max", "ultra", "lite", "mini" right after a model code or number
+  (through "pro" or another variant word: "13 Pro Max") are the name's *variant*, an attribute
+  ``~plus`` (no token).  A name with a model code or number and no variant word has the attribute
+  ``~`` (the base model), so "S24" against "S24+" is a conflict (the variant group of
+  :func:`ingestion.matching.index.attribute_groups`); "mini" not after a model ("mini USB", "Mac mini")
+  is an ordinary word.
 * Brand aliases ("Hewlett-Packard" → ``hp``, see :mod:`ingestion.matching.brands`).
 * A dash- or slash-joined group of words also gives its joined spelling
   ("lcs-csh" → ``lcs csh lcscsh``; "wi-fi" → ``wi fi wifi``).
@@ -81,6 +102,8 @@ __all__ = [
     "COLOURS",
     "CURVE_LETTERS",
     "UNIT_ALIASES",
+    "VARIANT_MARK",
+    "VARIANT_WORDS",
     "STOP_WORDS",
     "fold_lookalikes",
     "normalize_name",
@@ -205,8 +228,23 @@ _CURVE_MARK = re.compile(
 )
 #: After a lone Cyrillic letter: a Cyrillic word ("в корпусе"): the letter is a preposition.
 _CYRILLIC_WORD_AHEAD = re.compile(r"\s*[а-я]{2}")
+#: A spaced letter that ends the name (or a part of it: "18 В, кейс") is no preposition: the unit.
+_END_AHEAD = re.compile(r"\s*(?:$|[,;)\]])")
 #: Before a lone Cyrillic letter: a bare number ("230 в"): the letter is a spaced unit.
 _NUMBER_BEHIND = re.compile(r"(?<![\w.\-/])\d+(?:\.\d+)?\s+$")
+
+
+#: Model variant words (matching trial: "Galaxy S24+" was auto-linked to "Galaxy S24", "Redmi Note 13
+#: Pro+" to "… Pro"): after a model code or number (and "pro" or another variant word) they name
+#: another product of the line.  "+" glued to a model ("S24+", "Pro+") is read as "plus".
+VARIANT_WORDS: frozenset[str] = frozenset({"plus", "max", "ultra", "lite", "mini"})
+#: Variant words may follow a model through these ("13 Pro Max", "S24 Ultra Plus").
+_VARIANT_CHAIN = VARIANT_WORDS | {"pro"}
+#: The variant attribute of a name: "~" and the variant word, or "~" alone for a name with a model
+#: and no variant word (the base model, which must not auto-link to a "+" / "Max" one).
+VARIANT_MARK = "~"
+#: "+" glued to the end of a model or word ("s24+", "pro+"), not joining two ("wi-fi+bt", "5+1").
+_GLUED_PLUS = re.compile(r"(?<=[^\W_])\+(?![^\W_])")
 
 
 @attrs.frozen
@@ -219,7 +257,8 @@ class NormalizedName:
     joined with a preceding short letter group);
     ``units``: unit tokens (``16gb``); ``numbers``: bare numbers of 4+ digits;
     ``attributes``: IP ratings, diameters, ``x``-joined sizes and breaker curve letters (``ip44``,
-    ``d20`` before "мм", ``3x2.5``, ``c`` in "16А C"), which are tokens but not codes.
+    ``d20`` before "мм", ``3x2.5``, ``c`` in "16А C"), which are tokens but not codes; and the model
+    variant (``~plus``, ``~`` for the base model), which is no token.
     """
 
     text: str
@@ -259,16 +298,55 @@ def normalize_units(text: str) -> str:
     as in "2 в 1", "in") are only taken when written right after the number.
     """
 
+    electrical: list[bool] = []  # read once per text, and only when a spaced "a" / "в" is met
+
     def repl(m: re.Match[str]) -> str:
         num, space, unit = m.group(1), m.group(2), m.group(3)
         if unit in _KELVIN:
             if not (len(num) == 4 and num.isdigit()):
                 return m.group(0)
         elif space and unit in _GLUED_ONLY:
-            return m.group(0)
+            if unit not in _SPACED_ELECTRIC:
+                return m.group(0)
+            if not electrical:
+                electrical.append(_ELECTRIC_SIGN.search(text) is not None)
+            if not _spaced_electric_unit(text, m.end(), unit, electrical[0]):
+                return m.group(0)
         return _clean_number(num) + UNIT_ALIASES[unit]
 
     return _UNIT_RE.sub(repl, text)
+
+
+#: Units of one letter that are also words, taken written apart from the number in an electrical
+#: name: amps ("25 A", "25 А") and volts ("230 В"); see :func:`_spaced_electric_unit`.
+_SPACED_ELECTRIC = frozenset({"a", "а", "в"})
+#: Signs that a name is electrical: a breaker / switch word, or another electrical unit (glued, or one
+#: that is no word: "230 V", "10 Вт", "4.5 kA", "30 мА", "50 Hz").
+_ELECTRIC_SIGN = re.compile(
+    r"автомат|авдт|узо|выключател|mcb|rcbo|breaker|"
+    r"(?<![\w.,])\d+(?:[.,]\d+)?(?:\s?(?:w|вт|v|kw|квт|ka|ка|ma|ма|mah|hz|гц)|a|а|в|va|ва)(?!\w)"
+)
+#: After a spaced letter: another electrical attribute (a curve letter, "(C)", a pole count "1P", a
+#: breaking capacity "4.5kA", volts or watts "250 В"): the letter is a unit whatever the rest of the name says.
+_ATTRIBUTE_AHEAD = re.compile(
+    r"\s+(?:\(?[bcdkzвсдк]\)?(?![\w\-./])|\d[pр](?!\w)|\d+(?:[.,]\d+)?\s?(?:ka|ка|v|в|w|вт)(?!\w))"
+)
+#: After a spaced letter: a bare number with no unit ("2 в 1", "1 а 2"): the letter is a word.
+_BARE_NUMBER_AHEAD = re.compile(r"\s+\d+(?![\w.,])(?!\s?(?:a|а|в|v|w|вт)(?!\w))")
+_WORD_AHEAD = re.compile(r"\s*[а-я]{2}")
+#: A spaced letter that ends the name (or a part of it: "18 В, кейс") is no preposition: the unit.
+_END_AHEAD = re.compile(r"\s*(?:$|[,;)\]])")
+
+
+def _spaced_electric_unit(text: str, end: int, unit: str, electrical: bool) -> bool:
+    """Whether a letter ``unit`` ("a", "а", "в") written apart after a number, ending at ``end`` of
+    ``text``, is the unit: in an electrical name, or when another breaker attribute follows ("25 A C",
+    "25 А 1P") or when it ends the name ("Makita DF333 18 В"); never before a bare number ("3 в 1") nor, for "в", before a Cyrillic word ("5 в упаковке")."""
+    if _BARE_NUMBER_AHEAD.match(text, end) is not None:
+        return False
+    if unit == "в" and _WORD_AHEAD.match(text, end) is not None:
+        return False
+    return electrical or _ATTRIBUTE_AHEAD.match(text, end) is not None or _END_AHEAD.match(text, end) is not None
 
 
 def is_unit_token(token: str) -> bool:
@@ -455,6 +533,35 @@ def _mark_curves(text: str) -> tuple[str, list[str]]:
     return "".join(out), curves
 
 
+#: Memory written as a pair, RAM / storage ("8/256GB", "8GB/256GB", "8 / 256 ГБ"): two storage units,
+#: the first taking the second's unit when it has none (matching trial: "8GB/256GB" and "8/256GB"
+#: were two different codes, "8gb256gb" and "8256gb").
+_MEMORY_PAIR = re.compile(r"(?<![\w.,/])(\d+)\s?(gb|гб|tb|тб)?\s?/\s?(\d+)\s?(gb|гб|tb|тб)(?![\w/])")
+
+
+def _memory_pair(m: re.Match[str]) -> str:
+    unit = m.group(4)
+    return f"{m.group(1)}{m.group(2) or unit} {m.group(3)}{unit}"
+
+
+#: A spaced model code is joined ("df 333 dwye" → ``df333dwye``) from a 2–3 letter group, a number of
+#: up to :data:`_JOIN_DIGITS_MAX` digits and a letter suffix of up to :data:`_JOIN_SUFFIX_MAX`
+#: letters; without the suffix only when the number has :data:`_JOIN_DIGITS_MIN`+ digits ("df 333",
+#: not "hp 15": a short number after a word is a size or a line, not a model).
+_JOIN_DIGITS_MIN = 3
+_JOIN_DIGITS_MAX = 6
+_JOIN_SUFFIX_MAX = 4
+
+
+def _add_joined(codes: set[str], joined: str) -> None:
+    """Add a code key joined from adjacent pieces, look-alikes folded ("ва4729" → ``ba4729``), and
+    its transliterated spelling when folding changed it (``va4729``)."""
+    folded = fold_lookalikes(joined)
+    codes.add(folded)
+    if folded != joined:
+        codes.add(_transliterate(joined))
+
+
 def normalize_name(name: str) -> NormalizedName:
     """Normalise one product / item name (see the module docstring for the rules).
 
@@ -480,6 +587,10 @@ def normalize_uncached(name: str) -> NormalizedName:
     text = _PRE_DIMENSION.sub("x", text)  # "3 х 1.5" / "3х1,5" → "3x1.5"
     if "x" in text and ("m2" in text or "м2" in text or "кв." in text or "sq." in text):
         text = _SECTION_AFTER_SIZE.sub(r"\1", text)  # "3x2.5 мм2" → "3x2.5"
+    if "/" in text:
+        text = _MEMORY_PAIR.sub(_memory_pair, text)  # "8/256gb", "8gb/256gb" → "8gb 256gb"
+    if "+" in text:
+        text = _GLUED_PLUS.sub(" plus", text)  # "s24+" → "s24 plus": a variant (VARIANT_WORDS)
     text = apply_brand_aliases(text)
     if "”" in text or "“" in text or "″" in text:
         text = text.replace("”", '"').replace("“", '"').replace("″", '"')
@@ -508,7 +619,13 @@ def normalize_uncached(name: str) -> NormalizedName:
     numbers: set[str] = set()
     attributes: set[str] = set()
     prev_short_alpha: str | None = None
+    # variants: a model (code or number) was seen / the last piece may carry a variant word after it
+    model_seen = False
+    after_model = False
+    variants: list[str] = []
     last = len(pieces) - 1
+    # a spaced model code: a short letter group, a number, maybe a letter suffix ("df 333 dwye")
+    run: str | None = None
     for i, piece in enumerate(pieces):
         if not piece:
             prev_short_alpha = None
@@ -529,6 +646,7 @@ def normalize_uncached(name: str) -> NormalizedName:
             attributes.add(toks_[0])
             prev_short_alpha = None
         elif kind == "code":
+            model_seen = after_model = True
             key = toks_[0]
             tokens.append(key)
             codes.add(key)
@@ -536,14 +654,42 @@ def normalize_uncached(name: str) -> NormalizedName:
             if alt:
                 codes.add(code_key(alt))
             if prev_short_alpha is not None:
-                codes.add(prev_short_alpha + key)
+                _add_joined(codes, prev_short_alpha + key)  # "ps lx350h", "ва 47-29"
             prev_short_alpha = None
         else:
             tokens.extend(toks_)
             numbers.update(nums)
+            prev_run, run_tail, run = prev_short_alpha, run, None
             prev_short_alpha = short
+            if len(toks_) == 1:
+                word = toks_[0]
+                if run_tail is not None and len(word) <= _JOIN_SUFFIX_MAX and word.isalpha():
+                    _add_joined(codes, run_tail + word)  # "df 333 dwye" → "df333dwye"
+                    model_seen = True
+                if word[0].isdigit():
+                    after_model = _PLAIN_NUMBER.match(word) is not None
+                    model_seen = model_seen or after_model
+                    if prev_run is not None and word.isdigit() and len(word) <= _JOIN_DIGITS_MAX:
+                        run = prev_run + word  # "df 333": a spaced model code
+                        if len(word) >= _JOIN_DIGITS_MIN:
+                            _add_joined(codes, run)
+                            model_seen = True
+                elif after_model and word in _VARIANT_CHAIN:
+                    if word in VARIANT_WORDS:
+                        variants.append(word)
+                else:
+                    after_model = False
+            else:
+                after_model = False
+            continue
+        after_model = after_model and kind == "code"
+        run = None
     if curves:
         attributes.update(curves)
+    if variants:
+        attributes.update([VARIANT_MARK + v for v in variants])
+    elif model_seen:
+        attributes.add(VARIANT_MARK)
     first = dict.fromkeys(tokens)  # _dedupe, in C
     first.pop("", None)
     toks = tuple(first)

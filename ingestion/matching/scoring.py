@@ -44,7 +44,8 @@ The score is built from two parts:
   another breaker curve ("c16" / "b16", "16А C" / "16А B", "(C)" / "(D)", "тип C" / "C16" against
   "B16"; a curve letter apart from its rating is read by
   :mod:`~ingestion.matching.normalize`), a breaking capacity ("4.5ka" / "6ka"), a longer model
-  series of the same letters and digit count ("ba4729" / "ba4763", i.e. "ВА47-29" / "ВА47-63").
+  series of the same letters and digit count ("ba4729" / "ba4763", i.e. "ВА47-29" / "ВА47-63"), a
+  model variant ("S24+" / "S24" / "S24 Ultra", "Note 13 Pro Max" / "Note 13 Pro").
   Products that differ in one are different products, so the pair can at most go to review.
 
   A *brand conflict* counts as an attribute conflict too (hostile test: "EKF ВА47-63 1P C16" and
