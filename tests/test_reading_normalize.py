@@ -138,3 +138,19 @@ def test_repair_mojibake() -> None:
     assert mojibake_share(broken) > 0.6 and mojibake_share("Прайс") == 0.0
     for clean in ("Рис Спорт", "Price 12,50", "", "Сёмга"):
         assert repair_mojibake(clean) == clean
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("Цена, сом", "KGS"), ("100 Ft", "HUF"), ("5 ft", None), ("сумма", None), ("all items", None),
+     ("долг", None), ("100 php", "PHP"), ("PHP", None)],
+)
+def test_currency_marks_of_the_second_round(text: str, code: str | None) -> None:
+    assert currency_from_text(text) == code
+
+
+def test_invisible_characters_are_dropped_from_text() -> None:
+    from ingestion.reading.normalize import clean_text
+
+    assert clean_text("Кабель\u00adный ВВГ\u200b") == "Кабельный ВВГ"
+    assert parse_price(",5") == parse_price("0,5") and parse_price(",5").amount == Decimal("0.5")

@@ -201,3 +201,74 @@ def test_name_error_text_in_a_csv_names_the_cause(tmp_path: Path) -> None:
 def test_an_amount_in_kopecks_or_cents_is_doubtful(cell: str) -> None:
     p = parse_price(cell)
     assert p.amount is None and doubtful(p)
+
+
+# ---------------------------------------------------------------- a tester's second round
+def _read(tmp_path: Path, prices: list[str]) -> tuple[list[Item], list[Problem]]:
+    body = "".join(f"T{n};Товар {n};{p}\n" for n, p in enumerate(prices, start=1))
+    return read_all(_csv(tmp_path, body))
+
+
+def test_a_bare_fraction_is_less_than_one(tmp_path: Path) -> None:
+    items, problems = _read(tmp_path, [",50", ".50", "100"])
+    assert [i.price for i in items] == [Decimal("0.50"), Decimal("0.50"), Decimal(100)]
+    assert [p for p in problems if p.level == "error"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency"),
+    [
+        ("12 р. 50 к.", "12.50", "RUB"),
+        ("12р.50к.", "12.50", "RUB"),
+        ("100р.50к.", "100.50", "RUB"),
+        ("100 грн. 50 коп.", "100.50", "UAH"),
+        ("100 грн 50 к.", "100.50", "UAH"),
+        ("100 (НДС не облаг.)", "100", None),
+        ("100 zł + 23% VAT", "100", "PLN"),
+        ("100 руб. (1 шт)", "100", "RUB"),
+        ("100 USD (1 pc)", "100", "USD"),
+        ("100 руб/кВт·ч", "100", "RUB"),
+        ("100 Ft", "100", "HUF"),
+        ("1\u200b234,50", "1234.50", None),
+        ("1\u00ad234", "1234", None),
+    ],
+)
+def test_legitimate_prices_the_tester_found_refused_are_read(tmp_path: Path, text: str, amount: str,
+                                                             currency: str | None) -> None:
+    items, problems = _read(tmp_path, [text])
+    assert [(i.price, i.currency) for i in items] == [(Decimal(amount), currency)]
+    assert [p for p in problems if p.level == "error"] == []
+
+
+@pytest.mark.parametrize("text", ["5 ft", "100 руб. (12 шт)", "5 к."])
+def test_their_doubtful_siblings_are_still_refused(text: str) -> None:
+    assert parse_price(text).amount is None
+
+
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [("100руб", "RUB"), ("100 дол.", "USD"), ("100 тнг", "KZT"), ("100 сом", "KGS"), ("100 сум", "UZS"),
+     ("100 AED", "AED"), ("AED 100", "AED"), ("100 GEL", "GEL"), ("100 HUF", "HUF")],
+)
+def test_currency_written_after_the_amount_is_found(text: str, currency: str) -> None:
+    assert parse_price(text) == (Decimal(100), currency, False, None, False)
+
+
+def test_whole_cell_is_quoted_when_it_holds_no_number(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, ["N/A"])
+    (bad,) = [p for p in problems if p.level == "error"]
+    assert bad.type == "bad_price" and "'N/A'" in bad.message and "'N'" not in bad.message
+
+
+@pytest.mark.parametrize("text", ["нет в наличии", "ожидается", "out of stock", "Нет в наличии!"])
+def test_an_unavailable_item_is_kept_without_a_price(tmp_path: Path, text: str) -> None:
+    items, problems = _read(tmp_path, [text, "100"])
+    assert [(i.sku, i.price, i.available) for i in items] == [("T1", None, False), ("T2", Decimal(100), None)]
+    assert [(p.type, p.level, p.row) for p in problems] == [("not_available", "warning", 2)]
+    assert repr(text) in problems[0].message
+
+
+def test_bare_no_in_the_price_cell_is_still_refused(tmp_path: Path) -> None:
+    items, problems = _read(tmp_path, ["нет", "100"])
+    assert [i.sku for i in items] == ["T2"]
+    assert [(p.type, p.level) for p in problems] == [("bad_price", "error")]

@@ -18,15 +18,24 @@ _ISO_CODES: Final = frozenset(
 #: The ISO 4217 codes a currency setting may name (old codes ``RUR``/``BYR`` map to ``RUB``/``BYN``).
 KNOWN_CODES: Final = _ISO_CODES
 
-# (pattern on case-folded text, ISO code); checked in order, first hit wins.
+#: ISO 4217 codes without a mark of their own in :data:`_MARKS`, read only beside an amount (case-folded).
+_BESIDE_AMOUNT: Final = tuple(
+    "aed sar qar kwd bhd omr jod ils inr pkr hkd sgd nzd zar brl mxn ars clp cop pen krw thb idr myr php vnd "
+    "egp rsd hrk isk ron gel amd azn tjs tmt mnt ltl lvl eek".split()
+)
+
+# (pattern on case-folded text, ISO code); checked in order, first hit wins (an empty code: the match itself).
 _MARKS: Final[list[tuple[re.Pattern[str], str]]] = [
     (re.compile(r"бел\w*\.?\s*р(?:уб)?|\bbyn\b|\bbyr\b|\bбр\b|\bbr\b(?!\w)"), "BYN"),
-    (re.compile(r"₽|\bруб|\bрублей|\bрубля|\bрубль|\brub\b|\brur\b|(?<![а-яa-z])р\.(?![а-яa-z])|(?<=\d)\s?р\b|(?<=\d)р(?![а-яa-z])"), "RUB"),
+    (re.compile(r"₽|(?<![^\W\d_])руб|\bрублей|\bрубля|\bрубль|\brub\b|\brur\b|(?<![а-яa-z])р\.(?![а-яa-z])|(?<=\d)\s?р\b|(?<=\d)р(?![а-яa-z])"), "RUB"),
     (re.compile(r"€|\beur\b|\beuro\b|\bевро\b|\bєвро\b|\beuros\b"), "EUR"),
     (re.compile(r"₴|\bгрн|\bгривн|\buah\b"), "UAH"),
     (re.compile(r"\bzł|\bzl\b|\bpln\b|\bзлот"), "PLN"),
     (re.compile(r"\bchf\b|\bsfr\b|\bfr\.(?=\s|$)|\bшвейц"), "CHF"),
-    (re.compile(r"₸|\bkzt\b|\bтенге\b|\bтг\b"), "KZT"),
+    (re.compile(r"₸|\bkzt\b|\bтенге\b|\bтг\b|(?<![^\W\d_])тнг(?![^\W\d_])"), "KZT"),
+    (re.compile(r"\bkgs\b|(?<![^\W\d_])сом(?![^\W\d_])"), "KGS"),
+    (re.compile(r"\buzs\b|(?<![^\W\d_])сум(?![^\W\d_])"), "UZS"),
+    (re.compile(r"\bhuf\b|\bforint|\bфоринт"), "HUF"),
     (re.compile(r"\bлв\b|\bлв\.|\bbgn\b|\bлева\b"), "BGN"),
     (re.compile(r"£|\bgbp\b"), "GBP"),
     (re.compile(r"\bkč|\bczk\b"), "CZK"),
@@ -39,7 +48,10 @@ _MARKS: Final[list[tuple[re.Pattern[str], str]]] = [
     (re.compile(r"\bjpy\b"), "JPY"),
     (re.compile(r"\bcad\b|c\$"), "CAD"),
     (re.compile(r"\baud\b|a\$"), "AUD"),
-    (re.compile(r"\$|\busd\b|\bдолл|\bдолар|\bdollar|\bdolar"), "USD"),
+    (re.compile(r"\$|\busd\b|\bдолл|\bдолар|\bdollar|\bdolar|(?<![^\W\d_])дол(?:\.|(?![^\W\d_]))"), "USD"),
+    # other ISO codes, only beside an amount ("100 AED", "AED 100"): some are words too ("all", "top", "php")
+    (re.compile(r"(?<=0)\s?(?:" + "|".join(_BESIDE_AMOUNT) + r")(?![^\W\d_])|(?<![^\W\d_])(?:"
+                + "|".join(_BESIDE_AMOUNT) + r")\.?\s?(?=0)"), ""),
 ]
 
 _FMT_LITERAL = re.compile(r'"([^"]*)"|\[\$([^\]-]*)(?:-[0-9A-Fa-f]+)?\]|\\(.)')
@@ -47,6 +59,8 @@ _FMT_CODES = re.compile(r'"[^"]*"|\[[^\]]*\]|[#0.,;?%\s_()\\*-]')
 #: Every pattern of :data:`_MARKS` consumes a letter or one of these signs: text with neither names no currency.
 _MARK_CHAR = re.compile(r"[^\W\d_]|[₽€₴₸£₺$]")
 _DIGIT_RUN = re.compile(r"\d+")
+#: The forint's mark "Ft", as written (case kept: "ft" and "FT" are feet).
+_FORINT = re.compile(r"(?<![^\W\d_])Ft(?![^\W\d_])")
 
 
 def currency_from_text(text: str) -> str | None:
@@ -57,7 +71,10 @@ def currency_from_text(text: str) -> str | None:
     """
     if not text or _MARK_CHAR.search(text) is None:
         return None
-    return _currency_of(_DIGIT_RUN.sub("0", text))
+    code = _currency_of(_DIGIT_RUN.sub("0", text))
+    if code is None and "Ft" in text and _FORINT.search(text) is not None:
+        return "HUF"
+    return code
 
 
 @lru_cache(maxsize=8192)
@@ -71,8 +88,9 @@ def _currency_of(text: str) -> str | None:
     """
     t = text.casefold().replace("\u00a0", " ")
     for rx, code in _MARKS:
-        if rx.search(t):
-            return code
+        m = rx.search(t)
+        if m:
+            return code or m.group().strip(" .0").upper()
     return None
 
 

@@ -50,6 +50,27 @@ _DOUBT_REASONS: Final = (PERCENT_REASON, UNIT_REASON, MULTIPLIER_REASON, CONTROL
                          RANGE_REASON, EXPONENT_REASON, LETTER_O_REASON, MINOR_REASON)
 
 
+#: Start of ``ParsedPrice.error`` for a price cell saying the item is not available ("нет в наличии", "ожидается",
+#: "out of stock"): no amount, and the row is an item without a price that is not available (:func:`unavailable`).
+UNAVAILABLE_REASON: Final = "the price cell says the item is not available"
+#: Whole price cells saying the item is not to be had now.  Bare "нет"/"no" are not among them: a price cell
+#: holding only that is refused (the price is missing, not the item).
+_UNAVAILABLE: Final = re.compile(
+    r"(?:нет|немає|нема)\s+(?:в\s+наличии|в\s+наявності|на\s+складе|на\s+складі)|отсутству\w*|"
+    r"временно\s+(?:нет|отсутству\w*)|ожида\w*|очіку\w*|в\s+пути|снят\w*\s+с\s+производства|"
+    r"out\s+of\s+stock|sold\s+out|not\s+available|unavailable|not\s+in\s+stock|discontinued|"
+    r"brak\s+(?:w\s+magazynie|na\s+stanie)|niedostępn\w*|ausverkauft|nicht\s+(?:verfügbar|lieferbar|auf\s+lager)|"
+    r"agotado|няма\s+наличност",
+    re.IGNORECASE,
+)
+
+
+def unavailable(parsed: "ParsedPrice") -> bool:
+    """Whether a parsed price cell says the item is not available (:data:`UNAVAILABLE_REASON`) instead of a price."""
+    error = parsed.error
+    return error is not None and error.startswith(UNAVAILABLE_REASON)
+
+
 def doubtful(parsed: "ParsedPrice") -> bool:
     """Whether a parsed price cell holds a number that must not be taken for a price, or a spreadsheet
     error: a percentage, a measure or count, a multiplied amount, digits mixed with control characters, an
@@ -93,8 +114,12 @@ _ACCOUNTING = re.compile(r"^([^\d()]{0,8})\(\s*(\d[^()]*?)\s*\)([^\d()]{0,12})$"
 _LEADING_MINUS = re.compile(r"^[-−–]\s*[^\w\s]{0,3}\s*\d")
 _NUMBER = re.compile(r"[-−–]?\s?\d[\d\s\u00a0\u202f'’`.,]*")
 _KOPECKS = re.compile(r"^\s*(\d[\d\s]*)\s*([=-])\s*(\d{2})\s*$")
-#: "12 руб. 50 коп.", "100 р 00 коп": roubles and kopecks written out in words.
-_RUB_KOP = re.compile(r"^(\d[\d\s]*?)\s*(?:руб(?:\.|лей|ля|ль)?|р\.?)\s*(\d{1,2})\s*коп(?:\.|еек|ейки|ейка)?$", re.IGNORECASE)
+#: "12 руб. 50 коп.", "100 р 00 коп", "12р.50к.", "100 грн. 50 коп.": roubles (hryvnias) and kopecks in words.
+_RUB_KOP = re.compile(
+    r"^(\d[\d\s]*?)\s*(?:руб(?:\.|лей|ля|ль)?|р\.?|грн\.?|гривен|гривні?|гривн[аяы])\s*"
+    r"(\d{1,2})\s*(?:коп(?:\.|еек|ейки|ейка|ійок|ійки|ійка)?|к\.?)$",
+    re.IGNORECASE,
+)
 #: A word naming the kind of price before the amount: "розница 250", "опт. 120", "цена: 100", "retail 250".
 _KIND_WORD = re.compile(
     r"^(?:розница|розничная|розн|оптовая|опт|мелкий опт|крупный опт|цена|стоимость|price|retail|wholesale|"
@@ -105,17 +130,28 @@ _KIND_WORD = re.compile(
 _VAT_REMARK = re.compile(
     r"[\s,;]*[(\[]?\s*(?:(?:в\s?т\.?\s?ч\.?|вкл(?:ючая|ючено|\.)?|включ\w*|с|без|incl\.?|including|inclusive of|"
     r"excl\.?|excluding|exclusive of|inkl\.?|exkl\.?|zzgl\.?|plus|with|without|w/o|z|bez|\+)\s*)?"
-    r"(?:ндс|vat|mwst|ust|пдв|tva|iva|btw)\.?(?:\s*\d{1,2}(?:[.,]\d{1,2})?\s*%)?\s*[)\]]?\s*$",
+    r"(?:\d{1,2}(?:[.,]\d{1,2})?\s*%\s*)?"  # "+ 23% VAT"
+    r"(?:ндс|vat|mwst|ust|пдв|tva|iva|btw)\.?(?:\s*\d{1,2}(?:[.,]\d{1,2})?\s*%)?"
+    r"(?:\s*не\s*облаг\w*\.?|\s*не\s*предусм\w*\.?|\s*not\s*applicable)?\s*[)\]]?\s*$",
     re.IGNORECASE,
 )
 #: The unit a price is given per, at the end: "/м2", "/кв.м", " за 1 шт", " за кв.м", "/пог.м", " per pc".  Group
 #: ``unit``: a word that must be a unit for the suffix to be one.
 _PER_UNIT = re.compile(
     r"\s*(?:/|(?<![^\W\d_])(?:за|per|pro|je|za|na)\s)\s*(?:1\s*)?"
-    r"(?:(?:кв|куб|пог|п)\.?\s?(?:м|метр)\.?|[мm][23²³]|(?P<unit>[^\W\d_]{1,12})\.?)\s*$",
+    r"(?:(?:кв|куб|пог|п)\.?\s?(?:м|метр)\.?|[мm][23²³]|[^\W\d_]{1,8}\s?[·⋅∙*]\s?[^\W\d_]{1,8}\.?|"
+    r"(?P<unit>[^\W\d_]{1,12})\.?)\s*$",
     re.IGNORECASE,
 )
+#: The quantity a price is for, in parentheses at the end: "100 руб. (1 шт)", "100 USD (1 pc)", "(за 1 м)".
+#: Group ``unit``: must be a unit for the remark to be one.
+_FOR_ONE = re.compile(
+    r"\s*[(\[]\s*(?:за|per|for|/)?\s*1\s*(?P<unit>[^\W\d_]{1,12}|[мm][23²³])\.?\s*[)\]]\s*$", re.IGNORECASE
+)
 _NUMBER_JUNK = re.compile(r"[\s'’`]")
+#: A decimal mark with no whole part before it (",50", ".50", "$.99"): a zero is meant.  Not after a letter, a
+#: digit or another mark, so "12р.50к." and "1.234,50" are left alone.
+_BARE_FRACTION = re.compile(r"(?<![\w.,])[.,](?=\d)")
 _DIGITS_AND_MARKS = re.compile(r"[\d.,]+")
 _LONG_WORD = re.compile(r"[^\W\d_]{3,}")
 _NOT_WORD = re.compile(r"[^\w]")
@@ -151,6 +187,11 @@ def cell_text(value: CellValue) -> str:
     return str(value)
 
 
+#: Characters that show nothing and stand for no space: zero-width space, word joiner, soft hyphen, the
+#: left-to-right and right-to-left marks.  :func:`clean_text` removes them ("1\u200b234" is 1234).
+_INVISIBLE: Final = re.compile("[\u200b\u2060\u00ad\u200e\u200f]")
+
+
 def clean_text(value: CellValue) -> str:
     """Text with HTML tags/entities removed and whitespace runs collapsed (``""`` for ``None``).
 
@@ -164,6 +205,8 @@ def clean_text(value: CellValue) -> str:
         t = html.unescape(_TAG.sub(" ", t))
     if "\u00a0" in t or "\ufeff" in t:
         t = t.replace("\u00a0", " ").replace("\ufeff", "")
+    if not t.isascii() and _INVISIBLE.search(t) is not None:
+        t = _INVISIBLE.sub("", t)  # "1\u200b234,50", "1\u00ad234": nothing a person sees
     return " ".join(t.split())
 
 
@@ -319,6 +362,13 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     ``"1.5e3"`` as a program writes a float is read, as is any number cell),
     and ``"10-15"``: a dash followed by two digits is kopecks (``"100-50"`` →
     100.50) unless they exceed the whole part, when it may be a range.
+    A decimal mark with no whole part is a fraction (``",50"`` → 0.50);
+    ``"12р.50к."`` and ``"100 грн. 50 коп."`` are read as ``"12 руб. 50
+    коп."``; a quantity of one in parentheses (``"100 руб. (1 шт)"``) and
+    ``"+ 23% VAT"`` / ``"(НДС не облаг.)"`` are remarks.  A cell saying the
+    item is not available (``"нет в наличии"``, ``"out of stock"``; not bare
+    ``"нет"``) gives no amount and an ``error`` starting
+    :data:`UNAVAILABLE_REASON` (:func:`unavailable`).
     """
     if type(value) is str:  # the common case first: a text cell, most often a plain number
         m = _PLAIN_AMOUNT.fullmatch(value)
@@ -424,6 +474,8 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
         return excel_error(text.upper())
     if not amount_only and _asks_for_quote(text):
         return ParsedPrice(on_request=True, currency=currency_from_text(text))
+    if not amount_only and _UNAVAILABLE.fullmatch(text.strip(" .!()")) is not None:
+        return ParsedPrice(error=f"{UNAVAILABLE_REASON} ({text[:40]!r})")
     if _NOT_FINITE.match(text):
         return ParsedPrice(error="not a finite number")
     m = _SCIENTIFIC.match(text)
@@ -473,12 +525,14 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
                 return ParsedPrice(error=f"{RANGE_REASON} ({text[:40]!r}): write one amount, such as 10.15",
                                    currency=currency)
         return ParsedPrice(amount=Decimal(whole + "." + kopecks), currency=currency)
+    if "." in text or "," in text:
+        text = _BARE_FRACTION.sub(r"0\g<0>", text)  # ",50" is 0.50, not 50
     numbers = [n.strip(" \u00a0\u202f'’`.,") for n in _NUMBER.findall(text)]
     numbers = [n for n in numbers if any(ch.isdigit() for ch in n)]
     if not numbers:
         if currency is not None and currency_only_header(text):
-            return ParsedPrice(error=f"only a currency mark ({text[:40]!r}), no amount", currency=currency)
-        return ParsedPrice(error=f"no number in {text[:40]!r}", currency=currency)
+            return ParsedPrice(error=f"only a currency mark ({original[:40]!r}), no amount", currency=currency)
+        return ParsedPrice(error=f"no number in {original[:40]!r}", currency=currency)  # the cell, not what is left
     if len(numbers) > 1:
         return ParsedPrice(error=f"several numbers in {text[:40]!r}", currency=currency)
     not_price = _not_a_price(_DIGIT_RUN.sub("0", text))
@@ -557,7 +611,7 @@ def _not_a_price(skeleton: str) -> str | None:
         if m.group(1) is not None:
             continue  # "/шт", "за м": the unit of sale the price is per
         word = m.group(2).casefold()
-        if word in _PRICE_UNIT_WORDS:
+        if word in _PRICE_UNIT_WORDS and m.group(2) != "Ft":  # "Ft" is the forint ("ft", "FT": feet)
             return f"{UNIT_REASON} ({m.group(2)!r}): a size or a quantity, not a price"
     return None
 
@@ -575,6 +629,11 @@ def _strip_remarks(text: str) -> str:
     m = _VAT_REMARK.search(text)
     if m is not None and m.start() > 0:
         text = text[: m.start()]
+    m = _FOR_ONE.search(text)
+    if m is not None and m.start() > 0:
+        unit = m.group("unit")
+        if unit.casefold() in _PRICE_UNIT_WORDS or _is_unit_text(unit):
+            text = text[: m.start()]
     m = _PER_UNIT.search(text)
     if m is not None and m.start() > 0:
         unit = m.group("unit")

@@ -16,6 +16,10 @@ Rules, in order (a sheet "has prices" when a price column was found):
 2. some price cell holds an amount → item (error ``missing_name`` when the
    name is empty, unless the row is a total/note line).
 3. a price cell says "on request" → item without price + ``price_on_request``.
+   A price cell saying the item is not available ("нет в наличии",
+   "ожидается", "out of stock": :func:`~ingestion.reading.normalize.unavailable`)
+   → item without price, ``available=False``, + warning ``not_available``
+   (bare "нет" is not such a cell: rule 5).
 4. a price cell holds text that is a price *header word* ("Стоимость") → a
    caption: section.  A bare currency mark ("руб.", "USD", "€", "грн") is
    not such a word: a named row with only that in its price cell is an item
@@ -125,6 +129,7 @@ from ingestion.reading.normalize import (
     normalize_unit,
     parse_price,
     parse_stock,
+    unavailable,
 )
 from ingestion.reading.source import RawRow
 from ingestion.reading.synonyms import LINK_RE, NOTE_RE, currency_only_header, header_role
@@ -145,6 +150,20 @@ MAX_DEPTH = 8
 
 
 _LOWER_WORD = re.compile(r"[^\W\d_A-ZА-ЯЁ]{3}")
+
+
+#: The limits of :func:`ingestion.checks.check_item` (not imported: ``ingestion.checks`` imports this package).
+_STORE_MAX_PRICE = Decimal("999999999999.99")
+_STORE_MAX_KEY = 255
+
+
+def _refused_by_store(item: Item) -> bool:
+    """Whether :func:`ingestion.checks.check_item` refuses ``item``, an item with a price: a SKU too long, a
+    negative price or one the store cannot hold.  Such an item is not counted in ``missing_currency``."""
+    price = item.price
+    if item.sku is not None and len(item.sku) > _STORE_MAX_KEY:
+        return True
+    return price is not None and (not price.is_finite() or not 0 <= price <= _STORE_MAX_PRICE)
 
 
 def plain_code(value: Any) -> bool:
@@ -209,6 +228,8 @@ class SheetInterpreter:
         #: items without a price, and items with a price but no currency (for the file's ``missing_currency``)
         self.unpriced = 0
         self.no_currency = 0
+        #: items with a price that the store will refuse (:func:`_refused_by_store`: a negative price …)
+        self.unkept = 0
         #: price columns whose decimal mark neither the supplier's setting nor the column's own values decided:
         #: column index → (marks seen as thousands separators, marks seen as decimal marks; each → a value)
         self._undecided: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
@@ -410,6 +431,25 @@ class SheetInterpreter:
             )
             return out
 
+        if bad and name and all(unavailable(p) for _, p in bad):
+            # "нет в наличии", "out of stock" in the price cell: an item without a price, not available
+            col = bad[0][0]
+            out = self._item(row, name, [], [], inherit=parent)
+            item = out[0]
+            assert isinstance(item, Item)
+            item.available = False
+            out.append(
+                self._problem(
+                    row,
+                    "not_available",
+                    f"The price cell says the item is not available ({cell_text(self._cell(row, col))!r}): "
+                    "it is kept without a price, as not available.",
+                    level="warning",
+                    column=col,
+                )
+            )
+            return out
+
         if bad:
             text_bad = [cp for cp in bad if excel_error_code(cp[1]) is None]
             if not text_bad:  # only spreadsheet errors: rule 5's own case
@@ -485,6 +525,8 @@ class SheetInterpreter:
             self.items -= 1
             if item.price is None:
                 self.unpriced -= 1
+            elif _refused_by_store(item):
+                self.unkept -= 1
             elif item.currency is None:
                 self.no_currency -= 1
         self.failed_rows += 1
@@ -517,8 +559,8 @@ class SheetInterpreter:
 
     @property
     def priced(self) -> int:
-        """Items with a price read so far."""
-        return self.items - self.unpriced
+        """Items with a price read so far that the store keeps (not :func:`_refused_by_store`)."""
+        return self.items - self.unpriced - self.unkept
 
     def _kind_label(self, col: Column) -> str:
         """How a message names a price column: "price", or "wholesale price" for a column of a named kind."""
@@ -771,11 +813,8 @@ class SheetInterpreter:
             currency = chosen[0].currency or self.default_currency  # what _currency comes to
         else:
             currency = self._currency(row, chosen)
-        if currency is None:
-            if price is None:
-                self.unpriced += 1
-            else:
-                self.no_currency += 1
+        if currency is None and price is None:
+            self.unpriced += 1
         values = row.values
         width = len(values)
         stock: Decimal | None = None
@@ -820,6 +859,10 @@ class SheetInterpreter:
             self._name_parts(row, name) if self._qualifier_cols else (),
         )
         self.items += 1
+        if price is not None and _refused_by_store(item):
+            self.unkept += 1  # the store refuses it (ingestion.checks): not an item with a price of the file's
+        elif currency is None and price is not None:
+            self.no_currency += 1
         out: list[Item | Problem] = [item]
         for c, p in bad:
             code = excel_error_code(p)
