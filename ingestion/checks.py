@@ -41,16 +41,12 @@ from typing import Any, Callable, NamedTuple
 import attrs
 
 from ingestion.errors import Level, Problem
+from ingestion.limits import MAX_KEY_LENGTH, MAX_PRICE, MAX_SHEET_LENGTH, MAX_STOCK, MAX_UNIT_LENGTH
 from ingestion.reading.model import Item
 from ingestion.reading.normalize import normalize_name, normalize_sku, normalize_unit, parse_price, parse_stock
 
 CENT = Decimal("0.01")
 STOCK_STEP = Decimal("0.001")
-MAX_PRICE = Decimal("999999999999.99")  # NUMERIC(14, 2)
-MAX_STOCK = Decimal("99999999999.999")  # NUMERIC(14, 3)
-MAX_KEY_LENGTH = 255
-MAX_UNIT_LENGTH = 32
-MAX_SHEET_LENGTH = 255
 
 _NO_PROBLEMS: tuple[Problem, ...] = ()
 #: ``_new_tuple(Checked, (...))``: a named tuple made without the keyword handling of its ``__new__``

@@ -110,6 +110,7 @@ from decimal import Decimal
 from typing import Any
 
 from ingestion.errors import Problem
+from ingestion.limits import MAX_KEY_LENGTH, MAX_PRICE
 from ingestion.reading.currency import currency_from_format, iso_code
 from ingestion.reading.layout import SKU_EVIDENCE_ROWS, Column, Layout, header_like, sku_class
 from ingestion.reading.model import Item, ReadOptions
@@ -152,18 +153,15 @@ MAX_DEPTH = 8
 _LOWER_WORD = re.compile(r"[^\W\d_A-ZА-ЯЁ]{3}")
 
 
-#: The limits of :func:`ingestion.checks.check_item` (not imported: ``ingestion.checks`` imports this package).
-_STORE_MAX_PRICE = Decimal("999999999999.99")
-_STORE_MAX_KEY = 255
 
 
 def _refused_by_store(item: Item) -> bool:
     """Whether :func:`ingestion.checks.check_item` refuses ``item``, an item with a price: a SKU too long, a
     negative price or one the store cannot hold.  Such an item is not counted in ``missing_currency``."""
     price = item.price
-    if item.sku is not None and len(item.sku) > _STORE_MAX_KEY:
+    if item.sku is not None and len(item.sku) > MAX_KEY_LENGTH:
         return True
-    return price is not None and (not price.is_finite() or not 0 <= price <= _STORE_MAX_PRICE)
+    return price is not None and (not price.is_finite() or not 0 <= price <= MAX_PRICE)
 
 
 def plain_code(value: Any) -> bool:
