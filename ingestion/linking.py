@@ -420,8 +420,9 @@ def _offered_products(supplier: uuid.UUID) -> set[str]:
     """Ids of the products ``supplier`` already offers under a listed SKU: linked to one of its items
     that is not delisted.
 
-    An unmatched item of the same supplier is never matched to one of them: a supplier lists a product
-    once, so another SKU of its list is another product (the trial: "Schneider Easy9 … 16А С" went to
+    An unmatched item of the same supplier is not matched to one of them unless their names read the same
+    (:data:`~ingestion.matching.matcher.IDENTICAL`): a supplier lists a product once, so another SKU of
+    its list is another product (the trial: "Schneider Easy9 … 16А С" went to
     review against the draft made from the same supplier's "EKF … 10А (C)", and a list of 10,000
     look-alike names "Изделие N" sent 9,994 items to review against each other).  A product it offered
     under a SKU it has since dropped stays open (suppliers renumber their SKUs).
