@@ -344,6 +344,17 @@ def is_table_of_contents(data: list[RawRow], layout: Layout, sheet_names: list[s
     return False
 
 
+def _guard_problems(
+    rows: RowGuard, sheet: str | None, labels: list[str], interp: SheetInterpreter, upto: int | None = None
+) -> Iterator[Problem]:
+    """The row guard's held findings up to row ``upto`` (all when ``None``) as problems; each error counts
+    as a failed row of ``interp`` (the sheet's first table)."""
+    for problem in rows.take(sheet, labels, upto):
+        if problem.level == "error":
+            interp.failed_rows += 1
+        yield problem
+
+
 def _slice(raw: RawRow, lo: int, hi: int) -> RawRow:
     """The part of a row from column ``lo`` to ``hi`` (0-based, ``hi`` excluded), as a row of its own
     (``errors`` re-keyed to the part's columns)."""
@@ -410,10 +421,7 @@ def _read_sheet(
         held = rows.held  # the guard's findings: the same list all along (RowGuard.take empties it in place)
         for raw in itertools.chain(head[data_idx:], rows):
             if held:
-                for problem in rows.take(sheet, layout.labels, raw.row):
-                    if problem.level == "error":
-                        first_interp.failed_rows += 1
-                    yield problem
+                yield from _guard_problems(rows, sheet, layout.labels, first_interp, raw.row)
             if raw.row <= last_header:
                 continue
             out = interpret(raw)
@@ -426,26 +434,18 @@ def _read_sheet(
                 sheet_layout.items = interp.items
             elif sheet_layout.rows_read != interp.rows_read:
                 sheet_layout.rows_read = interp.rows_read
-        interps_done = True
     else:
-        interps_done = False
-    for raw in () if interps_done else itertools.chain(head[data_idx:], rows):
-        if rows.held:
-            for problem in rows.take(sheet, layout.labels, raw.row):
-                if problem.level == "error":
-                    first_interp.failed_rows += 1
-                yield problem
-        if raw.row <= last_header:
-            continue
-        for lo, hi, interp, sheet_layout in interps:
-            part = raw if hi < 0 else _slice(raw, lo, hi)
-            yield from interp.interpret(part)
-            sheet_layout.rows_read = interp.rows_read
-            sheet_layout.items = interp.items
-    for problem in rows.take(sheet, layout.labels):
-        if problem.level == "error":
-            first_interp.failed_rows += 1
-        yield problem
+        for raw in itertools.chain(head[data_idx:], rows):
+            if rows.held:
+                yield from _guard_problems(rows, sheet, layout.labels, first_interp, raw.row)
+            if raw.row <= last_header:
+                continue
+            for lo, hi, interp, sheet_layout in interps:
+                part = raw if hi < 0 else _slice(raw, lo, hi)
+                yield from interp.interpret(part)
+                sheet_layout.rows_read = interp.rows_read
+                sheet_layout.items = interp.items
+    yield from _guard_problems(rows, sheet, layout.labels, first_interp)
     for _lo, _hi, interp, _sl in interps:
         if tally is not None:
             tally[0] += interp.no_currency
