@@ -340,6 +340,31 @@ class Worker:
         self._log_file.close()
 
 
+def start_profilers(workers: list[Worker], out: Path) -> list[subprocess.Popen[bytes]]:
+    """One ``py-spy record`` per worker tree (raw collapsed stacks, 100 samples/s), started before publishing."""
+    out.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for n, w in enumerate(workers):
+        spies.append(subprocess.Popen(
+            ["py-spy", "record", "--pid", str(w.proc.pid), "--subprocesses", "--nonblocking", "-f", "raw",
+             "-o", str(out / f"worker{n}.txt")],
+            stdout=subprocess.DEVNULL, stderr=open(out / f"worker{n}.log", "wb"),
+        ))
+    time.sleep(1.0)  # py-spy attaches before the first message arrives
+    return spies
+
+
+def stop_profilers(spies: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the samplers (SIGINT makes py-spy write its file)."""
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+    for spy in spies:
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+
+
 def wait_for_consumers(queue: str, workers: list[Worker], count: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -553,6 +578,9 @@ def main() -> None:
     ap.add_argument("--admin-dsn", default="host=127.0.0.1 port=5432 user=postgres dbname=test")
     ap.add_argument("--skip-baseline", action="store_true", help="run only our workers")
     ap.add_argument("--keep-temp", action="store_true", help="keep the temporary folder (files and worker logs)")
+    ap.add_argument("--profile", type=Path, metavar="DIR",
+                    help="sample each worker's process tree with py-spy (must be on PATH) from publish to complete; "
+                         "raw collapsed stacks go to DIR/worker<N>.txt")
     a = ap.parse_args()
 
     run = uuid.uuid4().hex[:8]
@@ -597,9 +625,11 @@ def main() -> None:
               f"Redis db {redis_db}, database {db_name}", flush=True)
 
         client: redis.Redis = redis.Redis.from_url(redis_url, decode_responses=True)
+        spies = start_profilers(workers, a.profile) if a.profile else []
         started = time.monotonic()
         publish_all(queue, sources)
         wall = follow_jobs(client, sources, workers, a.timeout, started)
+        stop_profilers(spies)
         for w in workers:
             w.sample()
         client.close()
