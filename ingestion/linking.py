@@ -655,23 +655,25 @@ def recalc_products(product_ids: Iterable[str | uuid.UUID]) -> int:
     available, false when every offer says it is not, null when none says.
     """
     ids = sorted({uuid.UUID(str(p)) for p in product_ids})
+    if _is_pg():
+        for start in range(0, len(ids), _RECALC_CHUNK_PG):
+            with database.atomic():
+                database.execute_sql(_RECALC_PG, ([str(pid) for pid in ids[start : start + _RECALC_CHUNK_PG]],
+                                                  LINKED_STATUSES, utcnow()))
+        return len(ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         in_stock: dict[uuid.UUID, dict[str, Decimal]] = {pid: {} for pid in chunk}
         any_offer: dict[uuid.UUID, dict[str, Decimal]] = {pid: {} for pid in chunk}
         availability: dict[uuid.UUID, bool | None] = {pid: None for pid in chunk}
-        if _is_pg():
-            _aggregate_pg(chunk, in_stock, any_offer, availability)
-            rows: Iterable[tuple[Any, ...]] = ()
-        else:
-            rows = _tuples(SupplierItem.select(
-                SupplierItem.product, SupplierItem.price, SupplierItem.currency, SupplierItem.available,
-                SupplierItem.stock
-            ).where(
-                SupplierItem.product.in_(chunk)
-                & SupplierItem.match_status.in_(LINKED_STATUSES)
-                & SupplierItem.delisted_job_id.is_null()
-            ), stream=True)
+        rows = _tuples(SupplierItem.select(
+            SupplierItem.product, SupplierItem.price, SupplierItem.currency, SupplierItem.available,
+            SupplierItem.stock
+        ).where(
+            SupplierItem.product.in_(chunk)
+            & SupplierItem.match_status.in_(LINKED_STATUSES)
+            & SupplierItem.delisted_job_id.is_null()
+        ), stream=True)
         for raw_pid, raw_price, currency, available, stock in rows:
             pid = raw_pid if isinstance(raw_pid, uuid.UUID) else uuid.UUID(str(raw_pid))
             says = available if available is not None else (Decimal(str(stock)) > 0 if stock is not None else None)
@@ -685,66 +687,63 @@ def recalc_products(product_ids: Iterable[str | uuid.UUID]) -> int:
                 if best is None or price < best:
                     table[pid][currency] = price
         now = utcnow()
-        values: list[tuple[uuid.UUID, dict[str, str] | None, Decimal | None, str | None, bool | None]] = []
-        for pid in chunk:
-            per_currency = in_stock[pid] or any_offer[pid]
-            single = next(iter(per_currency.items())) if len(per_currency) == 1 else None
-            values.append((
-                pid,
-                {k: f"{v:.2f}" for k, v in sorted(per_currency.items())} or None,
-                single[1] if single else None,
-                single[0] if single else None,
-                availability[pid],
-            ))
         with database.atomic():
-            if _is_pg():
-                from psycopg2.extras import execute_values
-
-                execute_values(
-                    database.cursor(),
-                    "UPDATE products AS p SET min_prices = v.min_prices, min_price = v.min_price, "
-                    "min_price_currency = v.currency, availability = v.availability, updated_at = v.updated_at "
-                    "FROM (VALUES %s) AS v(id, min_prices, min_price, currency, availability, updated_at) "
-                    "WHERE p.id = v.id",
-                    [(str(pid), json.dumps(prices, ensure_ascii=False) if prices is not None else None, lowest,
-                      currency, available, now) for pid, prices, lowest, currency, available in values],
-                    template="(%s::uuid, %s::jsonb, %s::numeric, %s::char(3), %s::boolean, %s::timestamp)",
-                    page_size=500,
-                )
-            else:
-                for pid, prices, lowest, currency, available in values:
-                    Product.update(
-                        min_prices=prices, min_price=lowest, min_price_currency=currency, availability=available,
-                        updated_at=now,
-                    ).where(Product.id == pid).execute()
+            for pid in chunk:
+                per_currency = in_stock[pid] or any_offer[pid]
+                single = next(iter(per_currency.items())) if len(per_currency) == 1 else None
+                Product.update(
+                    min_prices={k: f"{v:.2f}" for k, v in sorted(per_currency.items())} or None,
+                    min_price=single[1] if single else None,
+                    min_price_currency=single[0] if single else None,
+                    availability=availability[pid],
+                    updated_at=now,
+                ).where(Product.id == pid).execute()
     return len(ids)
 
 
-def _aggregate_pg(
-    chunk: list[uuid.UUID],
-    in_stock: dict[uuid.UUID, dict[str, Decimal]],
-    any_offer: dict[uuid.UUID, dict[str, Decimal]],
-    availability: dict[uuid.UUID, bool | None],
-) -> None:
-    """:func:`recalc_products`' per-offer rules as one ``GROUP BY`` on PostgreSQL (a row per product and
-    currency instead of one per offer): fills the three tables for the products of ``chunk``."""
-    cursor = database.execute_sql(
-        "SELECT product_id::text, currency, "
-        "min(price) FILTER (WHERE coalesce(available, stock > 0, true)), min(price), "
-        "bool_or(coalesce(available, stock > 0)) "
-        "FROM supplier_items WHERE product_id = ANY(%s::uuid[]) AND match_status IN %s "
-        "AND delisted_job_id IS NULL GROUP BY product_id, currency",
-        ([str(pid) for pid in chunk], LINKED_STATUSES),
-    )
-    for raw_pid, currency, stocked_min, any_min, says in cursor.fetchall():
-        pid = uuid.UUID(raw_pid)
-        if says is not None:
-            availability[pid] = bool(availability[pid]) or says
-        if not currency or any_min is None:
-            continue
-        any_offer[pid][currency] = Decimal(str(any_min))
-        if stocked_min is not None:
-            in_stock[pid][currency] = Decimal(str(stocked_min))
+#: Products per statement of :data:`_RECALC_PG`.
+_RECALC_CHUNK_PG = 5000
+
+#: :func:`recalc_products` on PostgreSQL, one statement per chunk (params: product ids as text[], the linked
+#: statuses, the time stamp).  The same rules as the Python loop of the other databases:
+#: ``offers`` — per product and currency, the lowest price of the offers that are not known to be out of
+#: stock (``available``, else a stock above zero, else nothing said: counted as available), the lowest of
+#: all, and whether any offer says it is available; ``stocked`` — the products with at least one such
+#: in-stock price in a named currency (they list only those currencies; the others list every currency);
+#: ``prices`` — the chosen price per currency as ``{"RUB": "12.50"}`` (numeric(14,2) as text is the
+#: two-decimal form) and the single price and currency when there is one currency.  A product with no
+#: linked listed offer gets nulls (it still gets a row: the id list drives the update).
+_RECALC_PG = """
+WITH ids AS (SELECT DISTINCT unnest(%s::uuid[]) AS id),
+offers AS (
+    SELECT product_id, currency,
+           min(price) FILTER (WHERE coalesce(available, stock > 0, true)) AS stocked_min,
+           min(price) AS any_min,
+           bool_or(coalesce(available, stock > 0)) AS says
+    FROM supplier_items
+    WHERE product_id IN (SELECT id FROM ids) AND match_status IN %s AND delisted_job_id IS NULL
+    GROUP BY product_id, currency),
+availability AS (SELECT product_id, bool_or(says) AS available FROM offers GROUP BY product_id),
+priced AS (SELECT * FROM offers WHERE currency IS NOT NULL AND currency <> '' AND any_min IS NOT NULL),
+stocked AS (SELECT DISTINCT product_id FROM priced WHERE stocked_min IS NOT NULL),
+chosen AS (
+    SELECT priced.product_id, priced.currency,
+           CASE WHEN stocked.product_id IS NULL THEN priced.any_min ELSE priced.stocked_min END AS price
+    FROM priced LEFT JOIN stocked ON stocked.product_id = priced.product_id
+    WHERE stocked.product_id IS NULL OR priced.stocked_min IS NOT NULL),
+prices AS (
+    SELECT product_id, jsonb_object_agg(currency, price::text) AS min_prices, count(*) AS n,
+           min(price) AS one_price, min(currency) AS one_currency
+    FROM chosen GROUP BY product_id)
+UPDATE products AS p
+SET min_prices = prices.min_prices,
+    min_price = CASE WHEN prices.n = 1 THEN prices.one_price END,
+    min_price_currency = CASE WHEN prices.n = 1 THEN prices.one_currency END,
+    availability = availability.available,
+    updated_at = %s
+FROM ids LEFT JOIN availability ON availability.product_id = ids.id LEFT JOIN prices ON prices.product_id = ids.id
+WHERE p.id = ids.id
+"""
 
 
 # --- manual decisions -------------------------------------------------------------------

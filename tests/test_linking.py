@@ -251,6 +251,62 @@ def test_aggregates_over_mixed_offers(settings: Settings) -> None:
     assert (d.min_prices, Decimal(str(d.min_price)), d.availability) == ({"RUB": "30.00"}, Decimal("30"), True)
 
 
+def test_aggregates_of_random_offers_follow_the_rules(settings: Settings) -> None:
+    """Random offers (prices, currencies, availability and stock in every combination, delisted and
+    unlinked ones among them) give the aggregates the docstring's rules give, computed here offer by
+    offer; on PostgreSQL the rules are one SQL statement, so this checks it against the rules."""
+    import random
+
+    from ingestion.linking import recalc_products
+
+    rng = random.Random(11)
+    supplier, _ = get_or_create_supplier("Случайный")
+    w = ItemWriter(supplier.id, "rand", None)
+    offers = []
+    for n in range(240):
+        price = rng.choice([None, "0.99", "10", "10.5", "99.99", "1500", "12.34"])
+        currency = rng.choice([None, "RUB", "RUB", "EUR", "USD"]) if price else rng.choice([None, "RUB"])
+        available = rng.choice([None, None, True, False])
+        stock = rng.choice([None, None, "0", "3", "0.5"])
+        offers.append((f"R{n}", price, currency, available, stock))
+        w.add(Item(row=n + 2, sku=f"R{n}", name=f"Товар R{n}", price=Decimal(price) if price else None,
+                   currency=currency, available=available, stock=Decimal(stock) if stock is not None else None))
+    publish(w)
+    products = [product(f"Продукт {k}") for k in range(40)]
+    linked: dict[str, tuple[Product, str]] = {}
+    for sku, *_ in offers:
+        owner = rng.choice(products)
+        status = rng.choice(["auto_matched", "verified_match", "verified_match", "potential_match"])
+        linked[sku] = (owner, status)
+        SupplierItem.update(product=owner, match_status=status).where(SupplierItem.supplier_sku == sku).execute()
+    gone = {sku for sku, *_ in offers if rng.random() < 0.1}
+    SupplierItem.update(delisted_job_id="later").where(SupplierItem.supplier_sku.in_(sorted(gone))).execute()
+
+    expected: dict[uuid.UUID, tuple[object, object, object, object]] = {}
+    for p in products:
+        mine = [o for o in offers if linked[o[0]][0].id == p.id and linked[o[0]][1] != "potential_match"
+                and o[0] not in gone]
+        says = [o[3] if o[3] is not None else Decimal(o[4]) > 0 for o in mine if o[3] is not None or o[4] is not None]
+        stocked: dict[str, Decimal] = {}
+        every: dict[str, Decimal] = {}
+        for sku, price, currency, available, stock in mine:
+            if price is None or currency is None:
+                continue
+            in_stock = available if available is not None else (Decimal(stock) > 0 if stock is not None else True)
+            every[currency] = min(every.get(currency, Decimal(price)), Decimal(price))
+            if in_stock:
+                stocked[currency] = min(stocked.get(currency, Decimal(price)), Decimal(price))
+        chosen = stocked or every
+        single = next(iter(chosen.items())) if len(chosen) == 1 else (None, None)
+        expected[p.id] = ({k: f"{v:.2f}" for k, v in chosen.items()} or None, single[1], single[0],
+                          any(says) if says else None)
+    assert recalc_products([p.id for p in products] * 2) == 40  # repeated ids count once
+    for p in products:
+        got = Product.get_by_id(p.id)
+        price = Decimal(str(got.min_price)) if got.min_price is not None else None
+        assert (got.min_prices, price, got.min_price_currency, got.availability) == expected[p.id], p.name
+
+
 def test_a_run_that_can_wait_hands_back_the_work_when_the_catalog_is_busy(settings: Settings) -> None:
     import time
     from unittest.mock import patch
