@@ -13,14 +13,24 @@ spellings reach the same token through :data:`BRAND_ALIASES`.  Only unambiguous 
 names are listed — no ordinary words ("era", "universal") — since a brand found in both
 names and differing makes the pair a conflict (see :mod:`ingestion.matching.scoring`).
 :func:`name_brands` gives the brands of a tokenised name.
+
+A brand field can contradict the name it comes with (hostile trial: "Автомат Schneider Easy9 C16
+1P" with the brand field "IEK" was auto-linked to an IEK breaker because the two brand fields
+agreed).  :func:`contradicting_brands` tells such a side apart: its field names a maker, its name
+names built-in makers, and none of them is the field's (a company name that starts with one,
+"appleinc" / "apple", counts as the same).  The scorer then asks each of the two to agree with the
+other side, so agreement on the field alone never links.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import AbstractSet, Iterable
 
-__all__ = ["BRAND_ALIASES", "KNOWN_BRANDS", "canonical_brand", "apply_brand_aliases", "name_brands"]
+__all__ = [
+    "BRAND_ALIASES", "KNOWN_BRANDS", "canonical_brand", "apply_brand_aliases", "name_brands", "same_maker",
+    "contradicting_brands",
+]
 
 #: alias (lower case, normalised spaces) → canonical brand token.
 BRAND_ALIASES: dict[str, str] = {
@@ -121,6 +131,31 @@ def apply_brand_aliases(text: str) -> str:
 def name_brands(tokens: Iterable[str]) -> frozenset[str]:
     """The :data:`KNOWN_BRANDS` among a name's tokens (empty when there is none)."""
     return KNOWN_BRANDS.intersection(tokens)
+
+
+def same_maker(a: str, b: str) -> bool:
+    """Whether two canonical brand tokens name one maker: equal, or one starts with the other
+    ("appleinc" / "apple", "samsungelectronicsco" / "samsung"), as the scorer's brand penalty reads them."""
+    return a.startswith(b) or b.startswith(a)
+
+
+def contradicting_brands(
+    field: str | None, tokens: Iterable[str], makers: AbstractSet[str] = frozenset()
+) -> tuple[frozenset[str], frozenset[str]] | None:
+    """``(field brand, name brands)`` of a side whose brand field contradicts its name, else None.
+
+    ``field`` is the canonical brand field (:func:`canonical_brand`), ``tokens`` the name's tokens.
+    A contradiction needs a field that names a maker (one of :data:`KNOWN_BRANDS`, or of
+    ``makers``: the brand fields a catalog gives), built-in makers in the name (:func:`name_brands`)
+    and none of those the field's maker (:func:`same_maker`).  A field that names no known maker
+    ("OEM", a distributor) contradicts nothing: the name speaks alone.
+    """
+    if not field or not (field in KNOWN_BRANDS or field in makers):
+        return None
+    named = name_brands(tokens)
+    if not named or any(same_maker(field, b) for b in named):
+        return None
+    return frozenset((field,)), named
 
 
 def canonical_brand(brand: str | None) -> str | None:

@@ -19,7 +19,8 @@ numbers / codes found in it.  The rules, and where each comes from:
   matching trial on electrical price lists, volt-amperes ("1200 ВА" → ``1200va``),
   cable sections in square millimetres ("1,5 кв.мм" / "2.5 mm2" → ``1.5sqmm``, no
   longer read as "1.5 kV" plus a code) and colour temperature ("4000K" / "4000 К"
-  → ``4000k``, kelvin only for a 4-digit number: "4K" stays what it was).
+  → ``4000k``, kelvin only for a 4-digit number: "4K" stays what it was); and horsepower ("1.5 hp",
+  "2 HP", "3 л.с." → ``1.5hp``: after a number "hp" is the unit, not the maker HP, hostile trial).
 * The one-letter units that are also words — amps "A" / "А" and volts "В" — count written apart
   from the number ("25 A", "25 А", "230 В") in an electrical name (a breaker or switch word, or
   another electrical unit in it: "10Вт", "230 V", "4,5 кА"), or when another electrical attribute
@@ -66,15 +67,23 @@ numbers / codes found in it.  The rules, and where each comes from:
   ``ba4729``, ``va4729``) gives an extra joined key, and so does a model code written in spaced
   groups: a 2–3 letter group, a number and a letter suffix of up to 4 letters ("DF 333 DWYE" →
   ``df333dwye``), or without the suffix when the number has 3+ digits ("DF 333" → ``df333``;
-  "HP 15" gives none).  The joined keys are codes only, not tokens.
+  "HP 15" gives none); a suffix written apart after the glued letters and number joins the same way
+  ("DF333 DWYE" → ``df333dwye``; hostile trial: it went to review against "DF333DWYE").  The joined
+  keys are codes only, not tokens.
 * Model variants (matching trial: "Galaxy S24+" and "Redmi Note 13 Pro+" / "Pro Plus" were
   auto-linked to the model without the "+"): "+" glued to a word or model ("S24+", "Pro+") is read
   as the word "plus"; "plus", "max", "ultra", "lite", "mini" right after a model code or number
   (through "pro" or another variant word: "13 Pro Max") are the name's *variant*, an attribute
-  ``~plus`` (no token).  A name with a model code or number and no variant word has the attribute
-  ``~`` (the base model), so "S24" against "S24+" is a conflict (the variant group of
+  ``~plus`` (no token); "pro" right after a model number or a short code ("15", "S24", "M3"; not a
+  long part number) with no other variant word after it is the variant ``~pro`` (hostile trial:
+  "iPhone 15 Pro" against "iPhone 15").  A name with a model code or number and no variant word has
+  the attribute ``~`` (the base model), so "S24" against "S24+" is a conflict (the variant group of
   :func:`ingestion.matching.index.attribute_groups`); "mini" not after a model ("mini USB", "Mac mini")
   is an ordinary word.
+* Colour words with an English equivalent are read as it, in every form (hostile trial: "черный"
+  against "Black" was a colour conflict, "белая" no colour): "черный" / "черная" / "Black" →
+  ``black``, "grey" → ``gray`` (:data:`COLOUR_NAMES`); the colours of two names are then compared
+  as one vocabulary (:data:`COLOURS`).
 * Brand aliases ("Hewlett-Packard" → ``hp``, see :mod:`ingestion.matching.brands`).
 * A dash- or slash-joined group of words also gives its joined spelling
   ("lcs-csh" → ``lcs csh lcscsh``; "wi-fi" → ``wi fi wifi``).
@@ -100,6 +109,7 @@ from ingestion.matching.brands import apply_brand_aliases
 __all__ = [
     "NormalizedName",
     "COLOURS",
+    "COLOUR_NAMES",
     "CURVE_LETTERS",
     "UNIT_ALIASES",
     "VARIANT_MARK",
@@ -165,6 +175,9 @@ UNIT_ALIASES: dict[str, str] = {
     # electrical price lists (matching trial): volt-amperes, square millimetres, kelvin
     "ва": "va", "va": "va", "кв.мм": "sqmm", "кв. мм": "sqmm", "мм2": "sqmm", "mm2": "sqmm", "sq.mm": "sqmm",
     "k": "k", "к": "k",
+    # horsepower (hostile trial: "Насос 1.5 hp" / "мотор 2 HP" were read as the maker HP): after a
+    # number "hp" is the unit, glued or spaced; the maker keeps every other place ("HP LaserJet")
+    "hp": "hp", "л.с.": "hp", "л. с.": "hp",
 }
 
 # Units that are single letters shared with ordinary words: only taken when glued to the number.
@@ -178,12 +191,40 @@ STOP_WORDS: frozenset[str] = frozenset(
 )
 
 #: Colour words (English, Russian): an item and a product naming different colours are variants.
+#: A name's tokens hold the English word for the Russian ones :data:`COLOUR_NAMES` maps ("черная" →
+#: ``black``), so one colour in either language is one colour; the others stay as written.
 COLOURS: frozenset[str] = frozenset(
     """black white silver red blue green yellow pink purple violet gray grey gold brown orange beige
     bronze plum graphite titanium bisque ivory cream navy teal turquoise
     черный белый серебристый красный синий зеленый желтый розовый фиолетовый серый золотой
     коричневый оранжевый бежевый голубой бордовый""".split()
 )
+
+
+def _colour_forms() -> dict[str, str]:
+    """Every case / gender / number form of the Russian colour adjectives that have one English
+    colour word, and the other English spelling, mapped to the English word (see :data:`COLOUR_NAMES`)."""
+    hard = ("ый", "ая", "ое", "ые", "ого", "ой", "ому", "ым", "ом", "ую", "ых", "ыми")
+    stressed = ("ой", "ая", "ое", "ые", "ого", "ому", "ым", "ом", "ую", "ых", "ыми")
+    soft = ("ий", "яя", "ее", "ие", "его", "ей", "ему", "им", "ем", "юю", "их", "ими")
+    stems: tuple[tuple[str, tuple[str, ...], str], ...] = (
+        ("черн", hard, "black"), ("бел", hard, "white"), ("сер", hard, "gray"), ("красн", hard, "red"),
+        ("син", soft, "blue"), ("серебрист", hard, "silver"), ("золот", stressed, "gold"),
+        ("золотист", hard, "gold"), ("зелен", hard, "green"), ("желт", hard, "yellow"),
+        ("розов", hard, "pink"), ("коричнев", hard, "brown"), ("оранжев", hard, "orange"),
+        ("бежев", hard, "beige"),
+    )
+    forms = {stem + end: english for stem, ends, english in stems for end in ends}
+    forms["grey"] = "gray"
+    return forms
+
+
+#: Colour words that have an English equivalent → that English word (hostile trial: "черный" against
+#: "Black" counted as two colours, a conflict; "белая" was no colour at all): every form of the
+#: Russian adjective ("черный", "черная", "черном" → ``black``) and "grey" → ``gray``.  Word tokens
+#: are read through it, so one colour in either language is one token and one colour.  A colour
+#: without an English equivalent here ("голубой", "бордовый") stays as written.
+COLOUR_NAMES: dict[str, str] = _colour_forms()
 
 _NUM = r"\d+(?:[.,]\d+)?"
 _unit_alt = "|".join(sorted((re.escape(u) for u in UNIT_ALIASES), key=len, reverse=True))
@@ -238,8 +279,16 @@ _NUMBER_BEHIND = re.compile(r"(?<![\w.\-/])\d+(?:\.\d+)?\s+$")
 #: Pro+" to "… Pro"): after a model code or number (and "pro" or another variant word) they name
 #: another product of the line.  "+" glued to a model ("S24+", "Pro+") is read as "plus".
 VARIANT_WORDS: frozenset[str] = frozenset({"plus", "max", "ultra", "lite", "mini"})
+#: "Pro" right after a model is a variant of its own ("iPhone 15 Pro" is not "iPhone 15"; hostile
+#: trial), unless another variant word follows it, which then names the variant ("13 Pro Max" →
+#: ``max``, as before: a "Pro Max" against a "Pro" still conflicts).
+_PRO = frozenset({"pro"})
+#: ... after a model number or a code of at most this many characters ("15", "s24", "m3"): after a
+#: full part number ("F3H982-10 Pro Series") the number names the product and "Pro" is a line word
+#: (the public benchmark lost a right link when it was a variant there).
+_PRO_MODEL_MAX = 4
 #: Variant words may follow a model through these ("13 Pro Max", "S24 Ultra Plus").
-_VARIANT_CHAIN = VARIANT_WORDS | {"pro"}
+_VARIANT_CHAIN = VARIANT_WORDS | _PRO
 #: The variant attribute of a name: "~" and the variant word, or "~" alone for a name with a model
 #: and no variant word (the base model, which must not auto-link to a "+" / "Max" one).
 VARIANT_MARK = "~"
@@ -258,7 +307,10 @@ class NormalizedName:
     ``units``: unit tokens (``16gb``); ``numbers``: bare numbers of 4+ digits;
     ``attributes``: IP ratings, diameters, ``x``-joined sizes and breaker curve letters (``ip44``,
     ``d20`` before "мм", ``3x2.5``, ``c`` in "16А C"), which are tokens but not codes; and the model
-    variant (``~plus``, ``~`` for the base model), which is no token.
+    variant (``~plus``, ``~`` for the base model), which is no token;
+    ``suffix_joins``: the codes among ``codes`` joined from a glued code and a letter word written
+    after it ("df333 dwye" → ``df333dwye``): a way to meet the other side's code, no evidence of a
+    model of their own ("EP-320 blue" gives ``ep320blue``), see :mod:`ingestion.matching.scoring`.
     """
 
     text: str
@@ -267,6 +319,7 @@ class NormalizedName:
     units: frozenset[str]
     numbers: frozenset[str]
     attributes: frozenset[str] = frozenset()
+    suffix_joins: frozenset[str] = frozenset()
 
 
 def fold_lookalikes(token: str) -> str:
@@ -464,6 +517,7 @@ def _piece_kind(piece: str) -> tuple[str, tuple[str, ...], tuple[str, ...], str 
         tokens: list[str] = []
         numbers: list[str] = []
         for w in words:
+            w = COLOUR_NAMES.get(w, w)
             if w.isdigit() or _PLAIN_NUMBER.match(w):
                 if w.isdigit() and len(w) < 4:
                     w = str(int(w))
@@ -551,6 +605,10 @@ def _memory_pair(m: re.Match[str]) -> str:
 _JOIN_DIGITS_MIN = 3
 _JOIN_DIGITS_MAX = 6
 _JOIN_SUFFIX_MAX = 4
+#: The glued form of such a code ("df333"): a letter suffix written apart after it joins it the same
+#: way ("DF333 DWYE" → ``df333dwye``, hostile trial: it was not the "DF333DWYE" of the catalog); the
+#: key is also kept in :attr:`NormalizedName.suffix_joins` (a word after a code is often no suffix).
+_GLUED_RUN = re.compile(r"^[a-z]{2,3}\d{1,%d}$" % _JOIN_DIGITS_MAX)
 
 
 def _add_joined(codes: set[str], joined: str) -> None:
@@ -560,6 +618,23 @@ def _add_joined(codes: set[str], joined: str) -> None:
     codes.add(folded)
     if folded != joined:
         codes.add(_transliterate(joined))
+
+
+def _variants(chain_words: list[tuple[int, str]]) -> tuple[str, ...]:
+    """The variant values of a name from its variant words after a model, each ``(piece index, word)``
+    in name order: each run of adjacent words gives its :data:`VARIANT_WORDS`, or "pro" when "pro" is
+    all it holds ("15 Pro" → ``pro``, "13 Pro Max" → ``max``, "Pro+" → ``plus``)."""
+    out: list[str] = []
+    run: list[str] = []
+    prev = -2
+    for i, word in chain_words:
+        if i != prev + 1 and run:
+            out.extend([w for w in run if w in VARIANT_WORDS] or [w for w in run[:1] if w in _PRO])
+            run = []
+        run.append(word)
+        prev = i
+    out.extend([w for w in run if w in VARIANT_WORDS] or [w for w in run[:1] if w in _PRO])
+    return tuple(out)
 
 
 def normalize_name(name: str) -> NormalizedName:
@@ -622,10 +697,14 @@ def normalize_uncached(name: str) -> NormalizedName:
     # variants: a model (code or number) was seen / the last piece may carry a variant word after it
     model_seen = False
     after_model = False
-    variants: list[str] = []
+    chain_words: list[tuple[int, str]] = []  # (piece index, word) of the variant words after a model
+    short_model = False  # the last model is a number or a short code ("15", "s24"): "pro" may follow
     last = len(pieces) - 1
     # a spaced model code: a short letter group, a number, maybe a letter suffix ("df 333 dwye")
     run: str | None = None
+    next_run: str | None = None
+    run_glued = False  # the run is a glued code ("df333"), not spaced pieces ("df 333")
+    suffix_joins: set[str] = set()
     for i, piece in enumerate(pieces):
         if not piece:
             prev_short_alpha = None
@@ -648,6 +727,7 @@ def normalize_uncached(name: str) -> NormalizedName:
         elif kind == "code":
             model_seen = after_model = True
             key = toks_[0]
+            short_model = len(key) <= _PRO_MODEL_MAX
             tokens.append(key)
             codes.add(key)
             alt = translit_alts.get(piece)
@@ -656,18 +736,23 @@ def normalize_uncached(name: str) -> NormalizedName:
             if prev_short_alpha is not None:
                 _add_joined(codes, prev_short_alpha + key)  # "ps lx350h", "ва 47-29"
             prev_short_alpha = None
+            if _GLUED_RUN.match(key) is not None:
+                next_run = key  # "df333 dwye": the glued form of "df 333", a suffix may follow
         else:
             tokens.extend(toks_)
             numbers.update(nums)
             prev_run, run_tail, run = prev_short_alpha, run, None
+            tail_glued, run_glued = run_glued, False
             prev_short_alpha = short
             if len(toks_) == 1:
                 word = toks_[0]
                 if run_tail is not None and len(word) <= _JOIN_SUFFIX_MAX and word.isalpha():
                     _add_joined(codes, run_tail + word)  # "df 333 dwye" → "df333dwye"
+                    if tail_glued:  # "df333 dwye"
+                        suffix_joins.add(fold_lookalikes(run_tail + word))
                     model_seen = True
                 if word[0].isdigit():
-                    after_model = _PLAIN_NUMBER.match(word) is not None
+                    after_model = short_model = _PLAIN_NUMBER.match(word) is not None
                     model_seen = model_seen or after_model
                     if prev_run is not None and word.isdigit() and len(word) <= _JOIN_DIGITS_MAX:
                         run = prev_run + word  # "df 333": a spaced model code
@@ -675,17 +760,19 @@ def normalize_uncached(name: str) -> NormalizedName:
                             _add_joined(codes, run)
                             model_seen = True
                 elif after_model and word in _VARIANT_CHAIN:
-                    if word in VARIANT_WORDS:
-                        variants.append(word)
+                    if short_model or word not in _PRO:
+                        chain_words.append((i, word))
                 else:
                     after_model = False
             else:
                 after_model = False
             continue
         after_model = after_model and kind == "code"
-        run = None
+        run, next_run = next_run, None
+        run_glued = run is not None
     if curves:
         attributes.update(curves)
+    variants = _variants(chain_words) if chain_words else ()
     if variants:
         attributes.update([VARIANT_MARK + v for v in variants])
     elif model_seen:
@@ -700,4 +787,5 @@ def normalize_uncached(name: str) -> NormalizedName:
         units=frozenset(units) if units else _NONE,
         numbers=frozenset(numbers) if numbers else _NONE,
         attributes=frozenset(attributes) if attributes else _NONE,
+        suffix_joins=frozenset(suffix_joins) if suffix_joins else _NONE,
     )

@@ -26,14 +26,19 @@ The score is built from two parts:
   A *specific* code is held by few catalog products (:data:`COMMON_CODE_DF`) and is
   not a number glued to an ordinary word ("6-disc", "24port").  The exponent 0.7
   lifts mid-range text similarity so that a plausible but code-less pair reaches
-  review instead of "new".
+  review instead of "new".  Next to a shared code, two other codes that clash make the
+  pair ``core``; a code joined from a glued code and the word after it ("EP-320 blue" →
+  ``ep320blue``, :attr:`~ingestion.matching.normalize.NormalizedName.suffix_joins`) takes
+  no part in that test (public benchmark).
 
   Then: a brand conflict (both brands known, neither in the other's name)
   multiplies by 0.6 (0.85 when a brand was only guessed from the first word), or
   takes 8 points off a shared-code score; different colour words take 5 points
-  off a code match or multiply by 0.93; an attribute conflict multiplies by 0.8
-  (:data:`ATTRIBUTE_CLASH_FACTOR`), else disjoint bare numbers ("2007" vs "2003")
-  by 0.9; a category conflict (both given, different) multiplies by 0.9.
+  off a code match or multiply by 0.93 (colours are compared as the English words
+  :data:`~ingestion.matching.normalize.COLOUR_NAMES` reads Russian ones as: "черный" is
+  "black"); an attribute conflict multiplies by 0.8 (:data:`ATTRIBUTE_CLASH_FACTOR`), else
+  disjoint bare numbers ("2007" vs "2003") by 0.9; a category conflict (both given, different)
+  multiplies by 0.9.
 
   An *attribute conflict* (matching trial: "ABB S201 C6" was auto-linked to
   "ABB S201 C10" at 97.6) is one attribute group on both sides with no value in
@@ -55,7 +60,13 @@ The score is built from two parts:
   the aliases) and the name tokens that are a brand field value in the catalog
   (:meth:`~ingestion.matching.index.Catalog.brands_of`); a side naming none is no conflict.
   It is not counted again when the first-word brand penalty above has already kept the pair
-  off auto.  Identical names with different brand fields are scored, not linked at 100.
+  off auto.  A side whose brand field names one maker and whose name names others
+  (:func:`~ingestion.matching.brands.contradicting_brands`; hostile trial: "Автомат Schneider Easy9
+  C16 1P" with the brand field "IEK" was auto-linked to an IEK breaker) has contradictory brand
+  evidence: its field and its name brands must each meet the other side's brands, so a pair
+  agreeing on the field alone, or on the name alone, is a conflict (review at most); a product
+  naming no brand is none (the model decides).  Identical names with different brand fields, or
+  with a side whose brand evidence may be contradictory, are scored, not linked at 100.
 
   Identical names (the same token set) score 100 and, when the name is *specific*
   (it holds a model code of 4+ characters or has 5+ tokens), a category
@@ -83,6 +94,7 @@ from typing import AbstractSet, Iterable, Literal
 
 from rapidfuzz.fuzz import token_set_ratio as _token_set_ratio
 
+from ingestion.matching.brands import contradicting_brands
 from ingestion.matching.index import CODE_WEIGHT, Catalog, Entry, _code_candidates
 from ingestion.matching.normalize import COLOURS, code_family
 
@@ -136,14 +148,15 @@ class ItemContext:
     shared by many products, "ВА47-29", is no evidence: matching trial) and
     ``specific_name`` whether an identical name links across categories (a model code of
     4+ characters, or :data:`SPECIFIC_NAME_TOKENS` tokens); ``brands`` every brand the item
-    names (:meth:`Catalog.brands_of`).
+    names (:meth:`Catalog.brands_of`) and ``brand_parts`` its field brand and its name brands when
+    they contradict each other (:func:`~ingestion.matching.brands.contradicting_brands`), else ().
     Valid while the catalog does not change.
     """
 
     __slots__ = (
         "catalog", "item", "n", "limit", "weights", "weight", "code_weight", "codes", "brand",
         "tokens", "long_tokens", "colours", "bare_numbers", "units", "code_shapes", "code_heads",
-        "specific_name", "cores", "brands",
+        "specific_name", "cores", "brands", "brand_parts",
     )
 
     def __init__(self, catalog: Catalog, item: Entry) -> None:
@@ -179,6 +192,8 @@ class ItemContext:
         )
         self.brand = catalog.brand_of(item)
         self.brands = catalog.brands_of(item)
+        parts = contradicting_brands(item.brand, item.norm.tokens, catalog.explicit_brands)
+        self.brand_parts: tuple[frozenset[str], ...] = parts or ()
         self.tokens = frozenset(item.norm.tokens)
         self.long_tokens = frozenset(item.long_tokens)
         self.colours = frozenset(item.colours)
@@ -249,6 +264,19 @@ def _clash(a: Iterable[str], b: AbstractSet[str]) -> bool:
     return False
 
 
+def _written(codes: AbstractSet[str], entry: Entry) -> AbstractSet[str]:
+    """``codes`` (a set of code keys) without ``entry``'s suffix joins
+    (:attr:`~ingestion.matching.normalize.NormalizedName.suffix_joins`).
+
+    A glued code and the word written after it ("EP-320 blue" → ``ep320blue``, "RX-V363 home" →
+    ``rxv363home``) only serve to meet the other side's code: next to a shared code, one that meets
+    nothing is no second model making the shared one a near match (public benchmark: "ep-320 lp"
+    against "ep-320 blue" fell to review).
+    """
+    joins = entry.norm.suffix_joins
+    return codes - joins if joins else codes
+
+
 def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRelation:
     """:func:`code_relation` of the context's item and ``product``, whose specific codes are ``pc``."""
     item = ctx.item
@@ -261,7 +289,10 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
         shared = (ic & pc) | (pc & ctx.long_tokens) | ic.intersection(product.long_tokens)  # type: ignore[attr-defined]
         if shared:
             # A shared code next to two clashing ones (same family, other number) is only a near match.
-            return "core" if _clash(ic - shared, pc - shared) else "exact"
+            rest_i, rest_p = ic - shared, pc - shared
+            if rest_i and rest_p:
+                return "core" if _clash(_written(rest_i, item), _written(rest_p, product)) else "exact"
+            return "exact"
     cores = ctx.cores
     if cores and product.cores and not cores.isdisjoint(product.cores):
         return "core"
@@ -371,12 +402,26 @@ def _attribute_conflict(ctx: ItemContext, product: Entry) -> bool:
 
 def _brand_conflict(ctx: ItemContext, product: Entry) -> bool:
     """Both sides name a brand (brand field, a built-in brand or a catalog brand in the name, see
-    :meth:`Catalog.brands_of`) and they share none: "EKF ВА47-63" against "ABB S201"."""
+    :meth:`Catalog.brands_of`) and they share none: "EKF ВА47-63" against "ABB S201".  A side whose
+    brand field contradicts its name (:func:`~ingestion.matching.brands.contradicting_brands`) must
+    meet the other side with both: "Schneider Easy9" with the field "IEK" against an IEK breaker."""
     bi = ctx.brands
     if not bi:
         return False
     bp = ctx.catalog.brands_of(product)
-    return bool(bp) and bi.isdisjoint(bp)
+    if not bp:
+        return False
+    if bi.isdisjoint(bp):
+        return True
+    for part in ctx.brand_parts:
+        if part.isdisjoint(bp):
+            return True
+    # a product's field and name brands differ only when it names 2+ brands (Entry.brands holds both)
+    if product.brand and len(product.brands) > 1:
+        parts = contradicting_brands(product.brand, product.norm.tokens, ctx.catalog.explicit_brands)
+        if parts is not None and (parts[0].isdisjoint(bi) or parts[1].isdisjoint(bi)):
+            return True
+    return False
 
 
 def _colour_conflict(ctx: ItemContext, product: Entry) -> bool:
@@ -438,8 +483,15 @@ def score_row(ctx: ItemContext, row: int, token_set: float | None = None, below:
     ptokens = product.norm.tokens
     tokens = ctx.tokens
     if tokens and len(ptokens) == len(tokens) and tokens.issuperset(ptokens):
-        # identical names: nothing can conflict; a specific one links whatever the sections say
-        if ctx.specific_name and not (item.brand and product.brand and item.brand != product.brand):
+        # identical names: nothing can conflict; a specific one links whatever the sections say —
+        # unless the brand fields differ, or a side's brand field may contradict its name (a product
+        # naming 2+ brands, see contradicting_brands): those are scored, the brand check below decides
+        if (
+            ctx.specific_name
+            and not (item.brand and product.brand and item.brand != product.brand)
+            and not ctx.brand_parts
+            and not (product.brand and len(product.brands) > 1)
+        ):
             return 100.0
         score = 100.0
         penalty = 1.0
