@@ -26,7 +26,7 @@ import os
 import sys
 import time
 import uuid
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Callable, Generic, Sequence, TextIO, TypeVar
 
 import attrs
 
@@ -51,6 +51,8 @@ EXIT_NOT_HELD = 6
 EXIT_OUT_OF_DATE = 7
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
 
+T = TypeVar("T")
+
 #: Every exit code of the command line and what it means (shown by ``--help`` and in the README).
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
@@ -60,7 +62,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_UNREADABLE: "preview: the file could not be read",
     EXIT_UNKNOWN_JOB: "unknown job (release/reject/diff: not in DATABASE_URL; job: not in Redis)",
     EXIT_NOT_HELD: "release/reject: the job holds no list (published, already decided or expired)",
-    EXIT_OUT_OF_DATE: "release: the held list is out of date (reject it and ingest the file again)",
+    EXIT_OUT_OF_DATE: "release: the held list is out of date (the supplier's newer list was published or is held "
+                      "too: reject this one)",
     EXIT_BROKEN_PIPE: "standard output was closed before everything was written (e.g. `| head`)",
 }
 
@@ -182,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("release", help="publish a list the guard-rails held (local mode), then match it",
                        description="Publish a list the guard-rails held (as the release_job actor does) and match "
                                    "its items, in this process on DATABASE_URL. A held list whose supplier got "
-                                   "another list meanwhile is out of date: reject it and ingest the file again.",
+                                   "another list meanwhile is out of date: reject it and ingest the file again. So "
+                                   "is one while a newer list of the same supplier is held too: decide on the newer "
+                                   "one.",
                        epilog=_exit_codes_epilog(*decision_codes, EXIT_OUT_OF_DATE, EXIT_BROKEN_PIPE),
                        formatter_class=raw)
     p.add_argument("job_id", help="the held job (its id is in the `ingestion ingest` summary)")
@@ -330,8 +335,9 @@ def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, An
     """The ``ingest`` summary of ``job_id`` from its last job ``state`` and the database (a JSON-able dict).
 
     For a held list ``items_stored`` is 0, ``items_held`` counts the items
-    waiting in it, ``held_reasons`` says why and ``next_steps`` gives the
-    commands that release or reject it.
+    waiting in it, ``held_reasons`` says why, ``older_held_job_ids`` names the
+    supplier's earlier held lists this one puts out of date and ``next_steps``
+    gives the commands that release or reject it.
     """
     from peewee import fn
 
@@ -374,8 +380,12 @@ def _summary(job_id: str, state: dict[str, str], seconds: float) -> dict[str, An
         "seconds": round(seconds, 2),
     }
     if held:
+        from ingestion.runs import held_standing
+
         summary["items_held"] = items
         summary["held_reasons"] = list((run.held_reasons if run is not None else None) or [])
+        # the supplier's earlier held lists: this newer one puts them out of date (they can only be rejected now)
+        summary["older_held_job_ids"] = list(held_standing(run).older_held) if run is not None else []
         summary["next_steps"] = {
             "release": f"ingestion release {job_id}",
             "reject": f"ingestion reject {job_id} --reason TEXT",
@@ -418,6 +428,11 @@ def _render_summary(s: dict[str, Any]) -> str:
                 ) if x
             )
             lines.append(f"    [{p['level']}] {where}: {p['message']}" if where else f"    [{p['level']}] {p['message']}")
+    if held and s.get("older_held_job_ids"):
+        older = s["older_held_job_ids"]
+        lines.append(f"  the supplier's older held list{'s' if len(older) > 1 else ''} (job"
+                     f"{'s' if len(older) > 1 else ''} {', '.join(older)}) can no longer be released (this list is "
+                     "newer): reject " + ("them" if len(older) > 1 else "it") + " with `ingestion reject JOB_ID`")
     if held:
         lines.append(f"  see what changed:  ingestion diff {s['job_id']}")
         lines.append(f"  publish it:        ingestion release {s['job_id']}")
@@ -466,7 +481,7 @@ def _refusal(job_id: str, releasing: bool, database_url: str) -> tuple[int, str]
     """Why the held list of ``job_id`` cannot be released (``releasing``) or rejected: ``(exit code, message)``;
     ``None`` when it can."""
     from ingestion.models import IngestionRun
-    from ingestion.runs import previous_run
+    from ingestion.runs import held_standing
 
     verb = "release" if releasing else "reject"
     run = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
@@ -483,13 +498,20 @@ def _refusal(job_id: str, releasing: bool, database_url: str) -> tuple[int, str]
         }.get(run.status, f"has status {run.status!r}")
         return EXIT_NOT_HELD, f"job {job_id} holds no list to {verb}: its list {what}"
     if releasing:
-        current = previous_run(str(run.supplier_id), job_id)  # type: ignore[attr-defined]
-        if (current.job_id if current else None) != run.previous_job_id:
+        standing = held_standing(run)
+        if standing.current_moved:
             return EXIT_OUT_OF_DATE, (
                 f"the held list of job {job_id} is out of date: it was compared with the list of job "
                 f"{run.previous_job_id or '(none)'}, but the supplier's current list is now job "
-                f"{current.job_id if current else '(none)'}, so releasing it would publish a stale diff. "
+                f"{standing.current or '(none)'}, so releasing it would publish a stale diff. "
                 f"Drop it with `ingestion reject {job_id}` and ingest the file again"
+            )
+        if standing.newer_held:
+            newest = standing.newer_held[-1]
+            return EXIT_OUT_OF_DATE, (
+                f"the held list of job {job_id} is out of date: {standing.reason()}. Decide on the newer one "
+                f"(`ingestion diff {newest}`, then `ingestion release {newest}` or `ingestion reject {newest}`) "
+                f"and drop this one with `ingestion reject {job_id}`"
             )
     return None
 
@@ -512,6 +534,44 @@ def _check_held(job_id: str, releasing: bool, database_url: str) -> int | None:
     return None
 
 
+@attrs.frozen
+class _Decided(Generic[T]):
+    """A decision carried out by :func:`_decide`: the job's run as it is now, who decided, what the action gave."""
+
+    run: Any
+    decided_by: str | None
+    outcome: T
+
+
+def _decide(args: argparse.Namespace, settings: Settings, releasing: bool,
+            act: Callable[[str | None], T]) -> _Decided[T] | int:
+    """What ``release`` and ``reject`` share: switch to the local mode, check that ``args.job_id`` holds a list
+    that can be released (``releasing``) or rejected, then ``act(decided_by)`` (the actor's call; who decides is
+    ``args.decided_by`` or this process's user name).
+
+    Returns the :class:`_Decided` outcome, or an exit code with its reason on stderr: the refusal found before
+    acting, or — when ``act`` raises :class:`~ingestion.errors.PermanentError` because someone decided on the
+    job meanwhile — the refusal found then (:data:`EXIT_FAILED` when the job looks decidable still).
+    """
+    from ingestion.errors import PermanentError
+
+    local = _go_local(settings, args.verbose)
+    refused = _check_held(args.job_id, releasing, local.database_url)
+    if refused is not None:
+        return refused
+
+    from ingestion.models import IngestionRun
+
+    decided_by = _decider(args.decided_by)
+    try:
+        outcome = act(decided_by)
+    except PermanentError as exc:  # decided meanwhile by someone else
+        again = _refusal(args.job_id, releasing, local.database_url)
+        print(f"ingestion: {again[1] if again else exc.message}", file=sys.stderr)
+        return again[0] if again else EXIT_FAILED
+    return _Decided(IngestionRun.get(IngestionRun.job_id == args.job_id), decided_by, outcome)
+
+
 def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     """``release JOB_ID``: publish a held list and match its items, as the ``release_job`` actor does, in this
     process (embedded local mode on ``DATABASE_URL``).
@@ -520,34 +580,28 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     (published, but matching failed), :data:`EXIT_UNKNOWN_JOB`,
     :data:`EXIT_NOT_HELD` or :data:`EXIT_OUT_OF_DATE` (message on stderr).
     """
-    local = _go_local(settings, args.verbose)
-    refused = _check_held(args.job_id, True, local.database_url)
-    if refused is not None:
-        return refused
 
-    import dramatiq
+    def release(decided_by: str | None) -> tuple[dict[str, Any], dict[str, str], float]:
+        """Publish, then wait for the matching it sends: ``(what was published, the job's last state, start)``."""
+        import dramatiq
 
-    from ingestion import actors
-    from ingestion.errors import PermanentError
-    from ingestion.models import IngestionRun
-    from ingestion.pipeline import get_runtime
+        from ingestion import actors  # only now: _decide chose the local broker
+        from ingestion.pipeline import get_runtime
 
-    rt = get_runtime()
-    decided_by = _decider(args.decided_by)
-    worker = dramatiq.Worker(actors.broker, worker_threads=1, worker_timeout=100)  # runs the matching it sends
-    worker.start()
-    started = time.monotonic()
-    try:
+        rt = get_runtime()
+        worker = dramatiq.Worker(actors.broker, worker_threads=1, worker_timeout=100)  # runs the matching it sends
+        worker.start()
+        started = time.monotonic()
         try:
-            published = actors.release_job(job_id=args.job_id, decided_by=decided_by)
-        except PermanentError as exc:  # decided meanwhile by someone else
-            again = _refusal(args.job_id, True, local.database_url)
-            print(f"ingestion: {again[1] if again else exc.message}", file=sys.stderr)
-            return again[0] if again else EXIT_FAILED
-        state = _wait(rt.jobs, args.job_id, started, show=sys.stderr.isatty() and not args.json)
-    finally:
-        worker.stop()
-    run = IngestionRun.get(IngestionRun.job_id == args.job_id)
+            published: dict[str, Any] = actors.release_job(job_id=args.job_id, decided_by=decided_by)
+            return published, _wait(rt.jobs, args.job_id, started, show=sys.stderr.isatty() and not args.json), started
+        finally:
+            worker.stop()
+
+    decided = _decide(args, settings, True, release)
+    if isinstance(decided, int):
+        return decided
+    run, decided_by, (published, state, started) = decided.run, decided.decided_by, decided.outcome
     matched = state.get("phase") == "complete"
     doc = {
         "job_id": args.job_id,
@@ -585,27 +639,24 @@ def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
     and added to the job's error.  Returns :data:`EXIT_OK`,
     :data:`EXIT_UNKNOWN_JOB` or :data:`EXIT_NOT_HELD` (message on stderr).
     """
-    local = _go_local(settings, args.verbose)
-    refused = _check_held(args.job_id, False, local.database_url)
-    if refused is not None:
-        return refused
 
-    from ingestion import actors
-    from ingestion.errors import PermanentError, Problem
-    from ingestion.models import IngestionRun
+    def reject(decided_by: str | None) -> dict[str, Any]:
+        from ingestion import actors  # only now: _decide chose the local broker
+
+        result: dict[str, Any] = actors.reject_job(job_id=args.job_id, decided_by=decided_by)
+        return result
+
+    decided = _decide(args, settings, False, reject)
+    if isinstance(decided, int):
+        return decided
+
+    from ingestion.errors import Problem
     from ingestion.pipeline import get_runtime
     from ingestion.store import log_problem
 
     rt = get_runtime()
-    decided_by = _decider(args.decided_by)
-    try:
-        result = actors.reject_job(job_id=args.job_id, decided_by=decided_by)
-    except PermanentError as exc:  # decided meanwhile by someone else
-        again = _refusal(args.job_id, False, local.database_url)
-        print(f"ingestion: {again[1] if again else exc.message}", file=sys.stderr)
-        return again[0] if again else EXIT_FAILED
-    run = IngestionRun.get(IngestionRun.job_id == args.job_id)
-    supplier_id = str(run.supplier_id)  # type: ignore[attr-defined]
+    run, decided_by, result = decided.run, decided.decided_by, decided.outcome
+    supplier_id = str(run.supplier_id)
     reason = " ".join((args.reason or "").split()) or None
     if reason:
         log_problem(Problem(type="list_rejected", level="info",
@@ -761,31 +812,23 @@ def _held_standing(run: Any, database_url: str) -> dict[str, Any]:
     """Whether the held list of ``run`` can still be released, as ``release`` would decide it.
 
     ``can_be_released`` and ``why_not`` come from the release refusal
-    (:func:`_refusal`): a list compared with another list than the
-    supplier's current one is out of date, and ``current_job_id`` is that
-    newer current list.  ``newer_held_job_ids`` are the supplier's later lists
-    that are held too: releasing this one would put them out of date (and
-    releasing one of them this one).
+    (:func:`_refusal`): a list is out of date when it was compared with
+    another list than the supplier's current one (``current_job_id`` is that
+    newer current list), or while a newer list of the supplier is held too
+    (``newer_held_job_ids``, oldest first; the last is the one to decide on).
+    ``older_held_job_ids`` are the supplier's earlier held lists, which this
+    one puts out of date.
     """
-    from ingestion.models import IngestionRun
-    from ingestion.runs import previous_run
+    from ingestion.runs import held_standing
 
     refused = _refusal(run.job_id, True, database_url)
-    current = previous_run(str(run.supplier_id), run.job_id)
-    newer_held = [
-        r.job_id
-        for r in IngestionRun.select(IngestionRun.job_id).where(
-            (IngestionRun.supplier == run.supplier_id)
-            & (IngestionRun.status == "held")
-            & (IngestionRun.job_id != run.job_id)
-            & (IngestionRun.created_at > run.created_at)
-        ).order_by(IngestionRun.created_at)
-    ]
+    standing = held_standing(run)
     return {
         "can_be_released": refused is None,
         "why_not": refused[1] if refused else None,
-        "current_job_id": current.job_id if current else None,
-        "newer_held_job_ids": newer_held,
+        "current_job_id": standing.current,
+        "newer_held_job_ids": list(standing.newer_held),
+        "older_held_job_ids": list(standing.older_held),
     }
 
 
@@ -845,10 +888,12 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     ]
     if standing is not None and standing["why_not"]:
         lines.append(f"  {standing['why_not']}")
-    elif standing is not None and standing["newer_held_job_ids"]:
-        newer = ", ".join(standing["newer_held_job_ids"])
-        lines.append(f"  a newer list of this supplier is held too (job {newer}): releasing this one puts that one "
-                     "out of date, and releasing that one puts this one out of date")
+    if standing is not None and standing["older_held_job_ids"]:
+        older = standing["older_held_job_ids"]
+        several = len(older) > 1
+        lines.append(f"  {'older held lists' if several else 'an older held list'} of this supplier (job"
+                     f"{'s' if several else ''} {', '.join(older)}) {'are' if several else 'is'} out of date because "
+                     f"of this one and can only be rejected: " + "; ".join(f"`ingestion reject {j}`" for j in older))
     lines += [
         f"  {d['items']} items: {d['new']} new, "
         + (f"{d['returned']} returned, " if d.get("returned") else "")  # diffs recorded before it was counted lack it

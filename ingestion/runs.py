@@ -10,7 +10,13 @@
   of the list (see :class:`GuardRails`).  A supplier's first list is only
   checked for its error rate.
 * :func:`release_run` publishes a held list; :func:`reject_run` drops it;
-  :func:`expire_held_runs` drops the ones nobody decided on in time.
+  :func:`expire_held_runs` drops the ones nobody decided on in time.  A held
+  list is out of date — it cannot be released, only rejected — once the
+  supplier's current list is not the one it was compared with, or while a
+  newer list of the same supplier is held too (:func:`held_standing`):
+  releasing the older one would publish prices older than the supplier's
+  latest list.  When that newer list is rejected or expires, the older one
+  (still compared with the current list) can be released again.
 * Layout memory: :func:`layout_signature` of what the reader decided, kept per
   supplier after a published list (:func:`remember_layout`); the next list is
   read with the remembered column roles as overrides (:func:`remembered_options`)
@@ -168,17 +174,98 @@ def finish_run(
     return published
 
 
+@attrs.frozen
+class Standing:
+    """Where a held list stands among the supplier's lists (:func:`held_standing`).
+
+    ``compared_with``: the job whose list the held one was compared with
+    (``None``: it was the supplier's first list); ``current``: the job of the
+    supplier's current list now (its last published or released one, ``None``
+    when there is none); ``newer_held`` / ``older_held``: the job ids of the
+    supplier's other held lists read after / before this one, oldest first.
+    """
+
+    job_id: str
+    compared_with: str | None
+    current: str | None
+    newer_held: tuple[str, ...]
+    older_held: tuple[str, ...]
+
+    @property
+    def current_moved(self) -> bool:
+        """The supplier's current list is no longer the one this list was compared with."""
+        return self.current != self.compared_with
+
+    @property
+    def out_of_date(self) -> bool:
+        """The list can no longer be released: the current list moved on, or a newer list of the supplier is
+        held (releasing this one would publish prices older than the supplier's latest list)."""
+        return self.current_moved or bool(self.newer_held)
+
+    def reason(self) -> str | None:
+        """Why the list is out of date, naming the newer list (a sentence without advice); ``None`` when it is not."""
+        if self.current_moved:
+            return (f"it was compared with the list of job {self.compared_with or '(none)'}, but the supplier's "
+                    f"current list is now job {self.current or '(none)'}")
+        if self.newer_held:
+            newest = self.newer_held[-1]
+            sent = (f"job {newest}" if len(self.newer_held) == 1 else
+                    f"jobs {', '.join(self.newer_held)}; the latest is job {newest}")
+            return (f"the supplier sent a newer list meanwhile, which is held too ({sent}), so releasing this one "
+                    "would publish prices older than the supplier's latest list")
+        return None
+
+
+def held_standing(run: IngestionRun) -> Standing:
+    """Where the held list of ``run`` stands: the supplier's current list and its other held lists (two queries).
+
+    A held list is out of date (:attr:`Standing.out_of_date`) when the
+    supplier's current list is no longer the one it was compared with, or
+    while a list of the same supplier read after it is held too.  Lists are
+    ordered by when their run started (``created_at``).
+    """
+    supplier_id = str(run.supplier_id)  # type: ignore[attr-defined]
+    current = previous_run(supplier_id, run.job_id)
+    newer: list[str] = []
+    older: list[str] = []
+    for other in (
+        IngestionRun.select(IngestionRun.job_id, IngestionRun.created_at)
+        .where(
+            (IngestionRun.supplier == uuid.UUID(supplier_id))
+            & (IngestionRun.status == "held")
+            & (IngestionRun.job_id != run.job_id)
+        )
+        .order_by(IngestionRun.created_at, IngestionRun.job_id)
+    ):
+        if other.created_at > run.created_at:
+            newer.append(other.job_id)
+        elif other.created_at < run.created_at:
+            older.append(other.job_id)
+    return Standing(run.job_id, run.previous_job_id, current.job_id if current else None, tuple(newer), tuple(older))
+
+
 def release_run(job_id: str, decided_by: str | None) -> Published:
-    """Publish a held list; raises :class:`RunNotHeld` when the job has no held list."""
+    """Publish a held list; returns what was written.
+
+    Raises :class:`RunNotHeld` when the job has no held list, or when its
+    list is out of date (:func:`held_standing`): the supplier's current list
+    moved on since it was compared, or a newer list of the supplier is held
+    too.  The message names the newer list.
+    """
     run = IngestionRun.get_or_none(IngestionRun.job_id == job_id)
     if run is None or run.status != "held":
         raise RunNotHeld(f"job {job_id} has no held list (status {run.status if run else 'unknown'})")
-    current = previous_run(str(run.supplier_id), job_id)  # type: ignore[attr-defined]
-    if (current.job_id if current else None) != run.previous_job_id:
+    standing = held_standing(run)
+    if standing.current_moved:
         raise RunNotHeld(
             f"job {job_id} was compared with the list of job {run.previous_job_id or '(none)'}, but the supplier's "
-            f"current list is now job {current.job_id if current else '(none)'}; its diff is out of date — "
+            f"current list is now job {standing.current or '(none)'}; its diff is out of date — "
             "reject it and send the file again"
+        )
+    if standing.newer_held:
+        raise RunNotHeld(
+            f"job {job_id} is out of date: {standing.reason()} — decide on job {standing.newer_held[-1]} "
+            f"and reject job {job_id}"
         )
     now = utcnow()
     with database.atomic():

@@ -36,6 +36,12 @@ counts as ``returned``; back at another one it counts as a changed price —
 ``largest_moves`` — so the price guard-rail sees it like any other move, and
 it gets a price-history row.  The diff's buckets stay disjoint:
 ``new + returned + changed + unchanged == items`` (:class:`ListDiff`).
+Its stock is compared like any other item's (``stock_changed``), with what
+the row kept through the delisting: the quantity it was last listed with
+and, as delisting marks an item unavailable, ``available`` false — so a
+SKU back with another quantity, or stated available again ("back in
+stock"), counts as a stock change; one back at the same quantity whose
+availability the list does not state does not.
 
 New items get time-ordered ids (:class:`ItemIds`): PostgreSQL then appends
 to the primary-key and price-history indexes instead of inserting at random
@@ -169,11 +175,14 @@ def load_previous(supplier_id: uuid.UUID | str) -> dict[str, Previous]:
 
 
 class Delisted(NamedTuple):
-    """A delisted item of the supplier: its id (32 hex digits) and the price and currency it was delisted with."""
+    """A delisted item of the supplier: its id (32 hex digits), the price and currency it was delisted with, and its
+    stock and availability as stored (the quantity it was last listed with; delisting set ``available`` false)."""
 
     id: str
     price: Decimal | None
     currency: str | None
+    stock: Decimal | None = None
+    available: bool | None = False
 
 
 def load_delisted(supplier_id: uuid.UUID | str) -> dict[str, Delisted]:
@@ -198,23 +207,17 @@ def load_current(supplier_id: uuid.UUID | str) -> tuple[dict[str, Previous], dic
         make = tuple.__new__  # a Previous without the keyword handling of its __new__: one per item of the list
         for sku, chash, price, currency, stock, available, name, item_id, gone in cursor:
             if gone:
-                delisted[sku] = Delisted(uuid.UUID(item_id).hex, price, currency or None)
+                delisted[sku] = Delisted(uuid.UUID(item_id).hex, price, currency or None, stock, available)
             else:
                 out[sku] = make(Previous, (chash, price, currency or None, stock, available, name, item_id))
         return out, delisted
     for sku, chash, price, currency, stock, available, name, item_id, gone in cursor:
+        stock = Decimal(str(stock)).quantize(STOCK_STEP) if stock is not None else None
+        available = bool(available) if available is not None else None
         if gone:
-            delisted[sku] = Delisted(uuid.UUID(str(item_id)).hex, _money(price), currency or None)
+            delisted[sku] = Delisted(uuid.UUID(str(item_id)).hex, _money(price), currency or None, stock, available)
             continue
-        out[sku] = Previous(
-            chash,
-            _money(price),
-            currency or None,
-            Decimal(str(stock)).quantize(STOCK_STEP) if stock is not None else None,
-            bool(available) if available is not None else None,
-            name,
-            uuid.UUID(str(item_id)).hex,
-        )
+        out[sku] = Previous(chash, _money(price), currency or None, stock, available, name, uuid.UUID(str(item_id)).hex)
     return out, delisted
 
 
@@ -266,7 +269,9 @@ class ListDiff:
     ``currency``, ``change_pct``, ``kind`` up/down, ``returned`` true for a
     SKU that came back).  ``main_currency``/``previous_main_currency``: the
     most common currency of each list.  ``stock_changed`` counts SKUs of the
-    current list whose stock or availability changed.
+    current list whose stock or availability changed, and returning SKUs
+    back with another quantity than they were delisted with or stated
+    available again (in ``returned`` or ``returned_changed`` all the same).
     """
 
     previous_items: int = 0
@@ -546,6 +551,8 @@ class ItemWriter:
                     self._note_move(key, name, price, currency, back.price, back.currency, returned=True)
                 if back.price is not None and price is not None and back.currency == currency:
                     self._priced_both.add(key)
+                if stock != back.stock or (available is not None and available != back.available):
+                    self._stock_changed.add(key)  # its stock moved since it was delisted (module docstring)
                 history = price is not None and moved
                 change = "returned_price" if moved else "returned"
                 kind, item_id = "price" if history else "other", back.id

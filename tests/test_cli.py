@@ -283,12 +283,13 @@ def test_diff_says_when_a_held_list_can_no_longer_be_released(tmp_path: Path) ->
     held = json.loads(fresh.stdout)["held"]
     assert held["can_be_released"] is True and held["why_not"] is None and held["newer_held_job_ids"] == []
 
-    # a newer list of the supplier is held too: this one can still be released, but the two exclude each other
+    # a newer list of the supplier is held too: this one is out of date (it would roll the prices back), and
+    # diff names the newer held list (session 11: it used to say both could still be released)
     again = cli("ingest", str(tmp_path / "moved.csv"), "--supplier", "Скачок", "--job-id", "held-new", cwd=tmp_path)
     assert again.returncode == 3
     both = cli("diff", "held-old", cwd=tmp_path)
-    assert both.returncode == 0 and both.stdout.startswith("job held-old: held (against job")
-    assert "a newer list of this supplier is held too (job held-new)" in both.stdout
+    assert both.returncode == 0 and both.stdout.startswith("job held-old: held, OUT OF DATE")
+    assert "which is held too (job held-new)" in both.stdout
     assert json.loads(cli("diff", "held-old", "--json", cwd=tmp_path).stdout)["held"]["newer_held_job_ids"] == [
         "held-new"]
 

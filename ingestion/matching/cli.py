@@ -12,8 +12,11 @@ are detected unless given, quoted fields may span lines, and a field may be
 up to 10 MiB long.  Every row needs a non-empty ``id`` and ``name``, and ids
 must be unique within a file; a record with more (non-empty) fields than the
 header has columns (an unquoted delimiter inside a name: ``i1,Кабель 3х2,5``)
-and a record the reader could only read by repairing it (a double quote that
-is never closed) are refused rather than guessed at; every problem is reported
+a record the reader could only read by repairing it (a double quote that
+is never closed) and a record whose text the reader re-decoded (text that
+had been mis-decoded once before the file was saved, "РљР°Р±РµР»СЊ" for
+"Кабель": its ``text_repaired`` problem) are refused rather than guessed at;
+every problem is reported
 as ``FILE:LINE: what`` (lines as a text editor counts them) and nothing is
 matched then.  Only CSV/TSV text is read: a workbook (XLSX, XLS), a PDF or
 another binary file is refused with a hint to export the sheet as CSV.
@@ -29,6 +32,8 @@ malformed input (messages on stderr), 141 when standard output was closed early
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -45,6 +50,7 @@ from ingestion.matching.matcher import (
 from ingestion.matching.records import Item, MatchResult, Product
 from ingestion.reading.api import sniff_format
 from ingestion.reading.csv_reader import open_csv
+from ingestion.reading.normalize import repair_mojibake
 
 __all__ = ["InputError", "main", "read_rows", "result_to_json"]
 
@@ -106,9 +112,12 @@ def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = N
     not text (a workbook, a PDF: with the hint to export the sheet as CSV),
     no ``id`` or ``name`` column, a record that cannot be read (a field over
     the size limit), a record the reader repaired (a never-closed double
-    quote: its ``unterminated_quote`` note), a record with non-empty fields
-    past the header's columns (an unquoted delimiter in a value), an empty id
-    or name, an id given twice (with the line that gave it first).
+    quote: its ``unterminated_quote`` note), a record whose text the reader
+    re-decoded (mis-decoded once before the file was saved: the reader's
+    ``text_repaired`` problem, with the text as written and as re-decoded), a
+    record with non-empty fields past the header's columns (an unquoted
+    delimiter in a value), an empty id or name, an id given twice (with the
+    line that gave it first).  A damaged header stops the check there.
     """
     not_csv = _not_csv(path)
     if not_csv:
@@ -123,6 +132,10 @@ def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = N
         raise InputError([f"{path}: {exc.message}"]) from exc
     except OSError as exc:
         raise InputError([f"{path}: cannot be read: {exc.strerror or exc}"]) from exc
+    redecoded = (
+        _redecoded_records(path, details["encoding"], details["delimiter"], [raw.row for raw in raw_rows])
+        if details.get("repaired_mojibake") else {}
+    )
     problems: list[str] = []
     rows: list[dict[str, str | None]] = []
     columns: dict[str, int] | None = None
@@ -137,6 +150,11 @@ def read_rows(path: Path, encoding: str | None = None, delimiter: str | None = N
             for note in repaired:
                 problems.append(f"{path}:{raw.row}: {_repaired(note.type, note.message)}")
             if columns is None:  # the header itself: the rows cannot be told apart without it
+                raise InputError(problems)
+            continue
+        if raw.row in redecoded:  # re-decoded by the reader: what the file says is not what was read
+            problems.append(f"{path}:{raw.row}: {_redecoded(*redecoded[raw.row])}")
+            if columns is None:
                 raise InputError(problems)
             continue
         values = [v if isinstance(v, str) else None for v in raw.values]
@@ -198,6 +216,51 @@ def _repaired(kind: str, message: str) -> str:
             "file and run again)")
 
 
+#: Characters of a cell's text quoted in a ``text_repaired`` problem.
+_EXCERPT_CHARS = 40
+
+
+def _redecoded_records(path: Path, encoding: str, delimiter: str, starts: list[int]) -> dict[int, tuple[str, str]]:
+    """The records of a file the CSV reader re-decoded whose text it changed: by the record's first line,
+    ``(a cell as written, as the reader re-decoded it)``.
+
+    ``starts`` are the first lines of the reader's records, in order (a record
+    runs to the line before the next one starts).  The records are read again
+    as written — in ``encoding``, split at ``delimiter`` — and a record counts
+    when the reader's repair (:func:`~ingestion.reading.normalize.repair_mojibake`,
+    applied cell by cell) changes one of its cells.
+    """
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        lines = [line.replace("\x00", "") for line in fh]
+    found: dict[int, tuple[str, str]] = {}
+    for index, start in enumerate(starts):
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines)
+        text = "".join(lines[start - 1:end])
+        try:
+            cells = [cell for record in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in record]
+        except csv.Error:  # the reader refused or repaired such a record anyway; look at its text as it stands
+            cells = text.replace("\r", "\n").replace("\n", delimiter).split(delimiter)
+        for cell in cells:
+            fixed = repair_mojibake(cell)
+            if fixed != cell:
+                found[start] = (cell, fixed)
+                break
+    return found
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS - 1] + "…"
+
+
+def _redecoded(written: str, read: str) -> str:
+    """The problem line of a record whose text the CSV reader re-decoded: one of its cells ``written`` in the
+    file, and what the reader ``read`` it as."""
+    return (f"the text {_excerpt(written)!r} had been mis-decoded once before the file was saved (UTF-8 read as "
+            f"cp1251) and would be matched as {_excerpt(read)!r} (text_repaired: `match` does not guess at damaged "
+            "text; save the file again as UTF-8 from its original, or fix this text, and run again)")
+
+
 def result_to_json(result: MatchResult) -> dict[str, object]:
     """The CLI's JSON object for one result."""
     return {
@@ -214,8 +277,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="ingestion match", description="Match supplier items to catalog products.",
         epilog="Reads CSV/TSV text only (export a workbook's sheet as CSV first). "
                "exit codes: 0 success, 2 bad arguments or unreadable/malformed CSV — a row with more fields than "
-               "the header, a quote never closed, an empty or repeated id… (every problem on stderr as "
-               "FILE:LINE: what), 141 standard output closed early (e.g. | head)",
+               "the header, a quote never closed, re-decoded text, an empty or repeated id… (every problem on "
+               "stderr as FILE:LINE: what), 141 standard output closed early (e.g. | head)",
     )
     ap.add_argument("--catalog", required=True, type=Path, help="catalog CSV: id,name[,sku,brand,category,price]")
     ap.add_argument("--items", required=True, type=Path, help="items CSV: id,name[,sku,brand,category,price]")
