@@ -125,6 +125,9 @@ class JobStore(Protocol):
     def set_aux(self, job_id: str, **fields: Any) -> None:
         """Set private bookkeeping fields (encoded like the public ones), with the job's TTL."""
 
+    def add_aux(self, job_id: str, **amounts: int) -> None:
+        """Add ``amounts`` to private integer counters (a missing one counts from 0), atomically."""
+
 
 def _check(fields: Mapping[str, Any]) -> dict[str, str]:
     unknown = set(fields) - set(FIELDS)
@@ -193,6 +196,13 @@ class RedisJobStore:
         pipe.expire(aux_key(job_id), self.ttl_seconds)
         pipe.execute()
 
+    def add_aux(self, job_id: str, **amounts: int) -> None:
+        pipe = self.client.pipeline()  # MULTI/EXEC: the counters move together
+        for name, amount in amounts.items():
+            pipe.hincrby(aux_key(job_id), name, int(amount))
+        pipe.expire(aux_key(job_id), self.ttl_seconds)
+        pipe.execute()
+
 
 class MemoryJobStore:
     """Job state kept in this process (embedded mode and unit tests)."""
@@ -230,3 +240,9 @@ class MemoryJobStore:
     def set_aux(self, job_id: str, **fields: Any) -> None:
         with self._lock:
             self._aux.setdefault(job_id, {}).update({k: encode(v) for k, v in fields.items()})
+
+    def add_aux(self, job_id: str, **amounts: int) -> None:
+        with self._lock:
+            aux = self._aux.setdefault(job_id, {})
+            for name, amount in amounts.items():
+                aux[name] = str(int(aux.get(name) or 0) + int(amount))

@@ -61,6 +61,8 @@ LINKED_STATUSES = ("auto_matched", "verified_match")
 
 Action = Literal["link", "unlink", "reset_match", "approve_match", "reject_match"]
 ProgressCallback = Callable[[int, int], None]
+#: Called inside each batch's transaction, after its writes: ``(items decided, auto, review)`` of the batch.
+BatchCallback = Callable[[int, int, int], None]
 
 
 class ItemNotFound(PermanentError):
@@ -77,14 +79,23 @@ class DecisionRefused(PermanentError):
 
 @attrs.define
 class MatchStats:
-    """Counts of one matching run; ``products`` are the ids whose aggregates were recalculated."""
+    """Counts of one matching run; ``products`` are the ids whose aggregates were recalculated.
 
+    ``total``: unmatched items when the run started; ``remaining``: unmatched items left when it stopped (0: none).  ``busy``: another run of this
+    process held the catalog, so this one did nothing (``remaining`` is then every unmatched item).
+    ``elsewhere``: the run stopped because every item left is locked by another run (a worker sharing
+    the supplier, see :func:`match_supplier_items`) or arrived after it looked; ``remaining`` counts them.
+    """
+
+    total: int = 0
     processed: int = 0
     remaining: int = 0
     auto: int = 0
     review: int = 0
     new: int = 0
     products: set[str] = attrs.field(factory=set)
+    busy: bool = False
+    elsewhere: bool = False
 
 
 # --- catalog ----------------------------------------------------------------------------
@@ -316,36 +327,37 @@ def match_supplier_items(
     batch_size: int = MATCH_BATCH_SIZE,
     progress: ProgressCallback | None = None,
     deadline: float | None = None,
+    on_batch: BatchCallback | None = None,
+    recalc_linked: bool = True,
 ) -> MatchStats:
     """Match the ``unmatched`` items of ``supplier_id``; returns the counts.
 
     ``matcher_options`` are :class:`~ingestion.matching.Matcher` keywords
     (``auto_threshold``, ``potential_threshold``, ``max_candidates``).
-    ``progress(done, total)`` is called after each batch.  With ``deadline``
-    (a ``time.monotonic()`` value) it stops after the batch that passes it and
+    ``progress(done, total)`` is called after each batch, ``on_batch(decided, auto, review)``
+    inside each batch's transaction (what it writes commits or rolls back with the batch).
+    With ``deadline`` (a ``time.monotonic()`` value) it stops after the batch that passes it and
     reports what is left in ``remaining``, so the caller can continue in a new
     message instead of running into its time limit; with a ``deadline`` it also
     waits at most :data:`LOCK_WAIT_SECONDS` for another run of this process to
     release the catalog, and otherwise does nothing and reports every item as
-    ``remaining`` (the worker thread is then free for other messages, such as the
+    ``remaining`` and ``busy`` (the worker thread is then free for other messages, such as the
     next list to read).  Without one it waits.  Products whose linked items'
-    prices may have changed with this list count as touched.
+    prices may have changed with this list count as touched and are recalculated
+    unless ``recalc_linked`` is false (a run continuing or sharing the work of one that did).
 
     Each batch of ``batch_size`` items is one transaction: the items are locked
-    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so other workers take other
-    items), matched, and written back in a few statements (drafts inserted,
-    items updated and reviews upserted in bulk).
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so runs on other workers take other
+    items of the same supplier), matched, and written back in a few statements (drafts inserted,
+    items updated and reviews upserted in bulk).  When no unlocked item is left but some are
+    still unmatched — other runs hold them in their open batches — the run stops with
+    ``elsewhere`` and those in ``remaining`` (it does not wait on their locks).
     """
     sid = uuid.UUID(str(supplier_id))
     unmatched = (SupplierItem.supplier == sid) & (SupplierItem.match_status == "unmatched")
     total = SupplierItem.select().where(unmatched).count()
-    stats = MatchStats()
-    linked = _tuples(
-        SupplierItem.select(SupplierItem.product)
-        .where((SupplierItem.supplier == sid) & SupplierItem.product.is_null(False))
-        .distinct()
-    )
-    already = {str(r[0]) for r in linked}
+    stats = MatchStats(total=total)
+    already = _linked_products(sid) if recalc_linked else set()
     if total == 0:
         recalc_products(already)
         return stats
@@ -354,9 +366,11 @@ def match_supplier_items(
         # Another run of this process holds the catalog: hand the work back (the caller sends the
         # step again) rather than keep a worker thread idle that could read a list meanwhile.
         stats.remaining = total
+        stats.busy = True
+        recalc_products(already)
         return stats
     try:
-        _match_batches(sid, unmatched, total, matcher_options, batch_size, progress, deadline, stats)
+        _match_batches(sid, unmatched, total, matcher_options, batch_size, progress, deadline, on_batch, stats)
     except BaseException:
         shared_catalog.forget()  # drafts of a rolled-back batch may be in it
         raise
@@ -364,6 +378,18 @@ def match_supplier_items(
         lock.release()
     recalc_products(stats.products | already)
     return stats
+
+
+def _linked_products(supplier: uuid.UUID) -> set[str]:
+    """Ids (text) of the products linked to any item of ``supplier``."""
+    if _is_pg():
+        cursor = database.execute_sql(
+            "SELECT DISTINCT product_id::text FROM supplier_items WHERE supplier_id = %s AND product_id IS NOT NULL",
+            (str(supplier),))
+        return {pid for (pid,) in cursor.fetchall()}
+    rows = _tuples(SupplierItem.select(SupplierItem.product)
+                   .where((SupplierItem.supplier == supplier) & SupplierItem.product.is_null(False)).distinct())
+    return {str(r[0]) for r in rows}
 
 
 def _match_batches(
@@ -374,6 +400,7 @@ def _match_batches(
     batch_size: int,
     progress: ProgressCallback | None,
     deadline: float | None,
+    on_batch: BatchCallback | None,
     stats: MatchStats,
 ) -> None:
     catalog = shared_catalog.get()
@@ -399,6 +426,7 @@ def _match_batches(
             batch = list(_tuples(query))
             if not batch:
                 break
+            before = (stats.processed, stats.auto, stats.review)
             writes = _BatchWrites(utcnow())
             for item_id, name, sku, sku_from_name, characteristics, category_path in batch:
                 entry = prepare(_match_item(item_id, name, sku, sku_from_name, characteristics, category_path))
@@ -407,13 +435,19 @@ def _match_batches(
                 if writes.items[-1][1] is not None:  # linked (automatically, or to its new draft)
                     own.add(str(writes.items[-1][1]))
             writes.flush()
+            if on_batch is not None:
+                on_batch(stats.processed - before[0], stats.auto - before[1], stats.review - before[2])
         shared_catalog.settle()
         if progress:
             progress(stats.processed, total)
         if deadline is not None and time.monotonic() > deadline:
             stats.remaining = SupplierItem.select().where(unmatched).count()
             if stats.remaining:
-                break
+                return
+    if _is_pg():
+        # No unlocked item is left; any still unmatched is in another run's open batch (or came after).
+        stats.remaining = SupplierItem.select().where(unmatched).count()
+        stats.elsewhere = stats.remaining > 0
 
 
 def _offered_products(supplier: uuid.UUID) -> set[str]:
@@ -427,6 +461,11 @@ def _offered_products(supplier: uuid.UUID) -> set[str]:
     look-alike names "Изделие N" sent 9,994 items to review against each other).  A product it offered
     under a SKU it has since dropped stays open (suppliers renumber their SKUs).
     """
+    if _is_pg():
+        cursor = database.execute_sql(
+            "SELECT DISTINCT product_id::text FROM supplier_items WHERE supplier_id = %s "
+            "AND product_id IS NOT NULL AND delisted_job_id IS NULL", (str(supplier),))
+        return {pid for (pid,) in cursor.fetchall()}
     rows = _tuples(
         SupplierItem.select(SupplierItem.product)
         .where((SupplierItem.supplier == supplier) & SupplierItem.product.is_null(False)

@@ -53,6 +53,9 @@ logger = logging.getLogger(__name__)
 MAX_ERROR_DETAILS = 20
 #: One matching message works this long (seconds) at most, then hands the rest to the next.
 MATCH_STEP_SECONDS = 10 * 60
+#: ... and one sharing another's work (see match_sharers) this long: then it goes to the back of the
+#: queue, so a big list does not keep a worker's catalog from the other lists' runs for long.
+SHARE_STEP_SECONDS = 60
 #: Download progress is written at most this often (seconds).
 DOWNLOAD_PROGRESS_INTERVAL = 0.5
 #: ``suppliers.meta`` keys that are reading overrides, and the option each sets.
@@ -398,34 +401,63 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- step 3: match ----------------------------------------------------------------------
-def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed: dict[str, Any] | None = None) -> dict[str, Any]:
+def match_step(
+    rt: Runtime,
+    supplier_id: str,
+    job_id: str | None = None,
+    parsed: dict[str, Any] | None = None,
+    *,
+    share: bool = False,
+) -> dict[str, Any]:
     """Link the supplier's unmatched items to products and complete the job.
 
     The job shows phase ``matching`` with ``items_processed``/``items_total``
-    counting items matched so far; at the end ``matches_found`` (automatic
-    links), ``review_queue_count`` (review requests) and phase ``complete``
-    (then ``items_processed`` is again the rows the parse read, when there was
-    one).  Returns ``{supplier_id, job_id, matched, auto, review, new, products,
-    remaining}``; ``remaining`` above zero means time ran out
-    (:data:`MATCH_STEP_SECONDS`), or another run of this process held the
+    counting items matched so far (by this run and the runs sharing the work);
+    at the end ``matches_found`` (automatic links), ``review_queue_count`` (review
+    requests) and phase ``complete`` (then ``items_processed`` is again the rows
+    the parse read, when there was one).  Returns ``{supplier_id, job_id, matched,
+    auto, review, new, products, remaining}``; ``remaining`` above zero means the
+    caller must send the step again (with ``summary["carry"]`` as ``parsed``): time
+    ran out (:data:`MATCH_STEP_SECONDS`); another run of this process held the
     catalog for longer than :data:`ingestion.linking.LOCK_WAIT_SECONDS` (then
-    nothing was matched and ``remaining`` is every unmatched item), and the
-    caller must send the step again.
+    nothing was matched); or the items left are locked by runs sharing the work
+    (``summary["wait"]`` true: send it again after a short delay, it completes the
+    job once they are done).
+
+    ``share``: this run only helps the job's run (:func:`match_sharers`): it matches
+    for at most :data:`SHARE_STEP_SECONDS`, adds its counts to the job's, never
+    changes its phase, and stops without ``remaining`` when the catalog of this
+    process is busy or every item left is taken; it skips a job that is no longer
+    ``matching``.
     """
     from ingestion.linking import match_supplier_items
 
     if parsed and parsed.get("held"):
         return {"supplier_id": supplier_id, "job_id": job_id, "skipped": "the list is held"}
+    if share:
+        phase = (rt.jobs.get(job_id) or {}).get("phase") if job_id else None
+        if phase != "matching":
+            return {"supplier_id": supplier_id, "job_id": job_id, "skipped": f"the job is {phase or 'unknown'}"}
     if Supplier.get_or_none(Supplier.id == uuid.UUID(supplier_id)) is None:
         raise SupplierNotFound(f"no supplier with id {supplier_id}")
-    if job_id:
+    if job_id and not share:
         if rt.jobs.get(job_id) is None:
             rt.jobs.create(job_id, supplier_id=supplier_id, phase="matching", status="processing", started_at=now_iso())
         rt.jobs.update(job_id, phase="matching", status="processing")
 
+    earlier = parsed or {}
+    first = "auto_so_far" not in earlier  # the job's first matching run (not a continuation)
+    done_before = int(earlier.get("matched_so_far", 0))
+
     def progress(done: int, total: int) -> None:
-        if job_id:
-            rt.jobs.update(job_id, items_processed=done, items_total=total)
+        if job_id and not share:
+            shared = _shared_counts(rt, job_id)
+            rt.jobs.update(job_id, items_processed=done_before + done + shared["matched"],
+                           items_total=int(earlier.get("total_at_start", total)))
+
+    def counted(decided: int, auto: int, review: int) -> None:
+        if job_id and share:
+            rt.jobs.add_aux(job_id, shared_matched=decided, shared_auto=auto, shared_review=review)
 
     s = rt.settings
     stats = match_supplier_items(
@@ -436,7 +468,9 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
             "max_candidates": s.match_max_candidates,
         },
         progress=progress,
-        deadline=time.monotonic() + MATCH_STEP_SECONDS,
+        deadline=time.monotonic() + (SHARE_STEP_SECONDS if share else MATCH_STEP_SECONDS),
+        on_batch=counted if share else None,
+        recalc_linked=first and not share,
     )
     metrics.match_decisions(stats.auto, stats.review, stats.new)
     summary: dict[str, Any] = {
@@ -449,14 +483,21 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
         "products": len(stats.products),
         "remaining": stats.remaining,
     }
-    earlier = parsed or {}
+    if share:
+        if stats.busy or stats.elsewhere:
+            summary["remaining"] = 0  # the job's own run sees to the rest
+        return summary
     auto = stats.auto + int(earlier.get("auto_so_far", 0))
     review = stats.review + int(earlier.get("review_so_far", 0))
     if stats.remaining:
-        # Time is up for this message: the caller sends the next one, which goes on where this stopped.
-        summary["carry"] = {**earlier, "auto_so_far": auto, "review_so_far": review}
+        # This message stops here: the caller sends the next one, which goes on where this stopped.
+        summary["carry"] = {**earlier, "auto_so_far": auto, "review_so_far": review,
+                            "matched_so_far": done_before + stats.processed,
+                            "total_at_start": int(earlier.get("total_at_start", done_before + stats.total))}
+        summary["wait"] = stats.elsewhere
         return summary
     if job_id:
+        shared = _shared_counts(rt, job_id)
         counts: dict[str, Any] = {}
         if parsed and "rows" in parsed:  # the rows the parse read (the ML path keeps ml-analyze's counts)
             counts = {"items_processed": int(parsed["rows"]), "items_total": int(parsed["rows"])}
@@ -465,14 +506,42 @@ def match_step(rt: Runtime, supplier_id: str, job_id: str | None = None, parsed:
             phase="complete",
             status="completed",
             **counts,
-            matches_found=auto,
-            review_queue_count=review,
+            matches_found=auto + shared["auto"],
+            review_queue_count=review + shared["review"],
             error="",
             can_retry=False,
             completed_at=now_iso(),
         )
         metrics.phase("complete")
     return summary
+
+
+def _shared_counts(rt: Runtime, job_id: str) -> dict[str, int]:
+    """What the runs sharing the job's matching decided so far: ``{matched, auto, review}``."""
+    aux = rt.jobs.get_aux(job_id)
+    return {k: int(aux.get(f"shared_{k}") or 0) for k in ("matched", "auto", "review")}
+
+
+def match_sharers(rt: Runtime, supplier_id: str) -> int:
+    """How many runs should share the matching of ``supplier_id``'s unmatched items with the job's own run:
+    one per :attr:`~ingestion.settings.Settings.match_share_items` items beyond the first such block, at
+    most :attr:`~ingestion.settings.Settings.match_sharers`; 0 on a database without row-lock skipping
+    (SQLite: one process does the matching) or when sharing is off (``MATCH_SHARE_ITEMS=0``).
+
+    Why: one message matches one list, so a 200,000-item list kept one worker busy for many minutes
+    while the others idled (bench/e2e.py at full scale: the last list matched alone for 5 minutes).
+    Runs on other workers take other batches of the same items (``FOR UPDATE SKIP LOCKED``).
+    """
+    import peewee
+
+    from ingestion.models import SupplierItem, database
+
+    s = rt.settings
+    if s.match_share_items <= 0 or s.match_sharers <= 0 or not isinstance(database.obj, peewee.PostgresqlDatabase):
+        return 0
+    unmatched = SupplierItem.select().where(
+        (SupplierItem.supplier == uuid.UUID(supplier_id)) & (SupplierItem.match_status == "unmatched")).count()
+    return min(s.match_sharers, unmatched // s.match_share_items - 1) if unmatched >= 2 * s.match_share_items else 0
 
 
 # --- failure ----------------------------------------------------------------------------

@@ -27,6 +27,10 @@ DEFAULT_SYNC_INTERVAL_HOURS = 8
 DEFAULT_MATCH_AUTO_THRESHOLD = 95
 DEFAULT_MATCH_POTENTIAL_THRESHOLD = 70
 DEFAULT_MATCH_MAX_CANDIDATES = 5
+#: A list with at least twice this many unmatched items gets runs on other workers sharing its matching.
+DEFAULT_MATCH_SHARE_ITEMS = 5000
+#: ... at most this many (one per MATCH_SHARE_ITEMS items beyond the first block).
+DEFAULT_MATCH_SHARERS = 3
 DEFAULT_JOB_STATE_TTL_SECONDS = 7 * 24 * 3600
 DEFAULT_UPSERT_BATCH_SIZE = 1000
 DEFAULT_PROGRESS_EVERY_ROWS = 2000
@@ -57,6 +61,16 @@ def _to_positive_int(raw: str) -> int:
         raise ValueError("must be a positive whole number") from None
     if value <= 0:
         raise ValueError("must be a positive whole number")
+    return value
+
+
+def _to_count(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError("must be a whole number, 0 or more") from None
+    if value < 0:
+        raise ValueError("must be a whole number, 0 or more")
     return value
 
 
@@ -166,6 +180,10 @@ class Settings:
     match_max_candidates: int = _env_field(
         "MATCH_MAX_CANDIDATES", _to_positive_int, DEFAULT_MATCH_MAX_CANDIDATES
     )
+    #: A list with at least twice this many unmatched items has its matching shared with runs on other
+    #: workers (one per this many items beyond the first block, at most ``match_sharers``); 0: never.
+    match_share_items: int = _env_field("MATCH_SHARE_ITEMS", _to_count, DEFAULT_MATCH_SHARE_ITEMS)
+    match_sharers: int = _env_field("MATCH_SHARERS", _to_count, DEFAULT_MATCH_SHARERS)
     queue_name: str = _env_field("INGESTION_QUEUE", str, DEFAULT_QUEUE_NAME)
     job_state_ttl_seconds: int = _env_field(
         "JOB_STATE_TTL_SECONDS", _to_positive_int, DEFAULT_JOB_STATE_TTL_SECONDS

@@ -10,11 +10,12 @@ from typing import Any
 import dramatiq
 from periodiq import cron
 
-from ingestion.actors._jobs import job_step
+from ingestion.actors._jobs import job_step, problem_of
 from ingestion.errors import PermanentError, Problem
 from ingestion.linking import apply_decision, expire_reviews
 from ingestion.messages import MatchDecisionMessage, MatchItemsMessage, structure_message
-from ingestion.pipeline import fail_job, get_runtime, match_step
+from ingestion.logs import job_context
+from ingestion.pipeline import Runtime, fail_job, get_runtime, match_sharers, match_step
 from ingestion.runs import expire_held_runs
 from ingestion.settings import get_settings
 from ingestion.store import log_problem
@@ -33,11 +34,18 @@ MATCH_TIME_LIMIT_MS = 25 * 60 * 1000
     time_limit=MATCH_TIME_LIMIT_MS,
     throws=(PermanentError,),
 )
-def match_items_task(supplier_id: str, job_id: str | None = None, parsed: dict[str, Any] | None = None) -> dict[str, Any]:
+def match_items_task(
+    supplier_id: str, job_id: str | None = None, parsed: dict[str, Any] | None = None, share: bool = False
+) -> dict[str, Any]:
     """Match every unmatched item of the supplier; completes the job when it has one.
 
     Public kwargs: :class:`~ingestion.messages.MatchItemsMessage`.  In the
     ingestion pipeline ``parsed`` is the parse summary the step before returned.
+    The job's first run of a big list sends runs that share the work
+    (:func:`~ingestion.pipeline.match_sharers`; ``share=True``, internal): they take other
+    batches of the same items on other workers and never fail the job — a failed batch
+    of theirs is rolled back and matched by the job's own run, which completes the job
+    when no item is left (waiting a moment while shared batches are still open).
     Returns ``{supplier_id, job_id, matched, auto, review, new, products}``.
     """
     msg = structure_message({"supplier_id": supplier_id, "job_id": job_id}, MatchItemsMessage)
@@ -47,12 +55,42 @@ def match_items_task(supplier_id: str, job_id: str | None = None, parsed: dict[s
         if summary.get("remaining"):
             match_items_task.send(msg.supplier_id)
         return summary
+    if share:
+        return _share(rt, msg.supplier_id, msg.job_id)
     if (rt.jobs.get(msg.job_id) or {}).get("phase") == "held":
         return {"supplier_id": msg.supplier_id, "job_id": msg.job_id, "skipped": "the list is held"}
+    carried = parsed if isinstance(parsed, dict) else None
     with job_step(rt, msg.job_id, msg.supplier_id, step="match_items_task"):
-        summary = match_step(rt, msg.supplier_id, msg.job_id, parsed if isinstance(parsed, dict) else None)
+        if carried is None or "sharers" not in carried:
+            sharers = match_sharers(rt, msg.supplier_id)
+            carried = {**(carried or {}), "sharers": sharers}
+            if sharers:
+                rt.jobs.update(msg.job_id, phase="matching", status="processing")  # sharers skip other phases
+                logger.info("job %s: %d run(s) share the matching", msg.job_id, sharers)
+            for _ in range(sharers):
+                match_items_task.send_with_options(args=(msg.supplier_id, msg.job_id), kwargs={"share": True})
+        summary = match_step(rt, msg.supplier_id, msg.job_id, carried)
     if summary.get("remaining"):
-        match_items_task.send(msg.supplier_id, msg.job_id, summary["carry"])
+        delay = SHARED_WAIT_MS if summary.get("wait") else None
+        match_items_task.send_with_options(args=(msg.supplier_id, msg.job_id, summary["carry"]), delay=delay)
+    return summary
+
+
+#: How long the job's run waits (ms, a delayed message) before looking again when the items left
+#: are in batches of runs sharing its work.
+SHARED_WAIT_MS = 1000
+
+
+def _share(rt: Runtime, supplier_id: str, job_id: str) -> dict[str, Any]:
+    """One sharing run (see :func:`match_items_task`): best effort, never retried, never fails the job."""
+    with job_context(job_id, supplier_id):
+        try:
+            summary = match_step(rt, supplier_id, job_id, share=True)
+        except Exception as exc:  # its open batch rolled back: the job's own run matches those items
+            logger.warning("job %s: a run sharing the matching stopped: %s", job_id, problem_of(exc).message)
+            return {"supplier_id": supplier_id, "job_id": job_id, "stopped": problem_of(exc).message}
+    if summary.get("remaining"):
+        match_items_task.send_with_options(args=(supplier_id, job_id), kwargs={"share": True})
     return summary
 
 

@@ -6,10 +6,12 @@ expensive scorer):
 1. **Block**: collect catalog rows that share the item's SKU, its exact normalised
    name (one dict look-up: an identical name is found even when all its words are
    common), a code, a code core,
-   or a word rarer than ``max(MIN_RARE_DF, RARE_DF_FRACTION × N)`` products (an attribute
-   token — unit, IP rating, size — only adds weight to rows found otherwise; an item
-   sharing nothing else keeps the ``max_survivors // ATTRIBUTE_ONLY_SHARE`` rows sharing
-   the most attribute weight), through
+   or a word held by at most ``max(MIN_RARE_DF, min(RARE_DF_FRACTION × N, RARE_DF_MAX))``
+   products (an attribute token — unit, IP rating, size — only adds weight to rows found
+   otherwise, and so does a code or word held by more, up to ``RARE_DF_FRACTION × N``: in
+   a large catalog a word of thousands of products would bring thousands of rows per item;
+   an item sharing nothing else keeps the ``max_survivors // ATTRIBUTE_ONLY_SHARE`` rows
+   sharing the most attribute weight), through
    the catalog's inverted indexes; rows are ranked by the summed IDF weight of what
    they share, and the best ``max_survivors`` (plus every SKU / same-name / exact-code
    hit) go on.
@@ -37,6 +39,7 @@ Thresholds default to the service settings (auto 95, potential 70, 5 candidates)
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Container, Iterable, Sequence
 
 from rapidfuzz import fuzz, process
@@ -58,6 +61,10 @@ __all__ = [
 MIN_RARE_DF = 50
 #: ... or by at most this fraction of the catalog, whichever is larger.
 RARE_DF_FRACTION = 0.02
+#: ... but a word shared by more than this many products brings no rows of its own however large the
+#: catalog: it only adds its weight to rows found otherwise (summing posting lists of 2 % of a 600k
+#: catalog was a third of the matching time at bench/e2e.py's full scale).
+RARE_DF_MAX = 1000
 #: A code shared with at most this many products keeps them all as candidates, however many
 #: other candidates there are; a commoner code ("d20", "3м") only adds weight.
 MUST_MAX_ROWS = 8
@@ -113,6 +120,20 @@ def _summed_weights(lists: Iterable[tuple[Iterable[int], float]]) -> dict[int, f
     return acc
 
 
+def _add_to_found(acc: dict[int, float], rows: list[int], w: float) -> None:
+    """Add ``w`` to the rows of ``acc`` that are in ``rows`` (a posting list: ascending row numbers).
+    A long list is not walked: each row of ``acc`` is looked up in it by bisection."""
+    if len(rows) <= 8 * len(acc):
+        for r in acc.keys() & rows:
+            acc[r] += w
+        return
+    hi = len(rows)
+    for r in acc:
+        i = bisect_left(rows, r)
+        if i < hi and rows[i] == r:
+            acc[r] += w
+
+
 class Matcher:
     """Scores items against a :class:`Catalog` and decides auto / review / new.
 
@@ -166,12 +187,16 @@ class Matcher:
         hits always kept)."""
         cat = self.catalog
         n = len(cat)
-        rare_df = max(MIN_RARE_DF, int(RARE_DF_FRACTION * n))
+        # words up to add_df count for the ranking; only those up to rare_df bring rows of their own
+        add_df = max(MIN_RARE_DF, int(RARE_DF_FRACTION * n))
+        rare_df = min(add_df, max(MIN_RARE_DF, RARE_DF_MAX))
         must: set[int] = set(cat.same_name(item))
         if item.sku:
             must.update(cat.sku_index.get(item.sku, ()))
-        # (rows, weight) of every rare code, core and word, in the order they are added up
+        # (rows, weight) of every rare code, core and word, in the order they are added up; and of the
+        # commoner ones that only add weight to rows found otherwise
         lists: list[tuple[list[int], float]] = []
+        common: list[tuple[list[int], float]] = []
         for code in item.codes:
             rows = cat.code_index.get(code, [])
             if len(rows) <= MUST_MAX_ROWS:
@@ -179,10 +204,14 @@ class Matcher:
             w = cat.weight(code, True)
             if rows and len(rows) <= rare_df:
                 lists.append((rows, w))
+            elif rows and len(rows) <= add_df:
+                common.append((rows, w))
         for core in item.cores:
             rows = cat.core_index.get(core, [])
             if rows and len(rows) <= rare_df:
                 lists.append((rows, cat.weight(core, True) * 0.8))
+            elif rows and len(rows) <= add_df:
+                common.append((rows, cat.weight(core, True) * 0.8))
         codes = item.norm.codes
         units, attributes = item.norm.units, item.norm.attributes
         # attribute tokens ("16a", "ip44", "3x2.5") are shared by many different products: they add
@@ -193,7 +222,11 @@ class Matcher:
             if tok in codes:
                 continue
             rows = cat.postings.get(tok, [])
-            if not rows or len(rows) > rare_df:
+            if not rows:
+                continue
+            if len(rows) > rare_df:
+                if len(rows) <= add_df:
+                    common.append((rows, cat.weight(tok)))
                 continue
             if tok in units or tok in attributes:
                 attribute_lists.append((rows, cat.weight(tok)))
@@ -203,8 +236,9 @@ class Matcher:
         survivors = self.max_survivors
         if acc:
             for rows, w in attribute_lists:
-                for r in acc.keys() & rows:
-                    acc[r] += w
+                _add_to_found(acc, rows, w)
+            for rows, w in common:
+                _add_to_found(acc, rows, w)
         else:
             # only attributes in common: the few rows sharing the most of them
             survivors = self.max_survivors // ATTRIBUTE_ONLY_SHARE or 1
