@@ -50,6 +50,10 @@ the output is a :class:`Layout` or ``None`` when no header row is found.
    Each price column also keeps the marks its sampled values show as a
    thousands separator (``"1,234,567"``) or a decimal mark (``"12,50"``);
    the row interpreter refuses a value the guess would read against them.
+   The marks (not the roles) are counted over every row the reader holds
+   when the layout is detected, also those past the value sample (up to
+   :data:`HEADER_SCAN_ROWS` more), so values above and below such evidence
+   are judged alike; evidence further down is seen only from where it stands.
 """
 
 from __future__ import annotations
@@ -407,20 +411,46 @@ def _column_stats(rows: Iterable[RawRow], width: int) -> list[_Stats]:
                 s.units += 1
             if _CODE.match(t) and any(ch.isdigit() for ch in t):
                 s.codes += 1
-            if _DEC_COMMA.search(t):
-                s.comma_dec += 1
-                s.decimal = s.decimal or {}
-                s.decimal.setdefault(",", t[:40])
-            elif _DEC_DOT.search(t):
-                s.dot_dec += 1
-                s.decimal = s.decimal or {}
-                s.decimal.setdefault(".", t[:40])
-            elif _AMBIGUOUS.search(t):
-                s.ambiguous += 1
-            if ("," in t or "." in t) and (g := GROUPED_NUMBER.search(t)) is not None:
-                s.grouped = s.grouped or {}
-                s.grouped.setdefault(g.group(1), t[:40])
+            if "," in t or "." in t:
+                _count_marks(s, t)
     return stats
+
+
+def _count_marks(s: _Stats, t: str) -> None:
+    """Add what the cleaned text ``t`` (holding ``","`` or ``"."``) shows of its decimal mark to ``s``: a decimal
+    comma or dot (``"12,50"``, ``"1.234,5"``), a value either mark would read (``"1.234"``), a mark grouping
+    thousands twice (``"1,234,567"``)."""
+    if _DEC_COMMA.search(t):
+        s.comma_dec += 1
+        s.decimal = s.decimal or {}
+        s.decimal.setdefault(",", t[:40])
+    elif _DEC_DOT.search(t):
+        s.dot_dec += 1
+        s.decimal = s.decimal or {}
+        s.decimal.setdefault(".", t[:40])
+    elif _AMBIGUOUS.search(t):
+        s.ambiguous += 1
+    if (g := GROUPED_NUMBER.search(t)) is not None:
+        s.grouped = s.grouped or {}
+        s.grouped.setdefault(g.group(1), t[:40])
+
+
+def _add_held_marks(stats: list[_Stats], rows: list[RawRow], columns: list[Column]) -> None:
+    """Add to the price columns' ``stats`` the marks of ``rows``: the rows the caller holds past the value
+    sample (at most :data:`HEADER_SCAN_ROWS`), so that a value above a later ``"1.234,50"`` is read by the same
+    evidence as one below it.  Only the mark counts change; the columns' roles were chosen on the sample."""
+    prices = [c.index for c in columns if c.role == "price" and c.index < len(stats)]
+    if not prices or not rows:
+        return
+    for row in rows:
+        values = row.values
+        for i in prices:
+            v = values[i] if i < len(values) else None
+            if type(v) is not str or ("," not in v and "." not in v):
+                continue
+            t = clean_text(v)
+            if t:
+                _count_marks(stats[i], t)
 
 
 def _name_fit(s: _Stats) -> float:
@@ -485,6 +515,7 @@ def detect_layout(rows: list[RawRow], options: ReadOptions = ReadOptions()) -> t
     _resolve(columns, stats)
     notes: list[str] = []
     _apply_overrides(columns, options, notes)
+    _add_held_marks(stats, rows[data_idx + VALUE_SAMPLE_ROWS:], columns)
 
     layout = _finish(columns, stats, sample, options, header_rows, notes)
     name_col = layout.first("name")

@@ -45,6 +45,7 @@ TIMES_REASON: Final = "the number has a multiplication sign"
 RANGE_REASON: Final = "a range of amounts or roubles-kopecks"
 EXPONENT_REASON: Final = "the number is written in exponent notation"
 LETTER_O_REASON: Final = "a letter O stands beside its digits"
+#: (A whole number of kopecks or cents, "50 коп.", is read as 0.50; a fraction of one, "50,5 коп.", is refused so.)
 MINOR_REASON: Final = "the amount is in kopecks or cents"
 _DOUBT_REASONS: Final = (PERCENT_REASON, UNIT_REASON, MULTIPLIER_REASON, CONTROL_REASON, MARK_REASON, TIMES_REASON,
                          RANGE_REASON, EXPONENT_REASON, LETTER_O_REASON, MINOR_REASON)
@@ -120,6 +121,22 @@ _RUB_KOP = re.compile(
     r"(\d{1,2})\s*(?:коп(?:\.|еек|ейки|ейка|ійок|ійки|ійка)?|к\.?)$",
     re.IGNORECASE,
 )
+#: An amount in a currency's minor unit only, a whole number: "50 коп.", "5 копеек", "99 cents", "99 ct", "99¢",
+#: "50 groszy", and "75 к." (two digits: "5 к." may be five thousand).  Group ``amount``: the digits (maybe
+#: grouped by spaces); ``word``: the unit's word (its currency: :data:`_MINOR_CURRENCY`).
+_MINOR_ONLY: Final = re.compile(
+    r"^(?P<amount>\d{1,3}(?: \d{3})+|\d+) ?(?:(?P<word>коп(?:еек|ейки|ейка|ійок|ійки|ійка)?|kop|cents?|ct|groszy?|grosze)"
+    r"\.?|(?P<sign>¢))$|^(?P<two>\d\d) ?к\.$",
+    re.IGNORECASE,
+)
+#: The currency a minor unit's word implies (case-folded, without a final dot); words not here imply none
+#: (cents: the file's currency).  Kopecks are roubles unless the column or the file says hryvnias or Belarusian
+#: roubles (:func:`minor_unit_only` lets the row builder see that).
+_MINOR_CURRENCY: Final = {
+    "коп": "RUB", "копеек": "RUB", "копейки": "RUB", "копейка": "RUB", "kop": "RUB", "к": "RUB",
+    "копійок": "UAH", "копійки": "UAH", "копійка": "UAH",
+    "grosz": "PLN", "groszy": "PLN", "grosze": "PLN",
+}
 #: A word naming the kind of price before the amount: "розница 250", "опт. 120", "цена: 100", "retail 250".
 _KIND_WORD = re.compile(
     r"^(?:розница|розничная|розн|оптовая|опт|мелкий опт|крупный опт|цена|стоимость|price|retail|wholesale|"
@@ -147,6 +164,12 @@ _PER_UNIT = re.compile(
 #: Group ``unit``: must be a unit for the remark to be one.
 _FOR_ONE = re.compile(
     r"\s*[(\[]\s*(?:за|per|for|/)?\s*1\s*(?P<unit>[^\W\d_]{1,12}|[мm][23²³])\.?\s*[)\]]\s*$", re.IGNORECASE
+)
+#: The pack a price is for, at the end: "100 в упак.", "100 в упаковке", "100 руб. за упаковку", "100 в коробке".
+#: Read like :data:`_PER_UNIT` ("в" here is "in", not volts: "220 В" stays a voltage).
+_PER_PACK: Final = re.compile(
+    r"\s+(?:в|во|за|/)\s*(?:1\s*)?(?:упак(?:овк[аеуи]|\.)?|уп\.?|пачк[аеу]|коробк[аеу]|комплект[еу]?|набор[еу]?)\s*$",
+    re.IGNORECASE,
 )
 _NUMBER_JUNK = re.compile(r"[\s'’`]")
 #: A decimal mark with no whole part before it (",50", ".50", "$.99"): a zero is meant.  Not after a letter, a
@@ -362,6 +385,15 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     ``"1.5e3"`` as a program writes a float is read, as is any number cell),
     and ``"10-15"``: a dash followed by two digits is kopecks (``"100-50"`` →
     100.50) unless they exceed the whole part, when it may be a range.
+    An amount in a minor unit only, a whole number, is read in the major
+    unit: ``"50 коп."`` → 0.50 RUB (``"50 копійок"`` → UAH; in a column or
+    file of UAH or BYN the row builder keeps that currency), ``"75 к."``
+    (two digits; ``"5 к."`` may be five thousand: doubtful), ``"99 cents"``,
+    ``"99 ct"``, ``"99¢"`` → 0.99 with no currency of its own, ``"50
+    groszy"`` → 0.50 PLN; a fraction of one (``"50,5 коп."``) is doubtful.
+    A per-pack remark at the end (``"100 в упак."``, ``"100 в упаковке"``,
+    ``"100 руб. за упаковку"``) is read like a per-unit one (``"220 В"`` is
+    still a voltage).
     A decimal mark with no whole part is a fraction (``",50"`` → 0.50);
     ``"12р.50к."`` and ``"100 грн. 50 коп."`` are read as ``"12 руб. 50
     коп."``; a quantity of one in parentheses (``"100 руб. (1 шт)"``) and
@@ -511,6 +543,13 @@ def _parse_price_text(text: str, decimal_separator: str | None, amount_only: boo
         text = f"{acc.group(1)} {acc.group(2)} {acc.group(3)}".strip()
     elif _LEADING_MINUS.match(text):
         negative = True
+    m = (_MINOR_ONLY.match(text.lstrip("-−– ")) if negative else _MINOR_ONLY.match(text)) if (
+        negative or text[:1].isdigit()) else None
+    if m is not None:  # "50 коп.", "99 cents": a hundredth of the major unit each
+        word = m.group("word")
+        minor = Decimal((m.group("amount") or m.group("two")).replace(" ", "")).scaleb(-2)
+        implied = _MINOR_CURRENCY.get(word.casefold() if word else "к" if m.group("two") else "")
+        return _bounded(-minor if negative else minor, currency or implied)
     m = _KOPECKS.match(text) or _RUB_KOP.match(text)
     if m:
         if amount_only and _asks_for_quote(original):
@@ -601,7 +640,7 @@ def _not_a_price(skeleton: str) -> str | None:
         return f"{MULTIPLIER_REASON} {m.group()!r} (a multiplier): write the whole amount"
     m = _MINOR_UNIT.search(skeleton)
     if m is not None:
-        return f"{MINOR_REASON} ({m.group()!r}), not in the currency's main unit: write the amount as 0.50"
+        return f"{MINOR_REASON} ({m.group()!r}), not in the currency's main unit, and not a whole number of them: write the amount in the main unit"
     if _LETTER_O.search(skeleton) is not None:
         return f"{LETTER_O_REASON} (\"25O\" for 250?): write the amount in digits"
     m = _TIMES.search(skeleton)
@@ -621,8 +660,8 @@ _BARE_EXPONENT: Final = re.compile(r"\d+[eE]\d+")
 
 def _strip_remarks(text: str) -> str:
     """``text`` without what does not change the amount: a price-kind word before it ("розница 250"), then at
-    the end a VAT remark ("100 руб. (НДС 20%)", "100 incl. VAT") and the unit the price is per ("150 руб/м2",
-    "100 за 1 шт").  A per-unit word that is not a unit stays (and the text is then judged with it)."""
+    the end a VAT remark ("100 руб. (НДС 20%)", "100 incl. VAT") and the unit or pack the price is per
+    ("150 руб/м2", "100 за 1 шт", "100 в упак.", "100 в упаковке").  A per-unit word that is not a unit stays (and the text is then judged with it)."""
     m = _KIND_WORD.match(text)
     if m is not None:
         text = text[m.end():]
@@ -634,12 +673,39 @@ def _strip_remarks(text: str) -> str:
         unit = m.group("unit")
         if unit.casefold() in _PRICE_UNIT_WORDS or _is_unit_text(unit):
             text = text[: m.start()]
+    m = _PER_PACK.search(text)
+    if m is not None and m.start() > 0:
+        return text[: m.start()].strip() or text
     m = _PER_UNIT.search(text)
     if m is not None and m.start() > 0:
         unit = m.group("unit")
         if unit is None or unit.casefold() in _PRICE_UNIT_WORDS or _is_unit_text(unit):
             text = text[: m.start()]
     return text.strip() or text
+
+
+def kopecks_only(value: CellValue) -> bool:
+    """Whether a price cell is an amount in kopecks only, with no currency of its own ("50 коп.", "75 к.").
+
+    :func:`parse_price` gives such a cell the currency ``"RUB"``; the row
+    builder asks this to let a column or file in hryvnias or Belarusian
+    roubles (whose minor unit is also the kopeck) keep its own currency.
+    ``False`` for anything else, such as ``"50 копійок"`` (hryvnias by its
+    own word) or ``"12 руб. 50 коп."``.
+    """
+    if type(value) is not str or not value:
+        return False
+    return _kopecks_only_text(value)
+
+
+@lru_cache(maxsize=1024)
+def _kopecks_only_text(value: str) -> bool:
+    """:func:`kopecks_only` of a non-empty text cell (memoised: such cells repeat)."""
+    text = clean_text(value)
+    if not text or currency_from_text(text) is not None:
+        return False
+    parsed = _parse_price_text(text, None)
+    return parsed.amount is not None and parsed.currency == "RUB"
 
 
 def _bounded(amount: Decimal, currency: str | None) -> ParsedPrice:

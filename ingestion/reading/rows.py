@@ -126,6 +126,7 @@ from ingestion.reading.normalize import (
     excel_error,
     excel_error_code,
     is_error_literal,
+    kopecks_only,
     normalize_sku,
     normalize_unit,
     parse_price,
@@ -145,6 +146,9 @@ _CONTROLLED = ParsedPrice(
 _ONE_MARK = re.compile(r"(?<![\d.,])(?!0[.,])\d{1,3}([.,])\d{3}(?![\d.,])")
 #: A mark followed by one or two digits ("12,50"): a decimal mark.  Group 1: the mark.
 _DECIMAL = re.compile(r"\d([.,])\d{1,2}(?![\d])")
+
+#: Currencies besides the rouble whose minor unit is the kopeck ("50 коп." in such a column is theirs).
+_KOPECK_CURRENCIES = frozenset({"UAH", "BYN"})
 
 KIND_ORDER = ("retail", "price", "sale", "brutto", "netto", "special", "dealer", "wholesale", "purchase", "compare_at")
 MAX_DEPTH = 8
@@ -805,6 +809,11 @@ class SheetInterpreter:
             currency = None
         elif chosen[1].currency:
             currency = chosen[1].currency
+            if currency == "RUB" and kopecks_only(self._cell(row, chosen[0])):
+                # "50 коп." in a column or file of hryvnias or Belarusian roubles: their kopecks
+                other = self._currency(row, (chosen[0], chosen[1]._replace(currency=None)))
+                if other in _KOPECK_CURRENCIES:
+                    currency = other
         elif self.currency_col is None and (
             row.formats is None or chosen[0].index >= len(row.formats) or row.formats[chosen[0].index] is None
         ):

@@ -129,6 +129,15 @@ _VAT_ONLY = re.compile(
     r"(?:ндс|пдв|vat|mwst|ust|iva|ддс|пдв|tva|dph|[áa]fa|moms|btw|moms|alv)\b[\s%\d.,]*$"
 )
 
+#: Headers of the quantity a price refers to, not of a price: German ``Preiseinheit`` (``Preiseinh.``,
+#: ``Preis-Einheit``, the abbreviation ``PE``: "the price is per 100"), ``Price unit``, and ``Цена за`` /
+#: ``Ціна за`` / ``Cena za`` with nothing after (the cells below say "100 шт").  Applied to :func:`norm_header`
+#: text; written with a slash ("Price/unit", "Preis/Einheit") or naming the unit ("Цена за шт.") the header is a
+#: price per unit, and it is a price.
+_PRICE_QUANTITY: Final = re.compile(
+    r"\bpreis-?einh(?:eit(?:en)?|\.|\b)|^(?:pe|price\s+unit|цена\s+за|ціна\s+за|cena\s+za)$"
+)
+
 _COMPILED: Final[list[tuple[str, int, re.Pattern[str]]]] = [
     (role, weight, re.compile(pattern)) for role, weight, pattern in _ROLE_PATTERNS
 ]
@@ -162,7 +171,9 @@ def role_scores(text: str) -> dict[str, int]:
     """Every role the header text hints at, with the strongest weight found.
 
     A header that equals a pattern's whole text gets one extra point, so
-    ``Title`` beats ``SEO Title`` and ``Код`` beats ``Код GTIN``.
+    ``Title`` beats ``SEO Title`` and ``Код`` beats ``Код GTIN``.  A header
+    naming the quantity a price refers to (``Preiseinheit``, ``PE``, ``Price
+    unit``, a bare ``Цена за``) is ``ignore`` (weight 7), never ``price``.
     """
     t = norm_header(text)
     if not t:
@@ -177,6 +188,9 @@ def role_scores(text: str) -> dict[str, int]:
             out[role] = w
     if _VAT_ONLY.match(t):
         out["ignore"] = 6
+    if "price" in out and "/" not in text and _PRICE_QUANTITY.search(t) is not None:
+        del out["price"]  # "Preiseinheit", "Price unit", "Цена за": the quantity the price is for
+        out["ignore"] = 7
     return out
 
 
