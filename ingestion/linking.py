@@ -697,11 +697,11 @@ def recalc_products(product_ids: Iterable[str | uuid.UUID]) -> int:
     if _is_pg():
         now = utcnow()
         for start in range(0, len(ids), _RECALC_CHUNK_PG):
-            chunk = [str(pid) for pid in ids[start : start + _RECALC_CHUNK_PG]]
+            batch = [str(pid) for pid in ids[start : start + _RECALC_CHUNK_PG]]
             with database.atomic():
-                cursor = database.execute_sql(_RECALC_PG, (now, chunk, LINKED_STATUSES))
+                cursor = database.execute_sql(_RECALC_PG, (now, batch, LINKED_STATUSES))
                 offered = {pid for (pid,) in cursor.fetchall()}
-                without = [pid for pid in chunk if pid not in offered]
+                without = [pid for pid in batch if pid not in offered]
                 if without:
                     database.execute_sql(_RECALC_PG_NO_OFFER, (now, without))
         return len(ids)

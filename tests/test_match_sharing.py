@@ -145,7 +145,9 @@ def test_two_workers_share_one_big_list_and_nothing_is_matched_twice(pg_url: str
     assert match_invariants(pg_url, supplier) == {"unmatched": 0, "orphan_products": 0, "review_duplicates": 0}
     client = redis.Redis.from_url(REDIS_TEST_URL, decode_responses=True)
     shared = int(client.hget(aux_key(job_id), "shared_matched") or 0)
-    assert 0 < shared < good, f"the sharing runs matched {shared} of {good} items"
+    # (the sharing runs may even have matched every item: the job's run waits while one of them holds
+    # its process's catalog, and completes the job at the end)
+    assert 0 < shared <= good, f"the sharing runs matched {shared} of {good} items"
     conn = psycopg2.connect(pg_url)
     try:
         with conn, conn.cursor() as cur:
