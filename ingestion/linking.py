@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterable, Literal
 import attrs
 import peewee
 
+from ingestion import priority
 from ingestion.errors import PermanentError
 from ingestion.matching import Catalog, Matcher, MatchResult
 from ingestion.matching.index import Entry, as_product, prepare
@@ -56,6 +57,9 @@ REVIEW_TTL_DAYS = 14
 MATCH_BATCH_SIZE = 500
 #: Seconds a run that can be continued later (it has a deadline) waits for another run of the process.
 LOCK_WAIT_SECONDS = 2.0
+#: Between two batches a run waits at most this long while a list is being read in this process
+#: (:mod:`ingestion.priority`: publishing prices comes first; matching gets a batch in at least this often).
+MATCH_YIELD_SECONDS = 2.0
 #: Statuses whose link counts for product aggregates.
 LINKED_STATUSES = ("auto_matched", "verified_match")
 
@@ -101,8 +105,11 @@ class MatchStats:
 # --- catalog ----------------------------------------------------------------------------
 #: Seconds between full reloads of the shared catalog.
 CATALOG_RELOAD_SECONDS = 600
-#: Products created this many seconds before the newest one seen are looked at again (clocks, late commits).
-CATALOG_OVERLAP_SECONDS = 120
+#: Products created this many seconds before the newest one seen are looked at again: a draft's time stamp
+#: is taken when its batch starts and it is seen when the batch commits (a second or so later), and worker
+#: machines' clocks differ a little.  (Every id of the window is read on each refresh: at 2,000 drafts a
+#: second, 120 s made that 240,000 ids every 5 s.)
+CATALOG_OVERLAP_SECONDS = 30
 #: During a run, products other workers created are picked up at most this often (seconds).
 CATALOG_REFRESH_SECONDS = 5.0
 #: Ids per ``IN (…)`` list when product rows are fetched by id.
@@ -139,22 +146,27 @@ class _SharedCatalog:
     :data:`CATALOG_OVERLAP_SECONDS` are read (one narrow query) and only the unknown ones fetched
     and normalised.  The whole catalog is read again every :data:`CATALOG_RELOAD_SECONDS` (names
     edited, products archived) and after a failed run; a reload reuses the normalised entries of
-    products whose name, brand and category did not change.  Matching runs of one process take
-    turns (:data:`lock`): the matcher is CPU-bound, so threads would not run it in parallel
-    anyway, and the catalog must not grow under a running match.
+    products whose name, brand and category did not change
+    (:meth:`~ingestion.matching.index.Entry.made_from`).  Matching runs of one process take turns
+    (:data:`lock`): the matcher is CPU-bound, so threads would not run it in parallel anyway, and
+    the catalog must not grow under a running match.
+
+    Memory: per product the process keeps its catalog entry and one slot of :attr:`entries` (id →
+    that same entry object): the ids known are that dict's keys, not a set of their own, and what a
+    reload compares is read off the entry, not kept as a tuple of the raw fields.
     """
 
     lock = threading.Lock()
 
     def __init__(self) -> None:
         self.catalog: Catalog | None = None
-        self.known: set[str] = set()
         self.loaded_at = 0.0
         self.refreshed_at = 0.0
         self.newest: dt.datetime | None = None
         self.db: object = None
-        #: product id → ((name, brand, category), entry) of the last load, reused by the next one
-        self.entries: dict[str, tuple[tuple[str, str | None, str | None], Entry]] = {}
+        #: product id (the entry's own id string) → the entry the catalog holds, for every product in
+        #: it; reused by the next load when its fields did not change
+        self.entries: dict[str, Entry] = {}
         #: (parent id, name) → category id, for the drafts' categories (see _category_id)
         self.categories: dict[tuple[int | None, str], int] = {}
 
@@ -200,18 +212,18 @@ class _SharedCatalog:
         names = _category_names()
         rows = _tuples(Product.select(Product.id, Product.name, Product.brand, Product.category, Product.created_at)
                        .where(Product.status != "archived"), stream=True)
-        old, fresh = self.entries, {}
+        old: dict[str, Entry] = self.entries
+        fresh: dict[str, Entry] = {}
         entries: list[Entry] = []
-        self.known, self.newest = set(), None
+        self.newest = None
         for pid_raw, name, brand, category_id, created_at in rows:
             pid = str(pid_raw)
-            key = (name, brand, names.get(category_id))
-            hit = old.get(pid)
-            entry = hit[1] if hit is not None and hit[0] == key else prepare(
-                MatchProduct(id=pid, name=name, brand=brand, category=key[2]))
-            fresh[pid] = (key, entry)
+            category = names.get(category_id)
+            entry = old.get(pid)
+            if entry is None or not entry.made_from(name, brand, category):
+                entry = prepare(MatchProduct(id=pid, name=name, brand=brand, category=category))
+            fresh[entry.id] = entry  # the entry's id string as the key: one string per product
             entries.append(entry)
-            self.known.add(pid)
             created = _as_datetime(created_at)
             if self.newest is None or created > self.newest:
                 self.newest = created
@@ -231,7 +243,7 @@ class _SharedCatalog:
         if since is not None:
             sql += f" AND created_at >= {p}"
         cursor = database.execute_sql(sql, (since,) if since is not None else ())
-        known = self.known
+        known = self.entries
         if _is_pg():  # id::text is already the dashed form: the window's ids are checked in one C-level pass
             unknown = [pid for (pid,) in cursor.fetchall() if pid not in known]
         else:
@@ -256,24 +268,22 @@ class _SharedCatalog:
                     Product.id.in_([uuid.UUID(u) for u in ids]) & (Product.status != "archived")))
             for pid_raw, name, brand, category_id in rows:
                 pid = str(pid_raw)
-                if pid in self.known:
+                if pid in self.entries:
                     continue
                 category = names.get(category_id)
                 entry = prepare(MatchProduct(id=pid, name=name, brand=brand, category=category))
-                self.known.add(pid)
-                self.entries[pid] = ((name, brand, category), entry)
+                self.entries[entry.id] = entry
                 fresh.append(entry)
         # one call: the catalog's norms are refreshed at most once for the lot (Catalog.add_entries)
         self.catalog.add_entries(fresh)
 
     def _put(self, pid: str, name: str, brand: str | None, category: str | None, entry: Entry | None = None) -> None:
         assert self.catalog is not None
-        if pid in self.known:
+        if pid in self.entries:
             return
         if entry is None:
             entry = prepare(MatchProduct(id=pid, name=name, brand=brand, category=category))
-        self.known.add(pid)
-        self.entries[pid] = ((name, brand, category), entry)
+        self.entries[entry.id] = entry
         self.catalog.add_entry(entry)
 
     def added(self, product_id: str, name: str, brand: str | None, category: str | None, entry: Entry) -> None:
@@ -369,6 +379,8 @@ def match_supplier_items(
         stats.busy = True
         recalc_products(already)
         return stats
+    if progress:
+        progress(0, total)  # the job shows the matching's own count from its start
     try:
         _match_batches(sid, unmatched, total, matcher_options, batch_size, progress, deadline, on_batch, stats)
     except BaseException:
@@ -440,6 +452,7 @@ def _match_batches(
         shared_catalog.settle()
         if progress:
             progress(stats.processed, total)
+        priority.yield_to_reading(MATCH_YIELD_SECONDS)
         if deadline is not None and time.monotonic() > deadline:
             stats.remaining = SupplierItem.select().where(unmatched).count()
             if stats.remaining:

@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from ingestion import metrics
+from ingestion import metrics, priority
 from ingestion.download import Downloader
 from ingestion.errors import FileTooLarge, NoItems, Problem, SupplierNotFound
 from ingestion.jobstate import JobStore, MemoryJobStore, RedisJobStore, now_iso
@@ -275,6 +275,11 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     and the reader's :class:`UnsupportedFormat`/:class:`CorruptFile` for an
     unreadable file.
     """
+    with priority.reading():  # matching runs of this process pause between batches meanwhile
+        return _parse_step(rt, download)
+
+
+def _parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     job_id = download["job_id"]
     supplier_id = download["supplier_id"]
     state = rt.jobs.get(job_id) or {}
@@ -449,15 +454,24 @@ def match_step(
     first = "auto_so_far" not in earlier  # the job's first matching run (not a continuation)
     done_before = int(earlier.get("matched_so_far", 0))
 
+    auto_before, review_before = int(earlier.get("auto_so_far", 0)), int(earlier.get("review_so_far", 0))
+    mine = {"auto": 0, "review": 0}  # this run's decisions so far (committed batches)
+
     def progress(done: int, total: int) -> None:
+        # items matched of the list so far (this run, earlier runs, sharing runs) and the links made
         if job_id and not share:
             shared = _shared_counts(rt, job_id)
             rt.jobs.update(job_id, items_processed=done_before + done + shared["matched"],
-                           items_total=int(earlier.get("total_at_start", total)))
+                           items_total=int(earlier.get("total_at_start", total)),
+                           matches_found=auto_before + mine["auto"] + shared["auto"],
+                           review_queue_count=review_before + mine["review"] + shared["review"])
 
     def counted(decided: int, auto: int, review: int) -> None:
         if job_id and share:
             rt.jobs.add_aux(job_id, shared_matched=decided, shared_auto=auto, shared_review=review)
+        else:
+            mine["auto"] += auto
+            mine["review"] += review
 
     s = rt.settings
     stats = match_supplier_items(
@@ -469,7 +483,7 @@ def match_step(
         },
         progress=progress,
         deadline=time.monotonic() + (SHARE_STEP_SECONDS if share else MATCH_STEP_SECONDS),
-        on_batch=counted if share else None,
+        on_batch=counted,
         recalc_linked=first and not share,
     )
     metrics.match_decisions(stats.auto, stats.review, stats.new)
@@ -487,8 +501,8 @@ def match_step(
         if stats.busy or stats.elsewhere:
             summary["remaining"] = 0  # the job's own run sees to the rest
         return summary
-    auto = stats.auto + int(earlier.get("auto_so_far", 0))
-    review = stats.review + int(earlier.get("review_so_far", 0))
+    auto = stats.auto + auto_before
+    review = stats.review + review_before
     if stats.remaining:
         # This message stops here: the caller sends the next one, which goes on where this stopped.
         summary["carry"] = {**earlier, "auto_so_far": auto, "review_so_far": review,

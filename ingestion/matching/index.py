@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
-from functools import lru_cache, reduce
-from operator import add, mul
+from functools import lru_cache
 from typing import Iterable
 
 import attrs
@@ -38,11 +38,13 @@ from ingestion.matching.normalize import (
     code_core,
     normalize_name,
     normalize_uncached,
+    shared,
 )
 from ingestion.matching.records import Item, Product
 
 __all__ = [
     "Catalog", "Entry", "CODE_WEIGHT", "NORM_REFRESH_GROWTH", "prepare", "as_product", "attribute_groups", "sorted_text",
+    "record_fields",
 ]
 
 #: Weight multiplier of a model number / code over a word of the same rarity.
@@ -51,8 +53,6 @@ CODE_WEIGHT = 2.5
 NORM_REFRESH_GROWTH = 0.10
 
 _NONE: frozenset[str] = frozenset()
-#: ``(1.0,) * k`` for small k (the token multipliers of a name without codes)
-_ONES: tuple[tuple[float, ...], ...] = tuple((1.0,) * k for k in range(64))
 
 #: "6disc", "24port", "2line": a number glued to a word of 3+ letters (the word decides, see scoring).
 _NUMBER_WORD = re.compile(r"^(?:\d+([a-z]{3,})|([a-z]{3,})\d+)$")
@@ -86,15 +86,24 @@ class Entry:
 
     The fields after ``category`` are derived from the others by :func:`prepare`
     (they take no part in equality; tuples, since a catalog holds many entries):
-    ``long_tokens`` (tokens of 5+ characters), ``code_candidates`` (codes long enough
-    to be specific, each with the word of a "number glued to a word" code or None),
-    ``code_tokens`` (tokens that are codes, in name order), ``colours`` (colour words),
-    ``unit_values`` (unit → the values given in it), ``bare_numbers`` (bare numbers
-    of 2+ digits), ``attributes`` (attribute group → the values given in it, see
-    :func:`attribute_groups`: what must agree between two names of one product) and
-    ``brands`` (the explicit brand and the built-in brands named in the name,
+    ``code_candidates`` (codes long enough to be specific, sorted) and ``glued_words`` (for each
+    candidate, in the same order, the word of a "number glued to a word" code — "6disc" → "disc" —
+    or None), ``colours`` (colour words),
+    ``bare_numbers`` (bare numbers of 2+ digits), ``attributes`` (attribute group → the values
+    given in it, see :func:`attribute_groups`: what must agree between two names of one product)
+    and ``brands`` (the explicit brand and the built-in brands named in the name,
     :func:`~ingestion.matching.brands.name_brands`; the catalog's own brand vocabulary is added
-    when scoring, :meth:`Catalog.brands_of`).
+    when scoring, :meth:`Catalog.brands_of`).  :attr:`long_tokens` and :attr:`code_tokens` are
+    computed when asked for (the scorer reads them of the item, once per item).
+
+    Memory (a worker keeps one entry per catalog product, hundreds of thousands; ≈1.1 KB each with
+    its norm, e2e bench): values that repeat from entry to entry — the category, ``brands``,
+    ``colours``, ``attributes`` and its groups, ``glued_words`` (patterns such as ``(None, "apt",
+    "art")``), the norm's units and attributes — are one object per distinct value in the process
+    (:func:`~ingestion.matching.normalize.shared`); a product's ``cores`` is its ``codes`` object
+    when the two are the same set; empty ones are the shared empty tuple / set.  The candidates and their words are two
+    flat tuples rather than one tuple of pairs (a pair is 56 bytes), and nothing kept here is a
+    copy of what the norm holds.  Equal entries compare equal whatever objects they share.
     """
 
     id: str
@@ -105,14 +114,35 @@ class Entry:
     sku: str | None
     brand: str | None
     category: str | None
-    long_tokens: tuple[str, ...] = attrs.field(eq=False, default=())
-    code_candidates: tuple[tuple[str, str | None], ...] = attrs.field(eq=False, default=())
-    code_tokens: tuple[str, ...] = attrs.field(eq=False, default=())
+    code_candidates: tuple[str, ...] = attrs.field(eq=False, default=())
+    glued_words: tuple[str | None, ...] = attrs.field(eq=False, default=())
     colours: tuple[str, ...] = attrs.field(eq=False, default=())
-    unit_values: tuple[tuple[str, frozenset[str]], ...] = attrs.field(eq=False, default=())
     bare_numbers: tuple[str, ...] = attrs.field(eq=False, default=())
     attributes: tuple[tuple[str, frozenset[str]], ...] = attrs.field(eq=False, default=())
     brands: frozenset[str] = attrs.field(eq=False, default=frozenset())
+
+    def made_from(self, name: str, brand: str | None, category: str | None) -> bool:
+        """True when ``prepare(Product(self.id, name, brand=brand, category=category))`` gives this
+        entry again, field for field: a product without a SKU whose name, canonical brand and
+        category are those it was made from (by :func:`prepare` or :func:`as_product`).  A catalog
+        reload keeps such an entry instead of normalising the name again, and needs to keep nothing
+        but the entry to tell (:func:`prepare` derives everything else from the name, and reads the
+        brand and the category only through :func:`record_fields`)."""
+        fields = (self.brand, self.category)
+        return self.sku is None and self.name == name and fields == record_fields(brand, category)
+
+    @property
+    def long_tokens(self) -> tuple[str, ...]:
+        """The tokens of 5+ characters, in name order (computed: the scorer reads
+        :attr:`ItemContext.long_tokens <ingestion.matching.scoring.ItemContext>` of the item and
+        tests a product's tokens against the item's long codes instead)."""
+        return tuple([t for t in self.norm.tokens if len(t) >= 5])
+
+    @property
+    def code_tokens(self) -> tuple[str, ...]:
+        """The tokens that are codes, in name order (computed, as :attr:`long_tokens`)."""
+        codes = self.norm.codes
+        return tuple([t for t in self.norm.tokens if t in codes]) if codes else ()
 
 
 def sorted_text(text: str) -> str:
@@ -120,14 +150,6 @@ def sorted_text(text: str) -> str:
     ``token_sort_ratio(a, b)`` is ``ratio(sorted_text(a), sorted_text(b))`` (it splits on whitespace
     and sorts by code point, as ``sorted`` does), so a catalog can keep its names sorted once."""
     return " ".join(sorted(text.split()))
-
-
-def _multipliers(norm: NormalizedName) -> tuple[float, ...]:
-    """The weight multiplier of each token of ``norm``: :data:`CODE_WEIGHT` for a code, else 1.0."""
-    tokens, codes = norm.tokens, norm.codes
-    if not codes and len(tokens) < len(_ONES):
-        return _ONES[len(tokens)]
-    return tuple([CODE_WEIGHT if t in codes else 1.0 for t in tokens])
 
 
 def _sku_key(sku: str | None) -> str | None:
@@ -164,7 +186,8 @@ def _code_facts(code: str) -> tuple[str | None, tuple[str, str | None] | None]:
     candidate: tuple[str, str | None] | None = None
     if len(code) >= 4 or (len(code) >= 3 and code[0].isalpha()):
         m = _NUMBER_WORD.match(code)
-        candidate = (code, (m.group(1) or m.group(2)) if m else None)
+        # the word recurs across codes ("apt" of every "арт.NNNN"): one string (see shared)
+        candidate = (code, shared(m.group(1) or m.group(2)) if m else None)
     return strong_core, candidate
 
 
@@ -172,16 +195,6 @@ def _code_candidates(codes: Iterable[str]) -> tuple[tuple[str, str | None], ...]
     """Codes long enough to be specific (4+ characters, or 3 starting with a letter), each with the
     word of a "number glued to a word" spelling ("6disc" → "disc") or None; sorted for stability."""
     return tuple(sorted(c for c in (_code_facts(code)[1] for code in codes) if c is not None))
-
-
-@lru_cache(maxsize=1 << 12)
-def _unit_values(units: frozenset[str]) -> tuple[tuple[str, frozenset[str]], ...]:
-    by_unit: dict[str, set[str]] = {}
-    for u in units:
-        m = _UNIT_SPLIT.match(u)
-        if m:
-            by_unit.setdefault(m.group(2), set()).add(m.group(1))
-    return tuple((unit, frozenset(values)) for unit, values in sorted(by_unit.items()))
 
 
 @lru_cache(maxsize=1 << 14)
@@ -249,11 +262,13 @@ def attribute_groups(
             for amp in amps:
                 by_group.setdefault("curve#", set()).add(letter + amp)
                 by_group.setdefault(letter + "#", set()).add(amp)
-    return tuple((group, frozenset(values)) for group, values in sorted(by_group.items()))
+    # groups and their values repeat from name to name ("variant" / {"base"}): one object each (see shared)
+    return shared(tuple([shared((group, frozenset(values))) for group, values in sorted(by_group.items())]))
 
 
-def _code_parts(codes: frozenset[str]) -> tuple[frozenset[str], tuple[tuple[str, str | None], ...]]:
-    """The cores and the specific-code candidates of a set of code keys."""
+def _code_parts(codes: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...], tuple[str | None, ...]]:
+    """The cores, the specific-code candidates (sorted) and their glued words (:class:`Entry`) of a set
+    of code keys."""
     cores: list[str] = []
     candidates: list[tuple[str, str | None]] = []
     for c in codes:
@@ -262,8 +277,35 @@ def _code_parts(codes: frozenset[str]) -> tuple[frozenset[str], tuple[tuple[str,
             cores.append(core)
         if candidate is not None:
             candidates.append(candidate)
+    if not candidates:
+        return (frozenset(cores) if cores else _NONE), (), ()
     candidates.sort()
-    return (frozenset(cores) if cores else _NONE), tuple(candidates)
+    # the words repeat as a pattern from name to name ((None, "apt", "art")): one tuple (see shared)
+    words = shared(tuple([word for _code, word in candidates]))
+    return (frozenset(cores) if cores else _NONE), tuple([code for code, _word in candidates]), words
+
+
+def _product_cores(codes: frozenset[str], cores: frozenset[str]) -> frozenset[str]:
+    """A product's cores: its ``codes`` object itself when the two are the same set (no code has a
+    letter suffix or a weak core: most names), so the entry keeps one set instead of two.
+
+    Only for products (:func:`prepare` of a :class:`Product`, :func:`as_product`): an item's cores
+    are iterated when it is blocked, in an order that decides among candidates of equal weight
+    (:mod:`~ingestion.matching.matcher`), and two equal sets may iterate in different orders; a
+    product's cores are only looked up and tested for overlap."""
+    return codes if cores == codes else cores
+
+
+@lru_cache(maxsize=1 << 12)
+def record_fields(brand: str | None, category: str | None) -> tuple[str | None, str | None]:
+    """``(Entry.brand, Entry.category)`` of a record with these brand and category fields: the
+    canonical brand (:func:`~ingestion.matching.brands.canonical_brand`) and the category
+    case-folded with its spaces collapsed, each None when empty.  Cached, and each value one object
+    in the process (:func:`~ingestion.matching.normalize.shared`): a catalog has a few hundred
+    brands and sections for hundreds of thousands of products."""
+    canonical = canonical_brand(brand) if brand else None
+    section = " ".join(category.casefold().split()) if category else None
+    return (shared(canonical) if canonical else None), (shared(section) if section else None)
 
 
 def prepare(record: Product | Item) -> Entry:
@@ -273,30 +315,28 @@ def prepare(record: Product | Item) -> Entry:
     codes = norm.codes
     if sku and sku not in codes:
         codes = codes | {sku}
-    cores, candidates = _code_parts(codes)
-    category = " ".join(record.category.casefold().split()) if record.category else None
+    cores, candidates, words = _code_parts(codes)
+    if not isinstance(record, Item):
+        cores = _product_cores(codes, cores)
+    brand, category = record_fields(record.brand, record.category)
     tokens = norm.tokens
-    brand = canonical_brand(record.brand) if record.brand else None
     brands = name_brands(tokens)
     if brand:
         brands = brands | {brand}
+    brands = shared(brands) if brands else _NONE  # brand sets repeat across entries (see shared)
     name_codes = norm.codes
-    long_tokens: list[str] = []
-    code_tokens: list[str] = []
+    # only a code token of at most _ATTRIBUTE_CODE_LEN characters can name an attribute ("c16", "3p"):
+    # leaving the others out gives the same groups and lets attribute_groups' cache hit
+    short_codes: list[str] = []
     bare: list[str] = []
     colours: list[str] = []
     for t in tokens:
-        if len(t) >= 5:
-            long_tokens.append(t)
-        if t in name_codes:
-            code_tokens.append(t)
+        if t in name_codes and len(t) <= _ATTRIBUTE_CODE_LEN:
+            short_codes.append(t)
         if len(t) >= 2 and t.isdigit():
             bare.append(t)
         if t in COLOURS:
             colours.append(t)
-    # only a code token of at most _ATTRIBUTE_CODE_LEN characters can name an attribute ("c16", "3p"):
-    # leaving the others out gives the same groups and lets attribute_groups' cache hit
-    short_codes = tuple([t for t in code_tokens if len(t) <= _ATTRIBUTE_CODE_LEN])
     return Entry(
         id=str(record.id),
         name=record.name,
@@ -305,15 +345,13 @@ def prepare(record: Product | Item) -> Entry:
         cores=cores,
         sku=sku,
         brand=brand,
-        category=category or None,
-        long_tokens=tuple(long_tokens),
+        category=category,
         code_candidates=candidates,
-        code_tokens=tuple(code_tokens),
-        colours=tuple(colours),
-        unit_values=_unit_values(norm.units) if norm.units else (),
+        glued_words=words,
+        colours=shared(tuple(colours)) if colours else (),
         bare_numbers=tuple(bare),
         attributes=(
-            attribute_groups(norm.units, norm.attributes, short_codes)
+            attribute_groups(norm.units, norm.attributes, tuple(short_codes))
             if norm.units or norm.attributes or short_codes
             else ()
         ),
@@ -326,69 +364,92 @@ def as_product(entry: Entry, product_id: str) -> Entry:
     with the item's name, brand and category, id ``product_id`` and no SKU — without normalising
     the name again (a draft product made from an item it could not match)."""
     if entry.sku is None:
-        codes, cores, candidates = entry.codes, entry.cores, entry.code_candidates
+        codes, cores, candidates, words = entry.codes, entry.cores, entry.code_candidates, entry.glued_words
     else:
         codes = entry.norm.codes
-        cores, candidates = _code_parts(codes)
+        cores, candidates, words = _code_parts(codes)
+    cores = _product_cores(codes, cores)
     # the constructor, not attrs.evolve (which looks every field up by name): a draft per "new" item
     return Entry(
         str(product_id), entry.name, entry.norm, codes, cores, None, entry.brand, entry.category,
-        entry.long_tokens, candidates, entry.code_tokens, entry.colours, entry.unit_values,
+        candidates, words, entry.colours,
         entry.bare_numbers, entry.attributes, entry.brands,
     )
 
 
-class _NormTable:
-    """The token ids and weight multipliers of every catalog row, as numpy arrays, so that all norms
-    are recomputed with a few vector operations (a refresh of a 30k-product catalog: ≈5 ms instead
-    of ≈50 ms of Python).
+def _post(index: dict[str, list[int]], key: str, row: int) -> None:
+    """Add ``row`` to ``index[key]``.  A new key gets a list of exactly one row, 64 bytes
+    (``index.setdefault(key, []).append(row)`` makes an empty list on every call and gives a new key
+    room for four rows, 88 bytes): most keys of a catalog's indexes — codes, cores, names — are one
+    product's."""
+    rows = index.get(key)
+    if rows is None:
+        index[key] = [row]
+    else:
+        rows.append(row)
 
-    Row ``r`` holds its tokens' ids (1-based; 0 pads, with weight 0.0) and multipliers (1.0 or
-    :data:`CODE_WEIGHT`, 0.0 padding) in token order.  A row with more than :attr:`WIDTH` tokens is
-    kept out of the arrays and listed in :attr:`wide` (its norm is summed in Python).  Memory:
-    ``WIDTH × 8`` bytes a row.
+
+def _one_row(rows: list[int] | None, row: int) -> list[int]:
+    """``rows`` when it is the one-row list ``[row]`` — made for this row under the same key in another
+    index a moment ago — else a new ``[row]`` (see :class:`Catalog`: one-row lists are shared)."""
+    return rows if rows is not None and len(rows) == 1 and rows[0] == row else [row]
+
+
+class _NormTable:
+    """The token ids of every catalog row, in two flat arrays, so that all norms are recomputed with a
+    few vector operations (a refresh of a 30k-product catalog: ≈5 ms instead of ≈50 ms of Python).
+
+    :attr:`ids` holds every row's tokens one row after another, in token order: each its token's
+    1-based id, negated for a code (weight multiplier :data:`CODE_WEIGHT`; a word's is 1.0);
+    :attr:`lengths` holds each row's number of tokens.  Memory: 4 bytes a token and 4 a row (≈30
+    bytes a product; a fixed-width table of 16 ids and multipliers a row took 128, plus its growth
+    reserve).  ``array.array``: appending a row is one C call, and the arrays are handed to numpy
+    when the norms are refreshed.  A refresh costs ≈2 ms at 30k rows and ≈80 ms at 600k (the
+    fixed-width table: ≈4 and ≈50 ms); refreshes come every 10 % of growth, so a run that grows the
+    catalog to 600k products spends about a second on them in all.
     """
 
-    WIDTH = 16
-
     def __init__(self) -> None:
-        self.ids = np.zeros((0, self.WIDTH), dtype=np.int32)
-        self.mults = np.zeros((0, self.WIDTH), dtype=np.float32)  # 1.0 / 2.5 / 0.0 are exact in float32
-        self.rows = 0
-        self.used = 1  # columns any row uses
-        self.wide: list[int] = []
+        self.ids = array("i")
+        self.lengths = array("I")
 
-    def append(self, token_ids: list[int], mults: tuple[float, ...]) -> None:
-        """Add the next row (``token_ids`` and ``mults`` of one entry, in token order)."""
-        row, k = self.rows, len(token_ids)
-        if row == len(self.ids):
-            size = max(1024, 2 * row)
-            ids = np.zeros((size, self.WIDTH), dtype=np.int32)
-            ids[:row] = self.ids
-            mults_ = np.zeros((size, self.WIDTH), dtype=np.float32)
-            mults_[:row] = self.mults
-            self.ids, self.mults = ids, mults_
-        if k > self.WIDTH:
-            self.wide.append(row)
-        elif k:
-            self.ids[row, :k] = token_ids
-            self.mults[row, :k] = mults
-            self.used = max(self.used, k)
-        self.rows = row + 1
+    @property
+    def rows(self) -> int:
+        """How many rows the table holds."""
+        return len(self.lengths)
+
+    def append(self, signed_ids: list[int]) -> None:
+        """Add the next row: the ids of one entry's tokens in token order, a code's negated."""
+        self.ids.extend(signed_ids)
+        self.lengths.append(len(signed_ids))
 
     def norms(self, weights: np.ndarray) -> list[float]:
-        """Every row's ``0.0 + w1·m1 + w2·m2 + …`` in token order (``weights[id]``, float64; ``weights[0]``
-        is 0.0): column after column, so each row sees exactly the additions of a Python loop
-        (float64 products, one rounding each; padding adds 0.0, which changes nothing).  The
-        :attr:`wide` rows come out 0.0: the caller sums them."""
+        """Every row's ``0.0 + w1·m1 + w2·m2 + …`` in token order (``weights[id]``, float64; ``m`` 1.0 or
+        :data:`CODE_WEIGHT`): token position after token position, each adding one term to every
+        row that has a token there, so each row sees exactly the additions of a Python loop (float64
+        products, one rounding each; ``w·1.0`` is ``w``)."""
         n = self.rows
         if n == 0:
             return []
-        ids, mults = self.ids[:n], self.mults[:n]
-        total = weights[ids[:, 0]] * mults[:, 0].astype(np.float64)
-        for j in range(1, self.used):
-            total += weights[ids[:, j]] * mults[:, j].astype(np.float64)
-        return total.tolist()  # type: ignore[no-any-return]
+        ids = np.array(self.ids, dtype=np.int32)  # copies: the arrays must stay free to grow
+        lengths = np.array(self.lengths, dtype=np.int64)
+        terms = weights[np.abs(ids)]
+        np.multiply(terms, CODE_WEIGHT, out=terms, where=ids < 0)  # a code's term: w·CODE_WEIGHT
+        # rows longest first: the rows with a token at position j are then the first `longer[j]` ones,
+        # and position j of each is `at + j` in `terms` (a 16-bit key sorts by radix, in linear time)
+        longest = int(lengths.max())
+        key: np.ndarray = (longest - lengths).astype(np.uint16) if longest < 1 << 16 else -lengths
+        order = np.argsort(key, kind="stable")
+        at = (np.cumsum(lengths) - lengths)[order]
+        longer = n - np.cumsum(np.bincount(lengths))  # longer[j]: rows with more than j tokens
+        total = np.zeros(n, dtype=np.float64)
+        for j, k in enumerate(longer.tolist()):
+            if k == 0:
+                break
+            total[:k] += terms[at[:k] + j]
+        norms = np.empty(n, dtype=np.float64)
+        norms[order] = total
+        return norms.tolist()  # type: ignore[no-any-return]
 
 
 class Catalog:
@@ -399,20 +460,26 @@ class Catalog:
     given, duplicates are indexed twice).  Lookups return internal row numbers
     (``int``) into :attr:`entries`; :attr:`texts` holds the normalised names in the same
     order (for whole-catalog RapidFuzz calls).
+
+    The indexes map a key to its rows, ascending (:attr:`postings`: token → rows; :attr:`code_index`,
+    :attr:`core_index`, :attr:`sku_index`); their lists are read-only to callers.  Most keys are one
+    product's (its model code, written as a token, a code and its own core), so a one-row list is
+    made once and shared by :attr:`postings`, :attr:`code_index` and :attr:`core_index` under the
+    same key (one 64-byte list instead of three); the catalog never appends to a one-row list — a
+    second row gives that index a new list of two — so sharing one changes no index but its own.
     """
 
     def __init__(self, products: Iterable[Product] = ()) -> None:
         self.entries: list[Entry] = []
         self.texts: list[str] = []
-        #: each name's tokens sorted and space-joined (what token_sort_ratio compares), for
-        #: whole-catalog ``fuzz.ratio`` passes that equal ``token_sort_ratio`` without re-sorting
-        self.sorted_texts: list[str] = []
+        self._sorted_texts: list[str] = []  # see sorted_texts
         self.postings: dict[str, list[int]] = {}
         self.code_index: dict[str, list[int]] = {}
         self.core_index: dict[str, list[int]] = {}
         self.sku_index: dict[str, list[int]] = {}
-        #: normalised name text → rows with exactly that name (see :meth:`same_name`)
-        self.name_index: dict[str, list[int]] = {}
+        #: normalised name text → the row with exactly that name, or the list of rows when there are
+        #: several (see :meth:`same_name`): most names are one product's, and a one-row list is 64 bytes
+        self.name_index: dict[str, int | list[int]] = {}
         self.first_tokens: Counter[str] = Counter()
         self.explicit_brands: set[str] = set()
         self._norms: list[float] = []
@@ -487,48 +554,88 @@ class Catalog:
         row = len(self.entries)
         self.entries.append(entry)
         self.texts.append(entry.norm.text)
-        self.sorted_texts.append(sorted_text(entry.norm.text))
         specific = self._specific
         specific.append(None)
         token_ids = self._token_ids
+        postings, code_index, core_index = self.postings, self.code_index, self.core_index
+        # A one-row list may be shared by postings, code_index and core_index (see the class
+        # docstring): a second row replaces it with a new list of two instead of appending.
         for tok in entry.norm.tokens:
-            rows = self.postings.get(tok)
+            rows = postings.get(tok)
             if rows is None:
-                self.postings[tok] = [row]
-                token_ids[tok] = len(self.postings)
+                postings[tok] = [row]
+                token_ids[tok] = len(postings)
                 for r in self._spec_word_rows.get(tok, ()):  # "6disc" stops being specific once "disc" is a word
                     specific[r] = None
+            elif len(rows) == 1:
+                postings[tok] = [rows[0], row]
             else:
                 rows.append(row)
         limit = self._specific_limit
         for code in entry.codes:
-            rows = self.code_index.get(code)
+            rows = code_index.get(code)
             if rows is None:
-                self.code_index[code] = [row]
+                code_index[code] = _one_row(postings.get(code), row)  # a code token's: its postings' list
             else:
-                rows.append(row)
+                if len(rows) == 1:
+                    rows = code_index[code] = [rows[0], row]
+                else:
+                    rows.append(row)
                 if len(rows) == limit + 1:  # the code just became too common to identify
                     for r in rows:
                         specific[r] = None
-        for _code, word in entry.code_candidates:
+        for word in entry.glued_words:
             if word is not None:
-                self._spec_word_rows.setdefault(word, []).append(row)
+                _post(self._spec_word_rows, word, row)
         for core in entry.cores:
-            self.core_index.setdefault(core, []).append(row)
+            rows = core_index.get(core)
+            if rows is None:
+                core_index[core] = _one_row(code_index.get(core), row)  # a core that is a code: its list
+            elif len(rows) == 1:
+                core_index[core] = [rows[0], row]
+            else:
+                rows.append(row)
         if entry.sku:
-            self.sku_index.setdefault(entry.sku, []).append(row)
-        if entry.norm.text:
-            self.name_index.setdefault(entry.norm.text, []).append(row)
+            _post(self.sku_index, entry.sku, row)
+        text = entry.norm.text
+        if text:
+            rows_ = self.name_index.get(text)
+            if rows_ is None:
+                self.name_index[text] = row
+            elif isinstance(rows_, int):
+                self.name_index[text] = [rows_, row]
+            else:
+                rows_.append(row)
         if entry.norm.tokens and entry.norm.tokens[0].isalpha():
             self.first_tokens[entry.norm.tokens[0]] += 1
         if entry.brand:
             self.explicit_brands.add(entry.brand)
-        self._table.append([token_ids[t] for t in entry.norm.tokens], _multipliers(entry.norm))
+        codes = entry.norm.codes
+        self._table.append([-token_ids[t] if t in codes else token_ids[t] for t in entry.norm.tokens])
         return row
 
+    @property
+    def sorted_texts(self) -> list[str]:
+        """Each name's tokens sorted and space-joined (:func:`sorted_text`: what token_sort_ratio
+        compares), row by row, for whole-catalog ``fuzz.ratio`` passes that equal ``token_sort_ratio``
+        without re-sorting.
+
+        Made on first use and brought up to date on each later one (O(rows added since)), not when a
+        product is added: the matcher reads them only in a small catalog (its whole-catalog fallback),
+        so a large catalog never holds a second copy of every name (≈170 bytes a product).
+        """
+        done, texts = self._sorted_texts, self.texts
+        if len(done) < len(texts):
+            done.extend([sorted_text(texts[r]) for r in range(len(done), len(texts))])
+        return done
+
     def same_name(self, entry: Entry) -> list[int]:
-        """Rows whose normalised name text equals ``entry``'s (one dict look-up; [] for an empty name)."""
-        return self.name_index.get(entry.norm.text, []) if entry.norm.text else []
+        """Rows whose normalised name text equals ``entry``'s, ascending (one dict look-up; [] for an
+        empty name).  The list must not be changed."""
+        hit = self.name_index.get(entry.norm.text) if entry.norm.text else None
+        if hit is None:
+            return []
+        return [hit] if isinstance(hit, int) else hit
 
     # -- weights ---------------------------------------------------------------------------
 
@@ -565,14 +672,7 @@ class Catalog:
         weights = np.concatenate((np.zeros(1), by_count[which.reshape(-1)]))
         # Per entry: 0.0 + w1·m1 + w2·m2 + … in token order (m = CODE_WEIGHT for a code, else 1.0:
         # w·1.0 is w exactly), the additions of a Python loop (see _NormTable.norms).
-        norms = self._table.norms(weights)
-        if self._table.wide:
-            w = weights.tolist()
-            ids = self._token_ids
-            for r in self._table.wide:
-                norm = self.entries[r].norm
-                norms[r] = reduce(add, map(mul, [w[ids[t]] for t in norm.tokens], _multipliers(norm)), 0.0)
-        self._norms = norms
+        self._norms = self._table.norms(weights)
         self._norms_at = len(self.entries)
 
     def _grow_norms(self) -> None:
@@ -592,7 +692,10 @@ class Catalog:
             self._specific_limit = limit
         hit = self._specific[row]
         if hit is None:
-            hit = frozenset(self.specific_codes(self.entries[row], limit))
+            entry = self.entries[row]
+            found = self.specific_codes(entry, limit)
+            # a subset of the entry's codes: when all of them, the entry's set itself (one set fewer)
+            hit = (entry.codes if len(found) == len(entry.codes) else frozenset(found)) if found else _NONE
             self._specific[row] = hit
         return hit
 
@@ -602,7 +705,7 @@ class Catalog:
         code_index, postings = self.code_index, self.postings
         return {
             c
-            for c, word in entry.code_candidates
+            for c, word in zip(entry.code_candidates, entry.glued_words)
             if len(code_index.get(c, ())) <= limit and (word is None or not postings.get(word))
         }
 

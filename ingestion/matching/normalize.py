@@ -100,7 +100,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable
+from typing import Hashable, Iterable, TypeVar
 
 import attrs
 
@@ -118,6 +118,8 @@ __all__ = [
     "fold_lookalikes",
     "normalize_name",
     "normalize_uncached",
+    "shared",
+    "SHARED_VALUES_SIZE",
     "normalize_units",
     "code_key",
     "code_core",
@@ -466,6 +468,37 @@ PIECE_CACHE_SIZE = 20_000
 
 _NONE: frozenset[str] = frozenset()
 _name_cache: dict[str, NormalizedName] = {}
+
+#: Distinct values :func:`shared` keeps; the table is emptied when it reaches this many (values
+#: already shared stay shared; the next ones start a new table), so it is bounded whatever comes in.
+SHARED_VALUES_SIZE = 1 << 17
+_shared: dict[Hashable, Hashable] = {}
+_H = TypeVar("_H", bound=Hashable)
+
+
+def shared(value: _H) -> _H:
+    """One object per distinct immutable value in this process: the first ``value`` equal to this
+    one that was passed in (kept in a table of at most :data:`SHARED_VALUES_SIZE` values), else ``value``.
+
+    Why: a worker's catalog holds hundreds of thousands of entries, and most of their small sets and
+    tuples repeat from entry to entry — the unit set ``{"16a"}``, the attribute set ``{"~"}``, the
+    attribute groups ``(("variant", {"base"}),)``, a brand set, a category name, the word "apt" of a
+    code "apt609713" — yet each name made its own object (an empty or one-element frozenset alone
+    is 216 bytes).  Sharing them is safe: the values are immutable, and the matcher only tests the
+    ones passed in here (membership, disjointness, equality), never relies on the order in which
+    such a set iterates (two equal sets may iterate differently).  Only values that repeat should be
+    passed in: a value met once costs a table slot until the table is emptied.  Cost: one hash and
+    one dict look-up (a frozenset caches its hash; a tuple's is recomputed from its items' hashes).
+    """
+    hit = _shared.get(value)
+    if hit is None:
+        if len(_shared) >= SHARED_VALUES_SIZE:
+            _shared.clear()
+        _shared[value] = value
+        return value
+    return hit  # type: ignore[return-value]  # equal to value, so of its type
+
+
 _raw_pieces: dict[str, tuple[str, str | None]] = {}
 _piece_kinds: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], str | None]] = {}
 
@@ -784,8 +817,9 @@ def normalize_uncached(name: str) -> NormalizedName:
         text=" ".join(toks),
         tokens=toks,
         codes=frozenset(codes) if codes else _NONE,
-        units=frozenset(units) if units else _NONE,
+        # units and attributes repeat from name to name ({"16a"}, {"~"}): one object each (see shared)
+        units=shared(frozenset(units)) if units else _NONE,
         numbers=frozenset(numbers) if numbers else _NONE,
-        attributes=frozenset(attributes) if attributes else _NONE,
+        attributes=shared(frozenset(attributes)) if attributes else _NONE,
         suffix_joins=frozenset(suffix_joins) if suffix_joins else _NONE,
     )

@@ -142,8 +142,10 @@ class ItemContext:
     ``weight`` is :meth:`Catalog.entry_weight` of the item and ``code_weight`` the part
     of it its code tokens carry; ``codes`` its specific codes (:meth:`Catalog.specific_codes`);
     ``brand`` :meth:`Catalog.brand_of` the item; ``tokens``, ``long_tokens``, ``colours``,
-    ``bare_numbers`` the item's tuples as sets, ``units`` its attribute values by attribute
-    group (:func:`~ingestion.matching.index.attribute_groups`, units included) and
+    ``bare_numbers`` the item's tuples as sets, ``long_codes`` its specific codes of 5+ characters
+    (those a product's long token can meet: a product keeps no long tokens of its own), ``units``
+    its attribute values by attribute group (:func:`~ingestion.matching.index.attribute_groups`,
+    units included) and
     ``cores`` the item's code cores held by at most ``limit`` products (a series
     shared by many products, "ВА47-29", is no evidence: matching trial) and
     ``specific_name`` whether an identical name links across categories (a model code of
@@ -155,7 +157,7 @@ class ItemContext:
 
     __slots__ = (
         "catalog", "item", "n", "limit", "weights", "weight", "code_weight", "codes", "brand",
-        "tokens", "long_tokens", "colours", "bare_numbers", "units", "code_shapes", "code_heads",
+        "tokens", "long_tokens", "long_codes", "colours", "bare_numbers", "units", "code_shapes", "code_heads",
         "specific_name", "cores", "brands", "brand_parts",
     )
 
@@ -196,6 +198,7 @@ class ItemContext:
         self.brand_parts: tuple[frozenset[str], ...] = parts or ()
         self.tokens = frozenset(item.norm.tokens)
         self.long_tokens = frozenset(item.long_tokens)
+        self.long_codes = frozenset([c for c in self.codes if len(c) >= 5])
         self.colours = frozenset(item.colours)
         self.bare_numbers = frozenset(item.bare_numbers)
         self.units = dict(item.attributes)
@@ -283,10 +286,12 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
     if item.sku and product.sku and item.sku == product.sku:
         return "sku" if len(item.sku) >= 5 and any(map(str.isdigit, item.sku)) else "exact"
     ic = ctx.codes
+    # the item's codes among the product's tokens of 5+ characters = its codes of 5+ characters among them
+    ptokens = product.norm.tokens
     if (pc or ic) and not (
-        ic.isdisjoint(pc) and pc.isdisjoint(ctx.long_tokens) and ic.isdisjoint(product.long_tokens)
+        ic.isdisjoint(pc) and pc.isdisjoint(ctx.long_tokens) and ctx.long_codes.isdisjoint(ptokens)
     ):
-        shared = (ic & pc) | (pc & ctx.long_tokens) | ic.intersection(product.long_tokens)  # type: ignore[attr-defined]
+        shared = (ic & pc) | (pc & ctx.long_tokens) | ctx.long_codes.intersection(ptokens)
         if shared:
             # A shared code next to two clashing ones (same family, other number) is only a near match.
             rest_i, rest_p = ic - shared, pc - shared
@@ -366,7 +371,12 @@ def _overlap(ctx: ItemContext, row: int, product: Entry) -> float:
     if not icodes and pcodes:
         n1 = ctx.n + 1
         postings = catalog.postings
-        pw -= sum(math.log(1.0 + n1 / (len(postings.get(t, ())) + 1)) * CODE_WEIGHT for t in product.code_tokens)
+        # (the product's code tokens in name order: Entry.code_tokens, without making the tuple)
+        pw -= sum(
+            math.log(1.0 + n1 / (len(postings.get(t, ())) + 1)) * CODE_WEIGHT
+            for t in product.norm.tokens
+            if t in pcodes
+        )
     ci = min(1.0, sw / item_weight) if item_weight > 0 else 0.0
     cp = min(1.0, sw / pw) if pw > 0 else 0.0
     return 0.5 * ci + 0.5 * cp
