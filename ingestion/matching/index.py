@@ -222,6 +222,8 @@ def _token_attributes(token: str, kind: str) -> tuple[tuple[str, str], ...]:
         return tuple(pairs)
     m = _SHORT_DIGITS_FIRST.match(token)
     if m:
+        if m.group(2) == "pn":  # "1P+N" (see normalize): a pole count of its own, against "1p" / "2p"
+            return (("#p", m.group(1) + "+n"),)
         return (("#" + m.group(2), m.group(1)),)
     m = _SERIES.match(token)
     if m:

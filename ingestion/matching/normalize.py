@@ -278,9 +278,10 @@ _NUMBER_BEHIND = re.compile(r"(?<![\w.\-/])\d+(?:\.\d+)?\s+$")
 
 
 #: Model variant words (matching trial: "Galaxy S24+" was auto-linked to "Galaxy S24", "Redmi Note 13
-#: Pro+" to "… Pro"): after a model code or number (and "pro" or another variant word) they name
-#: another product of the line.  "+" glued to a model ("S24+", "Pro+") is read as "plus".
-VARIANT_WORDS: frozenset[str] = frozenset({"plus", "max", "ultra", "lite", "mini"})
+#: Pro+" to "… Pro"; a later trial: "S24 FE" to "S24", "EOS R50 Body" to "EOS R50 Kit 18-45"): after a
+#: model code or number (and "pro" or another variant word) they name another product of the line.
+#: "+" glued to a model ("S24+", "Pro+") is read as "plus".
+VARIANT_WORDS: frozenset[str] = frozenset({"plus", "max", "ultra", "lite", "mini", "fe", "body", "kit"})
 #: "Pro" right after a model is a variant of its own ("iPhone 15 Pro" is not "iPhone 15"; hostile
 #: trial), unless another variant word follows it, which then names the variant ("13 Pro Max" →
 #: ``max``, as before: a "Pro Max" against a "Pro" still conflicts).
@@ -623,6 +624,12 @@ def _mark_curves(text: str) -> tuple[str, list[str]]:
 #: Memory written as a pair, RAM / storage ("8/256GB", "8GB/256GB", "8 / 256 ГБ"): two storage units,
 #: the first taking the second's unit when it has none (matching trial: "8GB/256GB" and "8/256GB"
 #: were two different codes, "8gb256gb" and "8256gb").
+#: Poles of a breaker: "1P+N" (a protected pole and the neutral) is one token "1pn", not "1p" and "n";
+#: the words "однополюсный" … "четырехполюсный" are "1p" … "4p" (the trial: "ВА47-29 1P+N C16" and
+#: "ВА47-29 C16 трехполюсный" were auto-linked to "ВА47-29 1P C16").  After casefold; "р" is Cyrillic.
+_POLES_PLUS_N = re.compile(r"(?<![\w.])(\d)\s?[pр]\s?\+\s?[nн](?!\w)")
+_POLE_WORDS = re.compile(r"(?<!\w)(одно|двух|тр[её]х|четыр[её]х)полюсн\w*")
+_POLE_COUNT = {"одно": "1p", "двух": "2p", "трех": "3p", "трёх": "3p", "четырех": "4p", "четырёх": "4p"}
 _MEMORY_PAIR = re.compile(r"(?<![\w.,/])(\d+)\s?(gb|гб|tb|тб)?\s?/\s?(\d+)\s?(gb|гб|tb|тб)(?![\w/])")
 
 
@@ -695,6 +702,10 @@ def normalize_uncached(name: str) -> NormalizedName:
     text = _PRE_DIMENSION.sub("x", text)  # "3 х 1.5" / "3х1,5" → "3x1.5"
     if "x" in text and ("m2" in text or "м2" in text or "кв." in text or "sq." in text):
         text = _SECTION_AFTER_SIZE.sub(r"\1", text)  # "3x2.5 мм2" → "3x2.5"
+    if "+" in text and ("p" in text or "р" in text):
+        text = _POLES_PLUS_N.sub(r"\1pn", text)
+    if "полюсн" in text:
+        text = _POLE_WORDS.sub(lambda m: _POLE_COUNT[m.group(1)], text)
     if "/" in text:
         text = _MEMORY_PAIR.sub(_memory_pair, text)  # "8/256gb", "8gb/256gb" → "8gb 256gb"
     if "+" in text:

@@ -280,6 +280,14 @@ def _written(codes: AbstractSet[str], entry: Entry) -> AbstractSet[str]:
     return codes - joins if joins else codes
 
 
+def _other_models(mine: AbstractSet[str], theirs: AbstractSet[str]) -> bool:
+    """Both sides have model codes (letters and digits) and none of one side's is part of one of the
+    other side's ("12volt" is part of "mount12volt": the same words written together)."""
+    a = [c for c in mine if not c.isdigit() and any(map(str.isdigit, c))]
+    b = [c for c in theirs if not c.isdigit() and any(map(str.isdigit, c))]
+    return bool(a and b) and not any(x in y or y in x for x in a for y in b)
+
+
 def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRelation:
     """:func:`code_relation` of the context's item and ``product``, whose specific codes are ``pc``."""
     item = ctx.item
@@ -293,8 +301,14 @@ def _relation(ctx: ItemContext, product: Entry, pc: AbstractSet[str]) -> CodeRel
     ):
         shared = (ic & pc) | (pc & ctx.long_tokens) | ctx.long_codes.intersection(ptokens)
         if shared:
-            # A shared code next to two clashing ones (same family, other number) is only a near match.
             rest_i, rest_p = ic - shared, pc - shared
+            if all(map(str.isdigit, shared)) and _other_models(rest_i, rest_p):
+                # Only a number in common, and each side a model code (letters and digits) the other does
+                # not have: a near match at most (the trial: "Philips B333-10 18746" was auto-linked to
+                # "Philips A721-25 18746").  One side without a model code keeps the number's evidence
+                # (the public benchmark: "Nikon … 25334" is "Nikon EN-EL3E … 25334").
+                return "core"
+            # A shared code next to two clashing ones (same family, other number) is only a near match.
             if rest_i and rest_p:
                 return "core" if _clash(_written(rest_i, item), _written(rest_p, product)) else "exact"
             return "exact"
@@ -399,13 +413,16 @@ def text_similarity(overlap: float, token_set: float) -> float:
 
 def _attribute_conflict(ctx: ItemContext, product: Entry) -> bool:
     """The same attribute group on both sides with no value in common ("16gb" vs "32gb", "c6" vs
-    "c10", "ip44" vs "ip65"; groups: :func:`~ingestion.matching.index.attribute_groups`)."""
+    "c10", "ip44" vs "ip65"; groups: :func:`~ingestion.matching.index.attribute_groups`), or with as
+    many values on each side, two or more, but not the same ones ("8gb 128gb" vs "8gb 256gb": the
+    trial found phones of one RAM and other storage auto-linked)."""
     units = ctx.units
     if not units or not product.attributes:
         return False
     for unit, values in product.attributes:
         mine = units.get(unit)
-        if mine is not None and mine.isdisjoint(values):
+        if mine is not None and (mine.isdisjoint(values) or (len(mine) == len(values) > 1 and mine != values)):
+            # (two values each, not the same two: "8/128GB" against "8/256GB", RAM and storage)
             return True
     return False
 
