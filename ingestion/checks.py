@@ -150,7 +150,9 @@ def check_item(item: Item) -> tuple[Checked | None, tuple[Problem, ...]]:
     """``(values, problems)`` for one item; ``values`` is ``None`` when the row cannot be stored.
 
     ``problems`` holds the error that failed the row, or the warnings of a
-    row that was adjusted (empty for a clean row).  Never raises.  Runs for
+    row that was adjusted (empty for a clean row): a negative price fails the
+    row (``negative_price``, quoting the cell); a price that is zero once
+    rounded to cents is no price (warning ``zero_price``, the item kept).  Never raises.  Runs for
     every row a list has: comparisons are chained and ``quantize`` gets its
     rounding positionally (half the cost of the keyword).
     """
@@ -163,9 +165,18 @@ def check_item(item: Item) -> tuple[Checked | None, tuple[Problem, ...]]:
         if not price.is_finite() or not -MAX_PRICE <= price <= MAX_PRICE:
             return None, (row_problem(item, "price_out_of_range", f"price {given} cannot be stored", "price"),)
         if price < 0:
-            return None, (row_problem(item, "negative_price", f"price {given} is negative", "price"),)
+            column = source_column(item, "price")
+            cell = item.raw.get(column) if item.raw else None
+            quoted = f" (the cell reads {str(cell)[:60]!r})" if cell not in (None, "") else ""
+            return None, (row_problem(item, "negative_price", f"price {given} is negative{quoted}", "price"),)
         price = price.quantize(CENT, ROUND_HALF_UP)
-        if price != given:
+        if price == 0:  # the reader keeps such a cell as no price; an item made elsewhere gets the same
+            cell = item.raw.get(source_column(item, "price")) if item.raw else None
+            quoted = f" (the cell reads {str(cell)[:60]!r})" if cell not in (None, "") else ""
+            problems = [row_problem(item, "zero_price", f"price {given} is zero{quoted}: the item is kept without "
+                                    "a price", "price", level="warning")]
+            price = None
+        elif price != given:
             problems = [row_problem(item, "price_rounded", f"price {given} rounded to {price} (two decimals are kept)",
                                     "price", level="warning")]
     stock = item.stock

@@ -432,7 +432,8 @@ def _render_summary(s: dict[str, Any]) -> str:
         older = s["older_held_job_ids"]
         lines.append(f"  the supplier's older held list{'s' if len(older) > 1 else ''} (job"
                      f"{'s' if len(older) > 1 else ''} {', '.join(older)}) can no longer be released (this list is "
-                     "newer): reject " + ("them" if len(older) > 1 else "it") + " with `ingestion reject JOB_ID`")
+                     "newer): reject " + ("them" if len(older) > 1 else "it") + " with "
+                     + ", ".join(f"`ingestion reject {j}`" for j in older))
     if held:
         lines.append(f"  see what changed:  ingestion diff {s['job_id']}")
         lines.append(f"  publish it:        ingestion release {s['job_id']}")

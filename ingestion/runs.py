@@ -64,7 +64,9 @@ class GuardRails:
       lists (a returning SKU compared with the price it was delisted with)
       moved by more than 50%, and at least 3 of them;
     * currency: the list's main currency differs from the current list's
-      (``hold_on_currency_change``).
+      (``hold_on_currency_change``) — another currency, or none: the current
+      list had one and most priced items of this list have no currency (an
+      empty or missing currency column must not erase it).
 
     Below the minimum of 3 the shares of a tiny list swing too much to tell a
     misread file from an ordinary update (one typo of 2 rows is 50%); from 3
@@ -104,11 +106,18 @@ def check_guard_rails(rails: GuardRails, diff: ListDiff, rows: int, rows_failed:
         )
     if (
         rails.hold_on_currency_change
-        and diff.main_currency
         and diff.previous_main_currency
         and diff.main_currency != diff.previous_main_currency
+        and (diff.main_currency or diff.priced_without_currency)
     ):
-        reasons.append(f"the list's currency changed from {diff.previous_main_currency} to {diff.main_currency}")
+        if diff.main_currency:
+            reasons.append(f"the list's currency changed from {diff.previous_main_currency} to {diff.main_currency}")
+        else:
+            reasons.append(
+                f"the list's currency changed from {diff.previous_main_currency} to none: "
+                f"{diff.priced_without_currency} priced items have no currency (is the currency column empty "
+                "or missing?)"
+            )
     return reasons
 
 

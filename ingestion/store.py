@@ -264,11 +264,15 @@ class ListDiff:
     price moved; ``price_moved_over_half`` those that moved by more than the
     writer's ``price_move`` (50% unless GUARD_PRICE_MOVE says otherwise; the
     name stays for the readers of stored diffs);
-    ``currency_changed`` SKUs whose currency changed; ``largest_moves`` the
+    ``currency_changed`` SKUs priced both times whose currency changed — to
+    another one, or from one to none (the list left the currency out);
+    ``largest_moves`` the
     biggest relative moves (``sku``, ``name``, old and new prices as strings,
     ``currency``, ``change_pct``, ``kind`` up/down, ``returned`` true for a
     SKU that came back).  ``main_currency``/``previous_main_currency``: the
-    most common currency of each list.  ``stock_changed`` counts SKUs of the
+    most common currency of each list's priced items, ``None`` when no item
+    is priced or when more of them have no currency than the most common one
+    (``priced_without_currency`` counts those of this list).  ``stock_changed`` counts SKUs of the
     current list whose stock or availability changed, and returning SKUs
     back with another quantity than they were delisted with or stated
     available again (in ``returned`` or ``returned_changed`` all the same).
@@ -290,6 +294,7 @@ class ListDiff:
     stock_changed: int = 0
     main_currency: str | None = None
     previous_main_currency: str | None = None
+    priced_without_currency: int = 0
     largest_moves: list[dict[str, Any]] = attrs.field(factory=list)
     new_skus: list[str] = attrs.field(factory=list)
     gone_skus: list[str] = attrs.field(factory=list)
@@ -498,6 +503,8 @@ class ItemWriter:
         self._stock_changed: set[str] = set()
         self._priced_both: set[str] = set()
         self._currencies: dict[str, int] = {}
+        #: priced items of the list without a currency (``ListDiff.priced_without_currency``)
+        self._no_currency = 0
         self._logs: list[Problem] = []
         self._finished = False
 
@@ -537,6 +544,8 @@ class ItemWriter:
         if currency:
             currencies = self._currencies
             currencies[currency] = currencies.get(currency, 0) + 1
+        elif price is not None:
+            self._no_currency += 1
         old = self.previous.get(key)
         if old is None:
             back = self.delisted.get(key)
@@ -624,8 +633,9 @@ class ItemWriter:
             changed=states.count("price") + states.count("other") + states.count("returned_price"),
             returned_changed=states.count("returned_price"),
             stock_changed=len(self._stock_changed),
-            main_currency=max(self._currencies, key=lambda c: self._currencies[c]) if self._currencies else None,
+            main_currency=_most_common(self._currencies, self._no_currency),
             previous_main_currency=_main_currency(self.previous),
+            priced_without_currency=self._no_currency,
             new_skus=[k for k, s in self._state.items() if s == "new"][:DIFF_LISTED_SKUS],
             gone_skus=gone[:DIFF_LISTED_SKUS],
             returned_skus=[k for k, s in self._state.items() if s in ("returned", "returned_price")][:DIFF_LISTED_SKUS],
@@ -709,10 +719,14 @@ class ItemWriter:
         self, key: str, name: str, price: Decimal | None, currency: str | None, old_price: Decimal | None,
         old_currency: str | None, returned: bool = False,
     ) -> None:
-        """Keep the move of a SKU whose price or currency differs from its last known one (both priced)."""
+        """Keep the move of a SKU whose price or currency differs from its last known one (both priced).
+
+        A currency left out where the SKU had one (``old_currency`` set, ``currency`` ``None``) is a currency
+        change (kind ``currency``, ``currency`` ``None``), never a price compared across it.
+        """
         if old_price is None or price is None:
             return
-        if currency != old_currency and old_currency and currency:
+        if currency != old_currency and old_currency:
             move: dict[str, Any] = {"sku": key, "kind": "currency", "old_currency": old_currency, "currency": currency}
         elif old_price > 0:
             pct = float((price - old_price) / old_price * 100)
@@ -900,12 +914,25 @@ def _characteristics_json(item: Item) -> str:
     return json.dumps(characteristics, ensure_ascii=False, sort_keys=True) if characteristics else "{}"
 
 
+def _most_common(counts: dict[str, int], without: int) -> str | None:
+    """The currency (ISO 4217) most priced items have, from ``counts`` (currency → items); ``None`` when there is
+    none, or when ``without`` (priced items with no currency) outnumbers it."""
+    if not counts:
+        return None
+    main = max(counts, key=lambda c: counts[c])
+    return None if without > counts[main] else main
+
+
 def _main_currency(previous: dict[str, Previous]) -> str | None:
+    """:func:`_most_common` of the priced items of the supplier's current list."""
     counts: dict[str, int] = {}
+    without = 0
     for p in previous.values():
         if p.currency:
             counts[p.currency] = counts.get(p.currency, 0) + 1
-    return max(counts, key=lambda c: counts[c]) if counts else None
+        elif p.price is not None:
+            without += 1
+    return _most_common(counts, without)
 
 
 # --- publishing a run -------------------------------------------------------------------

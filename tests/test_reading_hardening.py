@@ -93,9 +93,10 @@ def test_csv_row_with_sku_and_empty_price_is_an_item_not_a_section(tmp_path: Pat
     assert [(i.sku, i.name, i.price, i.category_path) for i in items] == [
         ("A1", "X", Decimal(10), ()),
         ("A2", "Y", None, ()),
-        ("A3", "Z", Decimal(0), ()),
+        ("A3", "Z", None, ()),  # a zero price is no price (session 11 trial)
     ]
-    assert [(p.type, p.level, p.row) for p in problems] == [("missing_price", "warning", 3)]
+    assert [(p.type, p.level, p.row) for p in problems] == [("missing_price", "warning", 3),
+                                                            ("zero_price", "warning", 4)]
 
 
 def test_one_priced_row_is_enough_to_compare_sku_shapes(tmp_path: Path) -> None:

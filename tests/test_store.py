@@ -93,9 +93,10 @@ def test_prices_that_cannot_be_stored_fail_their_row(settings: Settings) -> None
     publish(w)
     logs = {(log.row_number, log.error_type, log.level) for log in ParsingLog.select()}
     assert logs == {(2, "price_out_of_range", "error"), (3, "price_out_of_range", "error"),
-                    (4, "negative_price", "error"), (5, "price_rounded", "warning"),
+                    (4, "negative_price", "error"), (5, "zero_price", "warning"),  # 0.004 rounds to 0.00: no price
                     (6, "stock_out_of_range", "warning"), (6, "unit_too_long", "warning")}
     assert {i.supplier_sku for i in SupplierItem.select()} == {"N4", "N5"}
+    assert SupplierItem.get(SupplierItem.supplier_sku == "N4").price is None
 
 
 def test_text_with_tabs_newlines_and_backslashes_round_trips(settings: Settings) -> None:

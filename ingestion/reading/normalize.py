@@ -121,17 +121,18 @@ _RUB_KOP = re.compile(
     r"(\d{1,2})\s*(?:коп(?:\.|еек|ейки|ейка|ійок|ійки|ійка)?|к\.?)$",
     re.IGNORECASE,
 )
-#: An amount in a currency's minor unit only, a whole number: "50 коп.", "5 копеек", "99 cents", "99 ct", "99¢",
+#: An amount in a currency's minor unit only, a whole number: "50 коп.", "5 копеек", "99 cents", "99 центов", "99 ct", "99¢",
 #: "50 groszy", and "75 к." (two digits: "5 к." may be five thousand).  Group ``amount``: the digits (maybe
 #: grouped by spaces); ``word``: the unit's word (its currency: :data:`_MINOR_CURRENCY`).
 _MINOR_ONLY: Final = re.compile(
-    r"^(?P<amount>\d{1,3}(?: \d{3})+|\d+) ?(?:(?P<word>коп(?:еек|ейки|ейка|ійок|ійки|ійка)?|kop|cents?|ct|groszy?|grosze)"
+    r"^(?P<amount>\d{1,3}(?: \d{3})+|\d+) ?(?:(?P<word>коп(?:еек|ейки|ейка|ійок|ійки|ійка)?|kop|cents?|ct|"
+    r"цент(?:а|ов|ів|и)?|groszy?|grosze)"
     r"\.?|(?P<sign>¢))$|^(?P<two>\d\d) ?к\.$",
     re.IGNORECASE,
 )
 #: The currency a minor unit's word implies (case-folded, without a final dot); words not here imply none
 #: (cents: the file's currency).  Kopecks are roubles unless the column or the file says hryvnias or Belarusian
-#: roubles (:func:`minor_unit_only` lets the row builder see that).
+#: roubles (:func:`minor_unit_currency` lets the row builder see that).  Russian "цент"/"центов" are cents too.
 _MINOR_CURRENCY: Final = {
     "коп": "RUB", "копеек": "RUB", "копейки": "RUB", "копейка": "RUB", "kop": "RUB", "к": "RUB",
     "копійок": "UAH", "копійки": "UAH", "копійка": "UAH",
@@ -389,7 +390,7 @@ def parse_price(value: CellValue, decimal_separator: str | None = None) -> Parse
     unit: ``"50 коп."`` → 0.50 RUB (``"50 копійок"`` → UAH; in a column or
     file of UAH or BYN the row builder keeps that currency), ``"75 к."``
     (two digits; ``"5 к."`` may be five thousand: doubtful), ``"99 cents"``,
-    ``"99 ct"``, ``"99¢"`` → 0.99 with no currency of its own, ``"50
+    ``"99 центов"``, ``"99 ct"``, ``"99¢"`` → 0.99 with no currency of its own, ``"50
     groszy"`` → 0.50 PLN; a fraction of one (``"50,5 коп."``) is doubtful.
     A per-pack remark at the end (``"100 в упак."``, ``"100 в упаковке"``,
     ``"100 руб. за упаковку"``) is read like a per-unit one (``"220 В"`` is
@@ -608,7 +609,8 @@ _MULTIPLIER: Final = re.compile(
     re.IGNORECASE,
 )
 #: A currency's minor unit ("50 коп.", "99 cents"): read as it stands the price would be 100 times too large.
-_MINOR_UNIT: Final = re.compile(r"(?<![^\W\d_])(?:коп(?:еек|ейки|ейка|\.)?|kop|cents?|ct|grosz[a-z]*)(?![^\W\d_])",
+_MINOR_UNIT: Final = re.compile(
+    r"(?<![^\W\d_])(?:коп(?:еек|ейки|ейка|\.)?|kop|cents?|ct|цент(?:а|ов|ів|и)?|grosz[a-z]*)(?![^\W\d_])",
                                 re.IGNORECASE)
 #: A letter O (Latin or Cyrillic) glued to the digits, where a zero was meant ("25О", "1О0").
 _LETTER_O: Final = re.compile(r"0[oо](?![^\W\d_])|(?<![^\W\d_])[oо]0", re.IGNORECASE)
@@ -706,6 +708,41 @@ def _kopecks_only_text(value: str) -> bool:
         return False
     parsed = _parse_price_text(text, None)
     return parsed.amount is not None and parsed.currency == "RUB"
+
+
+#: Currencies a minor unit's word implies (:data:`_MINOR_CURRENCY`), each with the currencies whose minor unit the
+#: word also names: kopecks are roubles', hryvnias' and Belarusian roubles'; groszy only zlotys'.
+MINOR_UNIT_CURRENCIES: Final = {
+    "RUB": frozenset({"RUB", "UAH", "BYN"}),
+    "UAH": frozenset({"RUB", "UAH", "BYN"}),
+    "PLN": frozenset({"PLN"}),
+}
+#: Text that may hold a minor unit's word naming a currency: a cheap test before :func:`minor_unit_currency`.
+_MINOR_WORD_HINT: Final = re.compile(r"коп|к\.|kop|grosz", re.IGNORECASE)
+
+
+def minor_unit_currency(value: CellValue) -> str | None:
+    """The currency (ISO 4217) a price cell's minor-unit word implies, when the cell is an amount in that unit
+    only and names no currency of its own: ``"50 коп."`` → ``"RUB"``, ``"50 копійок"`` → ``"UAH"``, ``"50
+    groszy"`` → ``"PLN"``.  ``None`` for anything else: ``"99 cents"`` (no currency of its own), ``"12 руб. 50
+    коп."``, ``"100"``, a number cell.  The row builder compares it with the row's currency
+    (:data:`MINOR_UNIT_CURRENCIES`): kopecks in a USD column are not USD cents.  Never raises.
+    """
+    if type(value) is not str or not value or _MINOR_WORD_HINT.search(value) is None:
+        return None
+    return _minor_unit_currency_text(value)
+
+
+@lru_cache(maxsize=1024)
+def _minor_unit_currency_text(value: str) -> str | None:
+    """:func:`minor_unit_currency` of a non-empty text cell with a minor unit's word (memoised)."""
+    text = clean_text(value)
+    if not text or currency_from_text(text) is not None:
+        return None
+    parsed = _parse_price_text(text, None)
+    if parsed.amount is None or parsed.currency not in MINOR_UNIT_CURRENCIES:
+        return None
+    return parsed.currency
 
 
 def _bounded(amount: Decimal, currency: str | None) -> ParsedPrice:

@@ -119,6 +119,8 @@ from ingestion.reading.normalize import (
     CONTROL_REASON,
     FORMULA_MARK,
     MARK_REASON,
+    MINOR_REASON,
+    MINOR_UNIT_CURRENCIES,
     ParsedPrice,
     cell_text,
     clean_text,
@@ -127,6 +129,7 @@ from ingestion.reading.normalize import (
     excel_error_code,
     is_error_literal,
     kopecks_only,
+    minor_unit_currency,
     normalize_sku,
     normalize_unit,
     parse_price,
@@ -149,6 +152,9 @@ _DECIMAL = re.compile(r"\d([.,])\d{1,2}(?![\d])")
 
 #: Currencies besides the rouble whose minor unit is the kopeck ("50 коп." in such a column is theirs).
 _KOPECK_CURRENCIES = frozenset({"UAH", "BYN"})
+#: An amount under half a cent rounds to 0.00 where it is stored (two decimals): no price.
+_HALF_CENT = Decimal("0.005")
+_ZERO = Decimal(0)
 
 KIND_ORDER = ("retail", "price", "sale", "brutto", "netto", "special", "dealer", "wholesale", "purchase", "compare_at")
 MAX_DEPTH = 8
@@ -346,6 +352,8 @@ class SheetInterpreter:
         marks = self._mark_idx
         if marks and (len(marks) > 1 or (marks[0] < width and type(values[marks[0]]) is str)):
             parsed = self._check_marks(values, parsed)
+        if (parsed[0][1].currency is not None) if len(parsed) == 1 else any(p.currency for _, p in parsed):
+            parsed = self._check_minor_units(row, parsed)  # "50 коп." under USD: not read (kopecks are roubles')
         if name and name[0] == "#" and is_error_literal(name):
             name = ""  # an error in the name column ("#N/A" written as text): no name, and the message says why
         sku_col = self.sku_col
@@ -598,7 +606,7 @@ class SheetInterpreter:
             text = clean_text(self._cell(row, col))
             message = f"The {label} {text!r} cannot be read as a number ({parsed.error})."
             if instead:
-                message += f" The price in the other price column is not taken in its place: {refused}."
+                message += f" {refused[0].upper()}{refused[1:]}."
         return self._problem(row, "bad_price", message, column=col)
 
     def _check_marks(
@@ -653,6 +661,40 @@ class SheetInterpreter:
             reason = (
                 f"{MARK_REASON}: the column also holds {example!r}, so {t[:40]!r} may be {as_decimal} or {grouped}; "
                 "the row is not read. Set the supplier's decimal separator, or write the amounts one way"
+            )
+            if out is parsed:
+                out = list(parsed)
+            out[k] = (c, ParsedPrice(error=reason, currency=p.currency))
+        return out
+
+    def _check_minor_units(
+        self, row: RawRow, parsed: list[tuple[Column, ParsedPrice]]
+    ) -> list[tuple[Column, ParsedPrice]]:
+        """``parsed`` with each amount written in a minor unit of another currency than the row's refused.
+
+        ``"50 коп."`` reads 0.50 RUB by its word; in a column, row or file of
+        another currency (``Price, USD``, a ``Currency`` cell saying EUR, the
+        supplier's default) the cell is not read: kopecks are not cents, and
+        0.50 RUB stored for a USD item is wrong either way.  The refusal
+        (:data:`MINOR_REASON`, doubtful: the row is refused even when another
+        price column has an amount) names both currencies.  Kopecks in a
+        column of hryvnias or Belarusian roubles are theirs
+        (:data:`MINOR_UNIT_CURRENCIES`); a row naming no currency keeps the word's.
+        """
+        out = parsed
+        for k, (c, p) in enumerate(parsed):
+            if p.amount is None or p.currency is None:
+                continue
+            value = self._cell(row, c)
+            implied = minor_unit_currency(value)
+            if implied is None:
+                continue
+            other = self._currency(row, (c, p._replace(currency=None)))
+            if other is None or other in MINOR_UNIT_CURRENCIES[implied]:
+                continue
+            reason = (
+                f"{MINOR_REASON} of {implied} ({clean_text(value)[:40]!r}) but the row's currency is {other}: "
+                f"write the amount in {other}, or the currency as {implied}"
             )
             if out is parsed:
                 out = list(parsed)
@@ -792,9 +834,16 @@ class SheetInterpreter:
         self._last_was_section = False
         keys = self._price_keys
         prices: dict[str, Decimal] = {}
+        zeros: list[tuple[Column, ParsedPrice]] | None = None
         for c, p in amounts:
-            assert p.amount is not None
-            prices[keys[c.index]] = p.amount
+            given = p.amount
+            assert given is not None
+            if given < _HALF_CENT and given >= _ZERO:  # 0, "0,00", "0.001": no price (it would pull a minimum to 0)
+                zeros = [(c, p)] if zeros is None else zeros + [(c, p)]
+                continue
+            prices[keys[c.index]] = given
+        if zeros is not None:
+            amounts = [cp for cp in amounts if cp not in zeros]
         chosen: tuple[Column, ParsedPrice] | None = None
         if len(amounts) == 1:
             chosen = amounts[0]  # every price column is in the choice order
@@ -871,6 +920,15 @@ class SheetInterpreter:
         elif currency is None and price is not None:
             self.no_currency += 1
         out: list[Item | Problem] = [item]
+        if zeros is not None:
+            for c, p in zeros:
+                text = cell_text(self._cell(row, c))
+                rounded = "" if p.amount == 0 else " once rounded to two decimals"
+                kept = "the item is kept without a price" if price is None else (
+                    f"it is not taken for the item's price (the {self._kind_label(chosen[0])} is)" if chosen else "")
+                out.append(self._problem(
+                    row, "zero_price", f"The {self._kind_label(c)} {text!r} is zero{rounded}, not a price: {kept}.",
+                    level="warning", column=c))
         for c, p in bad:
             code = excel_error_code(p)
             label = self._kind_label(c)

@@ -131,11 +131,14 @@ _VAT_ONLY = re.compile(
 
 #: Headers of the quantity a price refers to, not of a price: German ``Preiseinheit`` (``Preiseinh.``,
 #: ``Preis-Einheit``, the abbreviation ``PE``: "the price is per 100"), ``Price unit``, and ``Цена за`` /
-#: ``Ціна за`` / ``Cena za`` with nothing after (the cells below say "100 шт").  Applied to :func:`norm_header`
+#: ``Ціна за`` / ``Cena za`` / ``Price per`` / ``Preis pro`` / ``Preis je`` (``Prix par``, ``Precio por``,
+#: ``Prezzo per``) with nothing after (the cells below say "100" or "100 шт").  Applied to :func:`norm_header`
 #: text; written with a slash ("Price/unit", "Preis/Einheit") or naming the unit ("Цена за шт.") the header is a
 #: price per unit, and it is a price.
 _PRICE_QUANTITY: Final = re.compile(
-    r"\bpreis-?einh(?:eit(?:en)?|\.|\b)|^(?:pe|price\s+unit|цена\s+за|ціна\s+за|cena\s+za)$"
+    r"\bpreis-?einh(?:eit(?:en)?|\.|\b)|"
+    r"^(?:pe|price\s+unit|price\s+per|preis\s+(?:pro|je)|prix\s+par|precio\s+por|prezzo\s+per|"
+    r"цена\s+за|ціна\s+за|cena\s+za)$"
 )
 
 _COMPILED: Final[list[tuple[str, int, re.Pattern[str]]]] = [
@@ -173,7 +176,7 @@ def role_scores(text: str) -> dict[str, int]:
     A header that equals a pattern's whole text gets one extra point, so
     ``Title`` beats ``SEO Title`` and ``Код`` beats ``Код GTIN``.  A header
     naming the quantity a price refers to (``Preiseinheit``, ``PE``, ``Price
-    unit``, a bare ``Цена за``) is ``ignore`` (weight 7), never ``price``.
+    unit``, a bare ``Цена за``, ``Price per``, ``Preis pro``, ``Preis je``) is ``ignore`` (weight 7), never ``price``.
     """
     t = norm_header(text)
     if not t:
