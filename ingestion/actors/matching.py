@@ -61,7 +61,7 @@ def match_items_task(
         return {"supplier_id": msg.supplier_id, "job_id": msg.job_id, "skipped": "the list is held"}
     carried = parsed if isinstance(parsed, dict) else None
     with job_step(rt, msg.job_id, msg.supplier_id, step="match_items_task"):
-        if carried is None or "sharers" not in carried:
+        if carried is None or ("sharers" not in carried and not carried.get("held")):
             sharers = match_sharers(rt, msg.supplier_id)
             carried = {**(carried or {}), "sharers": sharers}
             if sharers:
