@@ -43,7 +43,6 @@ from typing import Any, Callable, Iterable, Literal
 import attrs
 import peewee
 
-from ingestion import priority
 from ingestion.errors import PermanentError
 from ingestion.matching import Catalog, Matcher, MatchResult
 from ingestion.matching.index import Entry, as_product, prepare
@@ -57,9 +56,6 @@ REVIEW_TTL_DAYS = 14
 MATCH_BATCH_SIZE = 500
 #: Seconds a run that can be continued later (it has a deadline) waits for another run of the process.
 LOCK_WAIT_SECONDS = 2.0
-#: Between two batches a run waits at most this long while a list is being read in this process
-#: (:mod:`ingestion.priority`: publishing prices comes first; matching gets a batch in at least this often).
-MATCH_YIELD_SECONDS = 2.0
 #: Statuses whose link counts for product aggregates.
 LINKED_STATUSES = ("auto_matched", "verified_match")
 
@@ -452,7 +448,6 @@ def _match_batches(
         shared_catalog.settle()
         if progress:
             progress(stats.processed, total)
-        priority.yield_to_reading(MATCH_YIELD_SECONDS)
         if deadline is not None and time.monotonic() > deadline:
             stats.remaining = SupplierItem.select().where(unmatched).count()
             if stats.remaining:

@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from ingestion import metrics, priority
+from ingestion import metrics
 from ingestion.download import Downloader
 from ingestion.errors import FileTooLarge, NoItems, Problem, SupplierNotFound
 from ingestion.jobstate import JobStore, MemoryJobStore, RedisJobStore, now_iso
@@ -275,11 +275,6 @@ def parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     and the reader's :class:`UnsupportedFormat`/:class:`CorruptFile` for an
     unreadable file.
     """
-    with priority.reading():  # matching runs of this process pause between batches meanwhile
-        return _parse_step(rt, download)
-
-
-def _parse_step(rt: Runtime, download: dict[str, Any]) -> dict[str, Any]:
     job_id = download["job_id"]
     supplier_id = download["supplier_id"]
     state = rt.jobs.get(job_id) or {}
