@@ -8,15 +8,15 @@ tests check that each saving gives the values and the matching results of the pl
 
 from __future__ import annotations
 
-import math
 import random
 
 import pytest
 
 from ingestion.matching import Catalog, Item, Matcher, Product
 from ingestion.matching import normalize as normalize_module
-from ingestion.matching.index import CODE_WEIGHT, Entry, as_product, prepare, record_fields, sorted_text
+from ingestion.matching.index import Entry, as_product, prepare, record_fields, sorted_text
 from ingestion.matching.normalize import normalize_uncached, shared
+from test_matching_speedups import _norms_in_python
 
 BRANDS = ["ABB", "IEK", "EKF", "Schneider", "Feron", "Makita", None]
 TYPES = ["Автоматический выключатель", "Светильник", "Кабель ВВГ", "Лампа светодиодная", "Удлинитель"]
@@ -129,18 +129,6 @@ def test_made_from_tells_when_a_reload_may_keep_an_entry() -> None:
 
 
 # --- compact indexes ------------------------------------------------------------------------------
-
-
-def _norms_in_python(catalog: Catalog) -> list[float]:
-    n1 = len(catalog) + 1
-    weights = {t: math.log(1.0 + n1 / (len(rows) + 1)) for t, rows in catalog.postings.items()}
-    out = []
-    for e in catalog.entries:
-        total = 0.0
-        for t in e.norm.tokens:
-            total += weights[t] * CODE_WEIGHT if t in e.norm.codes else weights[t]
-        out.append(total)
-    return out
 
 
 def test_norm_table_sums_every_row_in_token_order_bit_for_bit() -> None:
