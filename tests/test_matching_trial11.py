@@ -34,6 +34,19 @@ def _decide(catalog_name: str, brand: str | None, item_name: str) -> tuple[str, 
          "Автоматический выключатель IEK ВА47-29 1P C16", "IEK"),
         ("Лампа Philips B333-10 18746", "Лампа Philips A721-25 18746", "Philips"),
         ("Фотоаппарат Canon EOS R50 Body", "Фотоаппарат Canon EOS R50 Kit 18-45", "Canon"),
+        # a second trial: poles written out, storage in other units, variant words in Cyrillic or spelled out
+        ("Автоматический выключатель IEK ВА47-29 3-полюсный C16",
+         "Автоматический выключатель IEK ВА47-29 1-полюсный C16", "IEK"),
+        ("Автоматический выключатель IEK ВА47-29 3 полюса C16", "Автоматический выключатель IEK ВА47-29 1 полюс C16",
+         "IEK"),
+        ("Автоматический выключатель IEK ВА47-29 C16 3 пол.", "Автоматический выключатель IEK ВА47-29 1P C16", "IEK"),
+        ("Автоматический выключатель IEK ВА47-29 1+N C16", "Автоматический выключатель IEK ВА47-29 1P C16", "IEK"),
+        ("Samsung Galaxy S24 1TB", "Samsung Galaxy S24 512GB", "Samsung"),
+        ("Samsung Galaxy S24 12/1TB", "Samsung Galaxy S24 12/512GB", "Samsung"),
+        ("Samsung Galaxy S24 256 MB", "Samsung Galaxy S24 256GB", "Samsung"),
+        ("Samsung Galaxy S24 Ультра 8/128GB", "Samsung Galaxy S24 8/128GB", "Samsung"),
+        ("Samsung Galaxy S24 Fan Edition 8/128GB", "Samsung Galaxy S24 8/128GB", "Samsung"),
+        ("Canon EOS R6 Боди", "Canon EOS R6 Кит", "Canon"),
     ],
 )
 def test_another_product_of_the_line_is_never_linked_automatically(item: str, product: str, brand: str) -> None:
@@ -50,6 +63,12 @@ def test_another_product_of_the_line_is_never_linked_automatically(item: str, pr
          "IEK"),
         ("Выключатель IEK ВА47-29 1Р+N C16", "Выключатель IEK ВА47-29 1P+N C16", "IEK"),  # Cyrillic Р
         ("Фотоаппарат Canon EOS R50 Body", "Фотоаппарат Canon EOS R50 body", "Canon"),
+        ("Автоматический выключатель IEK ВА47-29 3-х полюсный C16", "Автоматический выключатель IEK ВА47-29 3P C16",
+         "IEK"),
+        ("Samsung Galaxy S24 1TB", "Samsung Galaxy S24 1 TB", "Samsung"),
+        ("Samsung Galaxy S24 Ultra 8/128GB", "Samsung Galaxy S24 Ультра 8/128GB", "Samsung"),
+        ("Samsung Galaxy S24 FE 8/128GB", "Samsung Galaxy S24 Fan Edition 8/128GB", "Samsung"),
+        ("Canon EOS R6 Body", "Canon EOS R6 Боди", "Canon"),
         # a catalogue number in common and a model code on one side only: the number still identifies
         ("Garmin suction cup mount and 12-volt adapter kit 0101097900",
          "Garmin suction cup mount/12-volt adapter kit 010-10979-00", None),

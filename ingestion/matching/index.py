@@ -19,6 +19,7 @@ set operations and dictionary look-ups.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 import re
 from array import array
 from collections import Counter
@@ -53,6 +54,8 @@ CODE_WEIGHT = 2.5
 NORM_REFRESH_GROWTH = 0.10
 
 _NONE: frozenset[str] = frozenset()
+#: Storage units compared on one scale, in GB (as devices are sold: 1 TB = 1000 GB).
+_TO_GB = {"tb": Decimal(1000), "mb": Decimal("0.001")}
 
 #: "6disc", "24port", "2line": a number glued to a word of 3+ letters (the word decides, see scoring).
 _NUMBER_WORD = re.compile(r"^(?:\d+([a-z]{3,})|([a-z]{3,})\d+)$")
@@ -202,7 +205,13 @@ def _token_attributes(token: str, kind: str) -> tuple[tuple[str, str], ...]:
     """``(group, value)`` pairs one token gives (cached; ``kind`` is "unit", "attr" or "code")."""
     if kind == "unit":
         m = _UNIT_SPLIT.match(token)
-        return ((m.group(2), m.group(1)),) if m else ()
+        if m is None:
+            return ()
+        unit, value = m.group(2), m.group(1)
+        if unit in _TO_GB:  # "1tb" against "512gb", "256mb" against "256gb" (a second trial): one scale
+            gb = Decimal(value) * _TO_GB[unit]
+            return (("gb", format(gb.normalize(), "f")),)
+        return ((unit, value),)
     if kind == "attr":
         if token[0] == VARIANT_MARK:  # "~plus"; "~" alone: the base model (see normalize)
             return (("variant", token[1:] or "base"),)

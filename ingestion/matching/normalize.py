@@ -227,6 +227,16 @@ def _colour_forms() -> dict[str, str]:
 #: are read through it, so one colour in either language is one token and one colour.  A colour
 #: without an English equivalent here ("голубой", "бордовый") stays as written.
 COLOUR_NAMES: dict[str, str] = _colour_forms()
+#: Variant words written in Cyrillic read as the English ones (a second trial: "S24 Ультра" was
+#: auto-linked to "S24", "R6 Боди" to "R6 Кит"); applied with the colours, word by word.
+VARIANT_NAMES: dict[str, str] = {
+    "плюс": "plus", "макс": "max", "ультра": "ultra", "лайт": "lite", "мини": "mini", "про": "pro",
+    "фе": "fe", "боди": "body", "кит": "kit",
+}
+#: Word maps applied to every word of a name (colours, variant words).
+_WORD_NAMES: dict[str, str] = {**COLOUR_NAMES, **VARIANT_NAMES}
+#: "Fan Edition" is Samsung's "FE".
+_FAN_EDITION = re.compile(r"(?<!\w)fan\s+edition(?!\w)")
 
 _NUM = r"\d+(?:[.,]\d+)?"
 _unit_alt = "|".join(sorted((re.escape(u) for u in UNIT_ALIASES), key=len, reverse=True))
@@ -551,7 +561,7 @@ def _piece_kind(piece: str) -> tuple[str, tuple[str, ...], tuple[str, ...], str 
         tokens: list[str] = []
         numbers: list[str] = []
         for w in words:
-            w = COLOUR_NAMES.get(w, w)
+            w = _WORD_NAMES.get(w, w)
             if w.isdigit() or _PLAIN_NUMBER.match(w):
                 if w.isdigit() and len(w) < 4:
                     w = str(int(w))
@@ -627,8 +637,10 @@ def _mark_curves(text: str) -> tuple[str, list[str]]:
 #: Poles of a breaker: "1P+N" (a protected pole and the neutral) is one token "1pn", not "1p" and "n";
 #: the words "однополюсный" … "четырехполюсный" are "1p" … "4p" (the trial: "ВА47-29 1P+N C16" and
 #: "ВА47-29 C16 трехполюсный" were auto-linked to "ВА47-29 1P C16").  After casefold; "р" is Cyrillic.
-_POLES_PLUS_N = re.compile(r"(?<![\w.])(\d)\s?[pр]\s?\+\s?[nн](?!\w)")
+_POLES_PLUS_N = re.compile(r"(?<![\w.])(\d)\s?[pрп]?\s?\+\s?[nн](?!\w)")
 _POLE_WORDS = re.compile(r"(?<!\w)(одно|двух|тр[её]х|четыр[её]х)полюсн\w*")
+#: "3-полюсный", "3-х полюсный", "3 полюса", "1 полюс", "3-пол.", "3 пол." (a second trial): "3p"
+_POLE_NUMBER = re.compile(r"(?<![\w.])(\d)\s?(?:-\s?х\s?|-\s?)?(?:полюсн\w*|полюс(?:а|ов)?|пол\.)(?!\w)")
 _POLE_COUNT = {"одно": "1p", "двух": "2p", "трех": "3p", "трёх": "3p", "четырех": "4p", "четырёх": "4p"}
 _MEMORY_PAIR = re.compile(r"(?<![\w.,/])(\d+)\s?(gb|гб|tb|тб)?\s?/\s?(\d+)\s?(gb|гб|tb|тб)(?![\w/])")
 
@@ -702,10 +714,13 @@ def normalize_uncached(name: str) -> NormalizedName:
     text = _PRE_DIMENSION.sub("x", text)  # "3 х 1.5" / "3х1,5" → "3x1.5"
     if "x" in text and ("m2" in text or "м2" in text or "кв." in text or "sq." in text):
         text = _SECTION_AFTER_SIZE.sub(r"\1", text)  # "3x2.5 мм2" → "3x2.5"
-    if "+" in text and ("p" in text or "р" in text):
+    if "+" in text and ("n" in text or "н" in text):
         text = _POLES_PLUS_N.sub(r"\1pn", text)
-    if "полюсн" in text:
+    if "edition" in text:
+        text = _FAN_EDITION.sub("fe", text)
+    if "пол" in text:
         text = _POLE_WORDS.sub(lambda m: _POLE_COUNT[m.group(1)], text)
+        text = _POLE_NUMBER.sub(r"\1p", text)
     if "/" in text:
         text = _MEMORY_PAIR.sub(_memory_pair, text)  # "8/256gb", "8gb/256gb" → "8gb 256gb"
     if "+" in text:
