@@ -104,6 +104,19 @@ def check_guard_rails(rails: GuardRails, diff: ListDiff, rows: int, rows_failed:
             f"(the limit is {rails.max_price_move_share:.0%} of them)"
             + (f"; {diff.returned_changed} of the SKUs came back at a new price" if diff.returned_changed else "")
         )
+    lost, before = diff.currency_lost, diff.priced_in_both + diff.currency_changed  # SKUs priced in both lists
+    if (
+        rails.hold_on_currency_change
+        and (diff.main_currency or not diff.previous_main_currency or diff.main_currency == diff.previous_main_currency)
+        and lost >= MIN_RULE_COUNT
+        and lost > rails.max_price_move_share * before
+    ):
+        # the list keeps its currency, but a share of its SKUs lost theirs (a trial: half the rows with an
+        # empty currency cell were published and their RUB became NULL); counted like moved prices
+        reasons.append(
+            f"{lost} of {before} SKUs priced before lost their currency (the limit is "
+            f"{rails.max_price_move_share:.0%} of them): are their currency cells empty?"
+        )
     if (
         rails.hold_on_currency_change
         and diff.previous_main_currency
@@ -115,7 +128,7 @@ def check_guard_rails(rails: GuardRails, diff: ListDiff, rows: int, rows_failed:
         else:
             reasons.append(
                 f"the list's currency changed from {diff.previous_main_currency} to none: "
-                f"{diff.priced_without_currency} priced items have no currency (is the currency column empty "
+                f"{diff.priced_without_currency} priced item(s) have no currency (is the currency column empty "
                 "or missing?)"
             )
     return reasons

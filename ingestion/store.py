@@ -291,6 +291,8 @@ class ListDiff:
     price_moved_over_half: int = 0
     priced_in_both: int = 0
     currency_changed: int = 0
+    #: of those, SKUs whose currency was left out (had one, have none now)
+    currency_lost: int = 0
     stock_changed: int = 0
     main_currency: str | None = None
     previous_main_currency: str | None = None
@@ -643,6 +645,8 @@ class ItemWriter:
         for move in self._moves.values():
             if move["kind"] == "currency":
                 diff.currency_changed += 1
+                if move["currency"] is None:
+                    diff.currency_lost += 1
                 continue
             if move["kind"] == "up":
                 diff.price_up += 1

@@ -282,3 +282,33 @@ def test_the_readme_says_which_exponents_are_read(tmp_path: Path) -> None:
     items, problems = read_all(_csv(tmp_path, "SKU;Name;Price\nS1;Cable;1.5E+03\nS2;Nut;1e3\nS3;Bolt;5E2\n"))
     assert _by_sku(items)["S1"][0] == Decimal("1500")
     assert sorted(p.row for p in problems if p.type == "bad_price") == [3, 4]
+
+
+# ---------------------------------------------------------------- a third trial (late session 11)
+def test_half_the_skus_losing_their_currency_holds_the_list(settings: Settings) -> None:
+    """The list keeps RUB as its currency, but 3 of 6 SKUs lost theirs: held (they would become NULL)."""
+    supplier, _ = get_or_create_supplier("Наполовину")
+    _publish(supplier.id, "first", [_rub_item(i + 2, f"S{i}", "100") for i in range(6)])
+    diff = _diff(supplier.id, "half", [_rub_item(i + 2, f"S{i}", "100", currency=None if i >= 3 else "RUB")
+                                       for i in range(6)])
+    assert (diff.main_currency, diff.currency_lost, diff.priced_in_both + diff.currency_changed) == ("RUB", 3, 6)
+    reasons = check_guard_rails(GuardRails(), diff, 6, 0)
+    assert len(reasons) == 1 and "3 of 6 SKUs priced before lost their currency" in reasons[0]
+    assert check_guard_rails(GuardRails(hold_on_currency_change=False), diff, 6, 0) == []
+
+
+@pytest.mark.parametrize("cell", ["99c", "99c.", "99 c", "99 ц.", "99ц"])
+def test_cents_written_short_read_as_cents(tmp_path: Path, cell: str) -> None:
+    items, _ = read_all(_csv(tmp_path, f"SKU;Name;Price;Currency\nS1;Cable;{cell};USD\n"))
+    assert _by_sku(items)["S1"] == (Decimal("0.99"), "USD")
+
+
+def test_a_price_for_a_pack_is_never_the_main_price_beside_a_plain_one(tmp_path: Path) -> None:
+    from ingestion.reading.synonyms import price_kind
+
+    items, _ = read_all(_csv(tmp_path, "SKU;Name;Price per 100;Price;Currency\nP1;Widget;100;7;RUB\n"))
+    assert _by_sku(items)["P1"] == (Decimal("7"), "RUB")
+    assert [price_kind(h) for h in ("Price per 100", "Цена за упаковку", "Preis je 100 Stk", "Цена за 10 шт")] == \
+        ["per_pack"] * 4
+    assert [price_kind(h) for h in ("Price per unit", "Цена за шт.", "Цена за 1 шт", "Цена, руб", "Price")] == \
+        ["price"] * 5

@@ -122,11 +122,12 @@ _RUB_KOP = re.compile(
     re.IGNORECASE,
 )
 #: An amount in a currency's minor unit only, a whole number: "50 коп.", "5 копеек", "99 cents", "99 центов", "99 ct", "99¢",
+#: "99c", "99 ц." (a trial: both were read as 99.00),
 #: "50 groszy", and "75 к." (two digits: "5 к." may be five thousand).  Group ``amount``: the digits (maybe
 #: grouped by spaces); ``word``: the unit's word (its currency: :data:`_MINOR_CURRENCY`).
 _MINOR_ONLY: Final = re.compile(
-    r"^(?P<amount>\d{1,3}(?: \d{3})+|\d+) ?(?:(?P<word>коп(?:еек|ейки|ейка|ійок|ійки|ійка)?|kop|cents?|ct|"
-    r"цент(?:а|ов|ів|и)?|groszy?|grosze)"
+    r"^(?P<amount>\d{1,3}(?: \d{3})+|\d+) ?(?:(?P<word>коп(?:еек|ейки|ейка|ійок|ійки|ійка)?|kop|cents?|ct|c|"
+    r"цент(?:а|ов|ів|и)?|ц|groszy?|grosze)"
     r"\.?|(?P<sign>¢))$|^(?P<two>\d\d) ?к\.$",
     re.IGNORECASE,
 )

@@ -147,6 +147,11 @@ _COMPILED: Final[list[tuple[str, int, re.Pattern[str]]]] = [
 
 #: Price kinds, checked in order; the first that matches names the column's kind.
 _KIND_PATTERNS: Final[list[tuple[str, re.Pattern[str]]]] = [
+    # a price for a pack or a number of pieces ("Price per 100", "Цена за упаковку", "Price/100"): kept, but
+    # never the main price when another price column is there (a trial: "Price per 100" before "Price"
+    # became the price).  A price per unit or piece is an ordinary price.
+    ("per_pack", re.compile(r"\b(?:per|за|pro|je)\s+(?:[2-9]|\d{2,})\b|\bper\s+(?:pack\w*|box\w*|case|carton\w*|set|"
+                            r"dozen)\b|\bза\s+(?:упак\w*|уп\b|коробк\w*|пачк\w*|набор\w*|комплект\w*|рулон\w*|бухт\w*)")),
     ("compare_at", re.compile(r"compare\s*at|\bold\s*price|\bстар\w*\s+цен|\bстара\s+ціна|\bprevious|\bперечеркн|\bдо\s+скидки|"
                            r"\bбез\s+(?:скидк|знижк)|\bдо\s+знижк|\b(?:before|without)\s+discount|\b(?:ohne|vor)\s+rabatt")),
     ("purchase", re.compile(r"\bcost\s+per|\bunit\s+cost|\bзакуп|\bzakup|\bpurchase|\beinkauf|\bcompra\b|\bвходн|\bсебестоим|\bachat\b|\bacquisto\b|\bn[áa]kup|\bbeszerz|\bek\b")),
