@@ -47,6 +47,8 @@ def _decide(catalog_name: str, brand: str | None, item_name: str) -> tuple[str, 
         ("Samsung Galaxy S24 Ультра 8/128GB", "Samsung Galaxy S24 8/128GB", "Samsung"),
         ("Samsung Galaxy S24 Fan Edition 8/128GB", "Samsung Galaxy S24 8/128GB", "Samsung"),
         ("Canon EOS R6 Боди", "Canon EOS R6 Кит", "Canon"),
+        ("Samsung Galaxy S24FE 8/128GB", "Samsung Galaxy S24 8/128GB", "Samsung"),
+        ("Apple iPhone 15Pro 128GB", "Apple iPhone 15 128GB", "Apple"),
     ],
 )
 def test_another_product_of_the_line_is_never_linked_automatically(item: str, product: str, brand: str) -> None:
@@ -69,6 +71,10 @@ def test_another_product_of_the_line_is_never_linked_automatically(item: str, pr
         ("Samsung Galaxy S24 Ultra 8/128GB", "Samsung Galaxy S24 Ультра 8/128GB", "Samsung"),
         ("Samsung Galaxy S24 FE 8/128GB", "Samsung Galaxy S24 Fan Edition 8/128GB", "Samsung"),
         ("Canon EOS R6 Body", "Canon EOS R6 Боди", "Canon"),
+        # a variant glued to its model reads as written apart (it made a new draft beside the product)
+        ("Samsung Galaxy S24FE 8/128GB", "Samsung Galaxy S24 FE 8/128GB", "Samsung"),
+        ("Apple iPhone 15 ProMax 256GB", "Apple iPhone 15 Pro Max 256GB", "Apple"),
+        ("Apple iPhone 15Pro 128GB", "Apple iPhone 15 Pro 128GB", "Apple"),
         # a catalogue number in common and a model code on one side only: the number still identifies
         ("Garmin suction cup mount and 12-volt adapter kit 0101097900",
          "Garmin suction cup mount/12-volt adapter kit 010-10979-00", None),

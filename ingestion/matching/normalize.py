@@ -305,6 +305,19 @@ _VARIANT_CHAIN = VARIANT_WORDS | _PRO
 #: The variant attribute of a name: "~" and the variant word, or "~" alone for a name with a model
 #: and no variant word (the base model, which must not auto-link to a "+" / "Max" one).
 VARIANT_MARK = "~"
+#: A variant word glued to the end of a model ending in a digit ("S24FE", "15Pro", "15ProMax") or "pro" glued to
+#: another one ("ProMax"): written apart, so they read as "S24 FE" does (a trial: "S24FE" made a new draft
+#: beside "S24 FE").  After casefold.
+_GLUED_VARIANT = re.compile(r"(?<=\d)(pro)?(fe|plus|max|ultra|lite|mini|pro)(?![^\W_])|(?<![^\W_])(pro)(max|plus|mini|lite|ultra)(?![^\W_])")
+
+
+def _unglue_variant(m: re.Match[str]) -> str:
+    """A match of :data:`_GLUED_VARIANT` written apart: " pro max", " fe", "pro max"."""
+    if m.group(4):
+        return f"{m.group(3)} {m.group(4)}"
+    return f" {m.group(1)} {m.group(2)}" if m.group(1) else f" {m.group(2)}"
+
+
 #: "+" glued to the end of a model or word ("s24+", "pro+"), not joining two ("wi-fi+bt", "5+1").
 _GLUED_PLUS = re.compile(r"(?<=[^\W_])\+(?![^\W_])")
 
@@ -725,6 +738,8 @@ def normalize_uncached(name: str) -> NormalizedName:
         text = _MEMORY_PAIR.sub(_memory_pair, text)  # "8/256gb", "8gb/256gb" → "8gb 256gb"
     if "+" in text:
         text = _GLUED_PLUS.sub(" plus", text)  # "s24+" → "s24 plus": a variant (VARIANT_WORDS)
+    if "pro" in text or "fe" in text or "max" in text or "plus" in text or "mini" in text or "lite" in text or "ultra" in text:
+        text = _GLUED_VARIANT.sub(_unglue_variant, text)  # "s24fe" → "s24 fe", "15pro" → "15 pro", "promax" → "pro max"
     text = apply_brand_aliases(text)
     if "”" in text or "“" in text or "″" in text:
         text = text.replace("”", '"').replace("“", '"').replace("″", '"')
