@@ -75,6 +75,7 @@ def test_another_product_of_the_line_is_never_linked_automatically(item: str, pr
         ("Samsung Galaxy S24FE 8/128GB", "Samsung Galaxy S24 FE 8/128GB", "Samsung"),
         ("Apple iPhone 15 ProMax 256GB", "Apple iPhone 15 Pro Max 256GB", "Apple"),
         ("Apple iPhone 15Pro 128GB", "Apple iPhone 15 Pro 128GB", "Apple"),
+        ("Компрессор Fubag 2лс 50л", "Компрессор Fubag 2hp 50л", "Fubag"),  # horsepower in Russian, glued
         # a catalogue number in common and a model code on one side only: the number still identifies
         ("Garmin suction cup mount and 12-volt adapter kit 0101097900",
          "Garmin suction cup mount/12-volt adapter kit 010-10979-00", None),

@@ -179,7 +179,7 @@ UNIT_ALIASES: dict[str, str] = {
     "k": "k", "к": "k",
     # horsepower (hostile trial: "Насос 1.5 hp" / "мотор 2 HP" were read as the maker HP): after a
     # number "hp" is the unit, glued or spaced; the maker keeps every other place ("HP LaserJet")
-    "hp": "hp", "л.с.": "hp", "л. с.": "hp",
+    "hp": "hp", "л.с.": "hp", "л. с.": "hp", "лс": "hp",
 }
 
 # Units that are single letters shared with ordinary words: only taken when glued to the number.
