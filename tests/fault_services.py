@@ -379,6 +379,29 @@ def queue_depth(url: str, queue: str) -> int | None:
             conn.close()
 
 
+def consumers(url: str, queue: str) -> int:
+    """Consumers of ``queue`` (0 when it does not exist)."""
+    conn, ch = channel(url)
+    try:
+        return int(ch.queue_declare(queue=queue, passive=True).method.consumer_count)
+    except pika.exceptions.ChannelClosedByBroker:
+        return 0
+    finally:
+        if conn.is_open:
+            conn.close()
+
+
+def wait_for_consumer(url: str, queue: str, worker: Worker, timeout: float = 60) -> None:
+    """Until some process consumes ``queue`` (the queue may exist from an earlier worker already)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert worker.alive(), "the worker died:\n" + worker.text()[-5000:]
+        if consumers(url, queue) > 0:
+            return
+        time.sleep(0.3)
+    raise AssertionError("nothing consumed the queue:\n" + worker.text()[-5000:])
+
+
 def wait_for_queue(url: str, queue: str, worker: Worker, timeout: float = 60) -> None:
     """Until the worker has declared its queue (it is consuming then)."""
 

@@ -41,6 +41,7 @@ from fault_services import (
     queue_depth,
     running_worker,
     summary_line,
+    wait_for_consumer,
     wait_for_queue,
     wait_until,
     worker_env,
@@ -230,6 +231,9 @@ def test_sigterm_stops_within_the_shutdown_timeout_and_the_job_is_finished_by_th
         terminate(first)
     with running_worker(env, tmp_path / "worker2.log", shutdown_timeout_ms=SHUTDOWN_TIMEOUT_MS) as second:
         logs.append(second)
+        # consuming first: the first worker may have finished the parse and matched a batch before it exited,
+        # and a SIGTERM before dramatiq has set up its handlers is a plain kill (exit -15), not a shutdown
+        wait_for_consumer(RABBITMQ_TEST_URL, queue, second)
         watch.wait(job_id, JOB_TIMEOUT, logs, until=mid_step("matching", 500))
         terminate(second)
     stopped_in = watch.state(job_id)
