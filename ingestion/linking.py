@@ -22,7 +22,7 @@ Cost: the catalog is kept per worker process and brought up to date incrementall
 indexed in one go, with at most one refresh of the catalog's norms); a batch of
 :data:`MATCH_BATCH_SIZE` items is read as plain rows and written back in three
 statements on PostgreSQL (drafts inserted, items updated, reviews upserted — each from
-``unnest`` of column arrays), aggregates in one statement per 500 products; a draft's
+``unnest`` of column arrays), aggregates in one statement per 2,000 products; a draft's
 catalog entry is made from its item's without normalising the name again; category
 ids are kept by the process; after each batch the process's heap is exempted from
 full garbage collections (:meth:`_SharedCatalog.settle`).
@@ -388,16 +388,18 @@ def match_supplier_items(
     return stats
 
 
-def _linked_products(supplier: uuid.UUID) -> set[str]:
-    """Ids (text) of the products linked to any item of ``supplier``."""
+def _linked_products(supplier: uuid.UUID, listed_only: bool = False) -> set[str]:
+    """Ids (text) of the products linked to an item of ``supplier`` (with ``listed_only``: an item that is
+    not delisted)."""
     if _is_pg():
         cursor = database.execute_sql(
-            "SELECT DISTINCT product_id::text FROM supplier_items WHERE supplier_id = %s AND product_id IS NOT NULL",
-            (str(supplier),))
+            "SELECT DISTINCT product_id::text FROM supplier_items WHERE supplier_id = %s AND product_id IS NOT NULL"
+            + (" AND delisted_job_id IS NULL" if listed_only else ""), (str(supplier),))
         return {pid for (pid,) in cursor.fetchall()}
-    rows = _tuples(SupplierItem.select(SupplierItem.product)
-                   .where((SupplierItem.supplier == supplier) & SupplierItem.product.is_null(False)).distinct())
-    return {str(r[0]) for r in rows}
+    where = (SupplierItem.supplier == supplier) & SupplierItem.product.is_null(False)
+    if listed_only:
+        where &= SupplierItem.delisted_job_id.is_null()
+    return {str(r[0]) for r in _tuples(SupplierItem.select(SupplierItem.product).where(where).distinct())}
 
 
 def _match_batches(
@@ -469,18 +471,7 @@ def _offered_products(supplier: uuid.UUID) -> set[str]:
     look-alike names "Изделие N" sent 9,994 items to review against each other).  A product it offered
     under a SKU it has since dropped stays open (suppliers renumber their SKUs).
     """
-    if _is_pg():
-        cursor = database.execute_sql(
-            "SELECT DISTINCT product_id::text FROM supplier_items WHERE supplier_id = %s "
-            "AND product_id IS NOT NULL AND delisted_job_id IS NULL", (str(supplier),))
-        return {pid for (pid,) in cursor.fetchall()}
-    rows = _tuples(
-        SupplierItem.select(SupplierItem.product)
-        .where((SupplierItem.supplier == supplier) & SupplierItem.product.is_null(False)
-               & SupplierItem.delisted_job_id.is_null())
-        .distinct()
-    )
-    return {str(r[0]) for r in rows}
+    return _linked_products(supplier, listed_only=True)
 
 
 class _BatchWrites:
